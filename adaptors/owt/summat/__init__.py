@@ -1,0 +1,31 @@
+"""owt.summat: the pipe language.
+
+``pipe().path().last().f(lambda name: f"Hello {name}!")`` is an adaptor: a sequence of
+steps over a last value and the request's kwargs. See docs/pipes.md for every step.
+"""
+
+from __future__ import annotations
+
+from ._pipe import Pipe, pipe
+from .errors import (
+    PipeCallError,
+    PipeError,
+    PipeForbidden,
+    PipeLookupError,
+    PipeNotFound,
+    PipeUnsupported,
+    ShellRefused,
+)
+from .settings import _settings
+
+__all__ = [
+    "pipe",
+    "Pipe",
+    "PipeError",
+    "PipeForbidden",
+    "ShellRefused",
+    "PipeUnsupported",
+    "PipeCallError",
+    "PipeLookupError",
+    "PipeNotFound",
+]
