@@ -16,7 +16,10 @@ from .errors import (
     PipeUnsupported,
     ShellRefused,
 )
-from .settings import _settings
+from . import settings as _settings_module
+
+_settings = _settings_module._settings
+"""Server settings the runtime may set, e.g. ``_settings["allow_shell"] = True``."""
 
 __all__ = [
     "pipe",

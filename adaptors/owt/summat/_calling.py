@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .errors import PipeCallError
-from ._state import State, short_repr
+from ._state import State, callable_name, short_repr
 
 
 def is_pipe(obj: Any) -> bool:
@@ -121,7 +121,7 @@ def _binds(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
 
 
 def _no_fit_message(fn: Any, sig: inspect.Signature, state: State, step: str) -> str:
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or short_repr(fn)
+    name = callable_name(fn)
     names = ", ".join(sorted(state.kwargs)) or "none"
     if state.has_last:
         have = f"the last value {short_repr(state.last)} and kwargs ({names})"

@@ -98,3 +98,15 @@ def short_repr(value: Any, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters, for error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def callable_name(fn: Any) -> str:
+    """A short name for ``fn`` in messages: ``<lambda>``, ``sota.hard_task``, ``str``."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    if not isinstance(name, str):
+        return short_repr(fn, 40)
+    name = name.rpartition("<locals>.")[2]
+    module = getattr(fn, "__module__", None)
+    if isinstance(module, str) and module not in ("builtins", "__main__") and not name.startswith("<"):
+        name = f"{module.rpartition('.')[2]}.{name}" if module.isidentifier() else name
+    return name

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from ._state import State, short_repr
+from ._state import State, callable_name, short_repr
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +27,6 @@ def label(name: str, *args: Any, **kwargs: Any) -> str:
 def _describe(value: Any) -> str:
     if getattr(value, "__owt_pipe__", False) is True:
         return repr(value)
-    name = getattr(value, "__qualname__", None)
-    if callable(value) and isinstance(name, str):
-        return name
+    if callable(value) and hasattr(value, "__qualname__"):
+        return callable_name(value)
     return short_repr(value, 40)

@@ -1,0 +1,56 @@
+"""owt.summat steps that read the request: path, query, json."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from summat_fixtures import fake_request  # noqa: F401
+
+from owt.summat import PipeError, pipe
+
+
+def test_path_segments(fake_request: Callable[..., Any]) -> None:
+    fake_request(path="/one/two/three")
+    assert pipe().path()() == ["one", "two", "three"]
+    assert pipe().path().f(lambda p: f"Hello {'|'.join(p)}!")() == "Hello one|two|three!"
+    assert pipe().path().last().f(lambda p: f"Hello {p}!")() == "Hello three!"
+
+
+def test_path_of_root_and_empty_segments(fake_request: Callable[..., Any]) -> None:
+    fake_request(path="/")
+    assert pipe().path()() == []
+    fake_request(path="//a//b/")
+    assert pipe().path()() == ["a", "b"]
+
+
+def test_query_is_a_dict(fake_request: Callable[..., Any]) -> None:
+    fake_request(path="/test", args={"extra": "123", "code_b64": "eA"})
+    assert pipe().const("no").query().get("extra")() == "123"
+
+
+def test_query_without_args(fake_request: Callable[..., Any]) -> None:
+    fake_request(args=None)
+    assert pipe().query()() == {}
+
+
+def test_json_from_the_parsed_body(fake_request: Callable[..., Any]) -> None:
+    fake_request(method="POST", json={"extra": "test data"})
+    assert pipe().json().get("extra")() == "test data"
+
+
+def test_json_parses_raw_data_when_not_parsed(fake_request: Callable[..., Any]) -> None:
+    fake_request(method="POST", data=b'[1, 2]')
+    assert pipe().json()() == [1, 2]
+
+
+def test_json_without_a_body_is_none(fake_request: Callable[..., Any]) -> None:
+    fake_request()
+    assert pipe().json()() is None
+
+
+def test_json_bad_body_says_how_to_send_it(fake_request: Callable[..., Any]) -> None:
+    fake_request(method="POST", data=b"not json")
+    with pytest.raises(PipeError, match="not JSON.*Content-Type: application/json"):
+        pipe().json()()
