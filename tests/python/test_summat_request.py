@@ -54,3 +54,19 @@ def test_json_bad_body_says_how_to_send_it(fake_request: Callable[..., Any]) -> 
     fake_request(method="POST", data=b"not json")
     with pytest.raises(PipeError, match="not JSON.*Content-Type: application/json"):
         pipe().json()()
+
+
+def test_user_functions_see_the_same_request(fake_request: Callable[..., Any]) -> None:
+    fake_request(path="/a/b", args={"q": "1"})
+
+    def method_and_q(_: Any) -> str:
+        from owt.request import request
+
+        return f"{request.method} {request.args['q']}"
+
+    assert pipe().path().f(method_and_q)() == "GET 1"
+
+
+def test_request_steps_outside_a_request_fail_clearly() -> None:
+    with pytest.raises(RuntimeError, match="only available while an adaptor is answering"):
+        pipe().path()()
