@@ -73,3 +73,8 @@ def test_sota_hard_task_is_deterministic() -> None:
     assert sota.hard_task("hello") == "hello: done!"
     assert sota.hard_task("") == "Nothing to do!"
     assert sota.run(prompt="fix it") == "it fixed!"
+
+
+def test_any_kwarg_name_reaches_the_pipe() -> None:
+    assert pipe()(self=1, value=2) == {"self": 1, "value": 2}
+    assert pipe().kwargs(self=1).f(lambda **kw: kw)() == {"self": 1}

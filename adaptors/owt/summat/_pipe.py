@@ -30,7 +30,7 @@ class Pipe:
 
     # -- running -------------------------------------------------------------
 
-    def __call__(self, *value: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *value: Any, **kwargs: Any) -> Any:
         """Run the pipe with ``kwargs`` and return its value.
 
         A ``__last__`` kwarg (or one positional argument) is the starting last value.
@@ -72,7 +72,7 @@ class Pipe:
         """The request kwarg ``name`` becomes the last value; ``kwarg(name, default)`` allows it missing."""
         return self._then(values.kwarg(name, *default))
 
-    def kwargs(self, **defaults: Any) -> Pipe:
+    def kwargs(self, /, **defaults: Any) -> Pipe:
         """Default kwargs under the request's (the request wins); clears the last value so ``f`` gets the kwargs."""
         return self._then(values.kwargs(**defaults))
 
