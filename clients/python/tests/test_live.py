@@ -1,0 +1,128 @@
+"""Live tests against a running owt server (PROTOCOL.md).
+
+OWT_URL names a server without auth; OWT_AUTH_URL, OWT_AUTH_USER and OWT_AUTH_PASSWORD a
+server with auth. Without them these tests skip, unless CI is set: then they fail.
+"""
+
+import os
+import time
+
+import pytest
+
+from owt_client import Client, OwtError
+
+TIMEOUT = 30
+HELLO = 'def run(name):\n    return f"Hello, {name}!"\n'
+NON_ASCII = "Gr\u00fc\u00dfe, \u4e16\u754c \U0001f30d \u2014 \"quoted\" \\ <&>"
+TICKS = """\
+import time
+
+def run(n=3, pause=0.4):
+    def ticks():
+        for i in range(n):
+            yield "data: %d\\n\\n" % i
+            time.sleep(pause)
+        yield "data: [DONE]\\n\\n"
+    return ticks(), {"Content-Type": "text/event-stream"}
+"""
+FAILING_STREAM = """\
+def run():
+    def events():
+        yield "data: first\\n\\n"
+        raise RuntimeError("late failure")
+    return events(), {"Content-Type": "text/event-stream"}
+"""
+
+
+def _env(*names):
+    values = [os.environ.get(name) for name in names]
+    missing = [n for n, v in zip(names, values) if not v]
+    if missing:
+        message = "live tests need %s" % ", ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(message + " (required when CI is set)")
+        pytest.skip(message)
+    return values
+
+
+@pytest.fixture
+def url():
+    return _env("OWT_URL")[0]
+
+
+@pytest.fixture(params=["POST", "GET"])
+def live(request, url):
+    return Client(url, method=request.param, timeout=TIMEOUT)
+
+
+def test_hello(live):
+    assert live.run(HELLO, name="owt") == "Hello, owt!"
+
+
+def test_hello_on_a_path(url):
+    client = Client(url.rstrip("/") + "/hello", timeout=TIMEOUT)
+    assert client.run("def run():\n    return request.path\n") == "/hello"
+
+
+def test_non_ascii_kwargs(live):
+    assert live.run(HELLO, name=NON_ASCII) == "Hello, %s!" % NON_ASCII
+    echoed = live.run("def run(**kw):\n    return kw\n", text=NON_ASCII, nested={"\u043a\u043b\u044e\u0447": [NON_ASCII, 1, None]})
+    assert echoed == {"text": NON_ASCII, "nested": {"\u043a\u043b\u044e\u0447": [NON_ASCII, 1, None]}}
+
+
+def test_binary_result(live):
+    assert live.run("def run(times):\n    return bytes(range(256)) * times\n", times=4) == bytes(range(256)) * 4
+
+
+def test_sse_read_event_by_event(live):
+    arrivals = []
+    with live.stream(TICKS, n=3, pause=0.4) as stream:
+        assert stream.is_event_stream
+        for data in stream:
+            arrivals.append((data, time.monotonic()))
+    assert [data for data, _ in arrivals] == ["0", "1", "2", "[DONE]"]
+    spread = arrivals[-1][1] - arrivals[0][1]
+    assert spread >= 0.6, "events arrived together (%.2fs apart): the response was buffered" % spread
+
+
+def test_sse_error_event(live):
+    got = []
+    with pytest.raises(OwtError) as info:
+        for data in live.stream(FAILING_STREAM):
+            got.append(data)
+    assert got == ["first"]
+    assert "late failure" in info.value.message
+
+
+def test_500_carries_the_server_message(live):
+    with pytest.raises(OwtError) as info:
+        live.run('def run(word):\n    raise ValueError("boom " + word)\n', word="\u00fc")
+    assert info.value.status == 500
+    assert info.value.message.startswith("Error executing code: ValueError: boom \u00fc")
+
+
+def test_unknown_adaptor_is_404(live):
+    with pytest.raises(OwtError) as info:
+        live.adaptor("no_such_adaptor_owt_client_test")
+    assert info.value.status == 404
+
+
+def test_remote_function(live):
+    @live.function
+    def stats(values, scale=1):
+        import statistics
+        return {"mean": statistics.mean(values) * scale, "n": len(values)}
+
+    assert stats([1, 2, 3, 4], scale=2) == {"mean": 5, "n": 4}
+
+
+def test_401_without_auth():
+    url, user, password = _env("OWT_AUTH_URL", "OWT_AUTH_USER", "OWT_AUTH_PASSWORD")
+    with pytest.raises(OwtError) as info:
+        Client(url, timeout=TIMEOUT).run(HELLO, name="owt")
+    assert info.value.status == 401
+    assert info.value.headers.get("WWW-Authenticate", "").startswith("Basic")
+    with pytest.raises(OwtError) as info:
+        Client(url, auth=(user, password + "-wrong"), timeout=TIMEOUT).run(HELLO, name="owt")
+    assert info.value.status == 401
+    assert Client(url, auth=(user, password), timeout=TIMEOUT).run(HELLO, name="owt") == "Hello, owt!"
