@@ -1,13 +1,12 @@
 """The end-to-end pipe cases (tests/e2e/cases_summat.py) run in-process.
 
-The code modes and kwargs decoding are reproduced here in their simplest form
-(PROTOCOL sections 3 and 4), so a wrong expectation in the case list shows up
-without a web server.
+Kwargs are decoded by the runtime's own ``owt._kwargs.decode``; the code modes
+(PROTOCOL section 4) are reproduced here in their simplest form, so a wrong
+expectation in the case list shows up without a web server.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import sys
 from collections.abc import Callable
@@ -18,23 +17,11 @@ import pytest
 from summat_fixtures import fake_request  # noqa: F401
 
 import owt.request
+from owt._kwargs import decode
 from owt.summat import pipe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from cases_summat import CASES, Case  # noqa: E402
-
-
-def _kwargs(text: str) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            value = text
-    return value if isinstance(value, dict) else {"__last__": value}
 
 
 def _compile(code: str, fn_name: str = "run") -> Callable[..., Any]:
@@ -65,6 +52,6 @@ def test_case(case: Case, fake_request: Callable[..., Any]) -> None:
         fake_request(path=case.path, method="POST", json={"code": case.code, **fields})
     else:
         fake_request(path=case.path, args={"code": case.code, **fields})
-    result = _compile(case.code)(**_kwargs(case.kwargs_text))
+    result = _compile(case.code)(**decode(case.kwargs_text))
     assert case.expected_status == 200
     assert _body(result) == case.expected_body
