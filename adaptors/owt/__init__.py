@@ -1,0 +1,38 @@
+"""owt: serve owt tha fancies on't fly.
+
+What adaptor code sees (every shipped module starts with these names):
+``pipe`` (the ``owt.summat`` pipe language), ``request`` (the current
+request), ``Server`` (``Server.sing().address`` / ``.port``), ``Response``
+(status, headers, content type) and ``stream`` (server-sent events).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from owt import stream
+from owt.request import request
+from owt.response import Response
+from owt.server import Server
+
+__all__ = ["pipe", "request", "Server", "Response", "stream"]
+
+
+def _missing_pipe(error: ImportError) -> Any:
+    def pipe(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"pipe() is unavailable: owt.summat could not be imported ({error})")
+
+    return pipe
+
+
+def __getattr__(name: str) -> Any:
+    if name == "pipe":
+        try:
+            from owt.summat import pipe
+        except ImportError as exc:
+            if exc.name not in ("owt.summat",) and not str(exc).startswith("cannot import name"):
+                raise
+            pipe = _missing_pipe(exc)
+        globals()["pipe"] = pipe
+        return pipe
+    raise AttributeError(f"module 'owt' has no attribute {name!r}")

@@ -1,0 +1,312 @@
+"""An adaptor's result → (status, headers, body, chunks) for C (PROTOCOL §6).
+
+Exactly one of body and chunks is not None. chunks is a :class:`Chunks`:
+an iterator of bytes that runs the adaptor's generator inside the request
+context, one item per ``next``, and that C closes when the client goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from owt import _alarm, _log
+from owt._alarm import Timeout
+from owt._errors import OwtError, adaptor_error, describe, timeout_error
+from owt.request import Request, bind, unbind
+from owt.response import Response
+from owt.stream import EVENT_STREAM
+from owt.stream import error as _error_frame
+
+__all__ = ["coerce", "Chunks", "Result"]
+
+TEXT = "text/plain; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+OCTET = "application/octet-stream"
+
+Header = tuple[str, str]
+Result = tuple[int, list[Header], "bytes | None", "Chunks | None"]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE = re.compile(r"[\r\n\x00]")
+_MAX_NESTING = 8
+
+
+def _text_type(text: str) -> str:
+    return HTML if text.lstrip().startswith("<") else TEXT
+
+
+def _json_bytes(value: Any) -> bytes | None:
+    try:
+        return json.dumps(value).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _status(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"status must be an int, not {value!r}")
+    if isinstance(value, str):
+        head = value.strip().split(" ", 1)[0]
+        if not head.isdigit():
+            raise ValueError(f"status {value!r} is not a number")
+        value = int(head)
+    if not isinstance(value, int) or not 100 <= value <= 599:
+        raise ValueError(f"status must be an int from 100 to 599, not {value!r}")
+    return int(value)
+
+
+def _header_pairs(headers: Any) -> list[Header]:
+    if headers is None:
+        return []
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: list[Header] = []
+    for pair in items:
+        try:
+            name, value = pair
+        except (TypeError, ValueError):
+            raise ValueError(f"headers must be a dict or (name, value) pairs, not {pair!r}") from None
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise ValueError(f"header {name!r}: value must be a str, not {type(value).__name__}")
+        if _BAD_VALUE.search(value):
+            raise ValueError(f"header {name!r}: value contains CR, LF or NUL")
+        out.append((name, value))
+    return out
+
+
+def _is_headers(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return True
+    if isinstance(value, list):
+        return all(isinstance(p, (tuple, list)) and len(p) == 2 for p in value)
+    return False
+
+
+def _is_status(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _flask_tuple(value: tuple[Any, ...]) -> tuple[Any, Any, Any] | None:
+    """(body, status, headers) for a Flask-shaped tuple, None for any other tuple."""
+    if len(value) == 3 and (_is_status(value[1]) or isinstance(value[1], str)) and _is_headers(value[2]):
+        return value[0], value[1], value[2]
+    if len(value) == 2:
+        if _is_status(value[1]):
+            return value[0], value[1], None
+        if _is_headers(value[1]):
+            return value[0], 200, value[1]
+    return None
+
+
+def _encode_item(item: Any, sse: bool) -> bytes:
+    if isinstance(item, str):
+        return item.encode("utf-8", "replace")
+    if isinstance(item, (bytes, bytearray)):
+        return bytes(item)
+    if isinstance(item, memoryview):
+        return item.tobytes()
+    data = _json_bytes(item)
+    if data is None:
+        data = str(item).encode("utf-8", "replace")
+    return b"data: " + data + b"\n\n" if sse else data
+
+
+class _AsyncSource:
+    """Steps an async iterable from synchronous code, on an event loop of its own."""
+
+    __slots__ = ("_ait", "_loop")
+
+    def __init__(self, aiterable: Any) -> None:
+        self._ait = aiterable.__aiter__()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __iter__(self) -> "_AsyncSource":
+        return self
+
+    def __next__(self) -> Any:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        try:
+            return self._loop.run_until_complete(self._ait.__anext__())
+        except StopAsyncIteration:
+            self._shutdown()
+            raise StopIteration from None
+        except BaseException:
+            self._shutdown()
+            raise
+
+    def close(self) -> None:
+        aclose = getattr(self._ait, "aclose", None)
+        try:
+            if aclose is not None and self._loop is not None and not self._loop.is_closed():
+                self._loop.run_until_complete(aclose())
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+class Chunks(Iterator[bytes]):
+    """The streamed body: bytes, one item of the adaptor's iterable per ``next``.
+
+    Each step runs with the adaptor's request bound (``request`` works inside
+    generators). An exception inside the adaptor's iterable ends the stream:
+    for ``text/event-stream`` it becomes a final ``event: error`` frame (and
+    ``.error`` records it); otherwise it is raised as an OwtError. ``close()``
+    closes the adaptor's generator (its ``finally`` runs).
+    """
+
+    __slots__ = ("_source", "_req", "event_stream", "error", "_finished")
+
+    def __init__(self, source: Any, req: Request | None) -> None:
+        self._source = source
+        self._req = req
+        self.event_stream = False
+        self.error: OwtError | None = None
+        self._finished = False
+
+    def __iter__(self) -> "Chunks":
+        return self
+
+    def __next__(self) -> bytes:
+        if self._finished:
+            raise StopIteration
+        token = bind(self._req)
+        _alarm.enter()
+        try:
+            return _encode_item(next(self._source), self.event_stream)
+        except StopIteration:
+            self._finished = True
+            raise
+        except Timeout:
+            return self._fail(timeout_error(), "Timeout: the adaptor ran past the server's timeout")
+        except Exception as exc:  # noqa: BLE001 - the adaptor's generator raised
+            return self._fail(adaptor_error(exc), describe(exc))
+        finally:
+            _alarm.leave()
+            unbind(token)
+
+    def _fail(self, err: OwtError, text: str) -> bytes:
+        self._finished = True
+        self.error = err
+        if self.event_stream:
+            return _error_frame(text).encode("utf-8", "replace")
+        raise err
+
+    def close(self) -> None:
+        """Close the adaptor's generator (idempotent; never raises an adaptor error)."""
+        self._finished = True
+        source, self._source = self._source, iter(())
+        close = getattr(source, "close", None)
+        if close is None:
+            return
+        token = bind(self._req)
+        _alarm.enter()
+        try:
+            close()
+        except Timeout:
+            _log.log(_log.WARNING, "timeout while closing the adaptor's generator")
+        except Exception as exc:  # noqa: BLE001 - a failing finally must not break the worker
+            adaptor_error(exc)
+        finally:
+            _alarm.leave()
+            unbind(token)
+
+
+def _is_streamable(value: Any) -> bool:
+    return hasattr(value, "__iter__") or hasattr(value, "__next__")
+
+
+def _plain(value: Any, req: Request | None) -> tuple[str, bytes | None, Chunks | None]:
+    """(content type, body, chunks) for a result that is not a Response or a tuple."""
+    if isinstance(value, str):
+        return _text_type(value), value.encode("utf-8", "replace"), None
+    if isinstance(value, bytes):
+        return OCTET, value, None
+    if isinstance(value, bytearray):
+        return OCTET, bytes(value), None
+    if isinstance(value, memoryview):
+        return OCTET, value.tobytes(), None
+    if value is None:
+        return TEXT, b"", None
+    if isinstance(value, (bool, int, float)):
+        return TEXT, str(value).encode("ascii"), None
+    if isinstance(value, (dict, list, tuple)):
+        data = _json_bytes(value)
+        if data is not None:
+            return JSON, data, None
+        if isinstance(value, dict):
+            return TEXT, str(value).encode("utf-8", "replace"), None
+        return TEXT, None, Chunks(iter(value), req)
+    tolist = getattr(type(value), "tolist", None)
+    if callable(tolist):
+        return _plain(value.tolist(), req)
+    if hasattr(value, "__aiter__"):
+        return TEXT, None, Chunks(_AsyncSource(value), req)
+    if _is_streamable(value):
+        try:
+            source = iter(value)
+        except TypeError:
+            source = None
+        if source is not None:
+            return TEXT, None, Chunks(source, req)
+    data = _json_bytes(value)
+    if data is not None:
+        return JSON, data, None
+    return TEXT, str(value).encode("utf-8", "replace"), None
+
+
+def coerce(result: Any, req: Request | None = None, _depth: int = 0) -> Result:
+    """(status, headers, body, chunks) for an adaptor's result.
+
+    Raises ValueError for a malformed status or header (the runtime reports
+    it as an adaptor error); runs a coroutine to completion first.
+    """
+    if _depth > _MAX_NESTING:
+        raise ValueError("the result nests Responses, tuples or coroutines too deeply")
+    if type(result) is str:
+        return 200, [("Content-Type", _text_type(result))], result.encode("utf-8", "replace"), None
+    if inspect.iscoroutine(result):
+        return coerce(asyncio.run(result), req, _depth + 1)
+    content_type: str | None = None
+    if isinstance(result, Response):
+        body, status, headers, content_type = result.body, result.status, result.headers, result.content_type
+    elif type(result) is tuple and (parts := _flask_tuple(result)) is not None:
+        body, status, headers = parts
+    else:
+        ctype, data, chunks = _plain(result, req)
+        return 200, [("Content-Type", ctype)], data, chunks
+    status = _status(status)
+    pairs = _header_pairs(headers)
+    if content_type is not None:
+        pairs.append(("Content-Type", _header_pairs([("Content-Type", content_type)])[0][1]))
+    _, inner_headers, data, chunks = coerce(body, req, _depth + 1)
+    out: dict[str, Header] = {}
+    merged: list[Header] = []
+    for name, value in inner_headers + pairs:
+        if name.lower() == "content-type":
+            out["content-type"] = (name, value)
+        else:
+            merged.append((name, value))
+    ctype = out.get("content-type")
+    if ctype is not None:
+        merged.insert(0, ("Content-Type", ctype[1]))
+        if chunks is not None and ctype[1].split(";", 1)[0].strip().lower() == EVENT_STREAM:
+            chunks.event_stream = True
+    return status, merged, data, chunks

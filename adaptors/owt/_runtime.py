@@ -1,0 +1,200 @@
+"""The host runtime C calls into: ``configure(config)`` once per worker,
+``handle(...)`` once per request (docs/ARCHITECTURE.md, "The C <-> Python contract").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from owt import _alarm, _log, server
+from owt._adaptors import AdaptorDirs, scan
+from owt._alarm import Timeout
+from owt._coerce import Result, coerce
+from owt._compile import LRU, build, reset_probe
+from owt._errors import (
+    AdaptorError,
+    AdaptorTimeout,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    OwtError,
+    adaptor_error,
+    timeout_error,
+)
+from owt._kwargs import decode
+from owt.request import Request, bind, unbind
+
+__all__ = [
+    "configure",
+    "handle",
+    "stats",
+    "current_config",
+    "OwtError",
+    "BadRequest",
+    "Forbidden",
+    "NotFound",
+    "AdaptorError",
+    "AdaptorTimeout",
+    "Timeout",
+]
+
+DEFAULT_MAX_ADAPTORS = 256
+
+_config: dict[str, Any] = {}
+_dirs = AdaptorDirs([])
+_base: dict[str, Any] = {}
+_warm = LRU(DEFAULT_MAX_ADAPTORS)
+_named = LRU(DEFAULT_MAX_ADAPTORS)
+_compiled = 0
+
+
+def _base_namespace(dirs: list[str]) -> dict[str, Any]:
+    import owt
+
+    namespace: dict[str, Any] = dict(scan(dirs))
+    for name in owt.__all__:
+        namespace[name] = getattr(owt, name)
+    namespace["_SERVER"] = server.Server.sing()
+    return namespace
+
+
+def _set_executable(path: str) -> None:
+    sys.executable = path
+    spawn = sys.modules.get("multiprocessing.spawn")
+    if spawn is not None:
+        spawn.set_executable(path)
+
+
+def configure(config: Mapping[str, Any]) -> None:
+    """Set the worker up: adaptor directories, LRU bound, stdio, SIGALRM, sys.executable.
+
+    config keys (all optional here): ``adaptor_dirs``, ``max_adaptors``,
+    ``debug``, ``no_code``, ``allow_shell``, ``python_executable``, and
+    ``address``/``port`` (reported by ``Server.sing()`` outside a request).
+    Calling it again reconfigures and drops every warm adaptor.
+    """
+    global _config, _dirs, _base
+    cfg = dict(config)
+    dirs = [os.path.abspath(str(d)) for d in cfg.get("adaptor_dirs") or []]
+    cfg["adaptor_dirs"] = dirs
+    for directory in dirs:
+        if directory not in sys.path:
+            sys.path.append(directory)
+    size = int(cfg.get("max_adaptors", DEFAULT_MAX_ADAPTORS))
+    cfg["max_adaptors"] = size
+    for key in ("debug", "no_code", "allow_shell"):
+        cfg[key] = bool(cfg.get(key, False))
+    executable = cfg.get("python_executable")
+    if executable:
+        _set_executable(str(executable))
+    server.configure(cfg.get("address"), cfg.get("port"))
+    if cfg.get("redirect_stdio", True):
+        _log.install_stdio()
+    if not _alarm.install():
+        _log.log(_log.WARNING, "could not install the SIGALRM handler: timeouts will not interrupt Python")
+    _warm.clear()
+    _named.clear()
+    _warm.size = size
+    _named.size = size
+    reset_probe()
+    _config = cfg
+    _dirs = AdaptorDirs(dirs)
+    _base = _base_namespace(dirs)
+
+
+def current_config() -> Mapping[str, Any]:
+    """The worker's configuration as given to :func:`configure` (read-only use)."""
+    return _config
+
+
+def stats() -> dict[str, int]:
+    """Counters for ``/_owt/status``."""
+    return {
+        "warm_adaptors": len(_warm),
+        "named_adaptors": len(_named),
+        "max_adaptors": _warm.size,
+        "compiled": _compiled,
+    }
+
+
+def _resolve(code: str | None, adaptor: str | None, fn_name: str, digest: bytes | None) -> Callable[..., Any]:
+    global _compiled
+    if adaptor:
+        key = (adaptor, fn_name)
+        fn = _named.get(key)
+        if fn is None:
+            fn = _dirs.resolve(adaptor, fn_name)
+            _named.put(key, fn)
+        return fn
+    if code is None:
+        raise BadRequest("no code: send code_b64 or code (or adaptor for a named adaptor)")
+    if _config.get("no_code"):
+        raise Forbidden("this server runs named adaptors only (--no-code)")
+    if not digest:
+        digest = hashlib.sha256(fn_name.encode() + b"\0" + code.encode("utf-8", "surrogatepass")).digest()
+    warm = _warm.get(digest)
+    if warm is None:
+        warm = build(code, fn_name, digest, _base)
+        _compiled += 1
+        _warm.put(digest, warm)
+    return warm.fn
+
+
+def _binds(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool | None:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    try:
+        sig.bind(*args, **kwargs)
+    except TypeError:
+        return False
+    return True
+
+
+def _call(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """fn(**kwargs); a bare value (only ``__last__``) goes positionally to a
+    function that cannot take ``__last__`` but takes one argument."""
+    if len(kwargs) == 1 and "__last__" in kwargs and _binds(fn, (), kwargs) is False:
+        value = kwargs["__last__"]
+        if _binds(fn, (value,), {}):
+            return fn(value)
+    return fn(**kwargs)
+
+
+def handle(
+    code: str | None,
+    adaptor: str | None,
+    fn_name: str | None,
+    kwargs_text: str | None,
+    kwargs_kind: int | None,
+    digest: bytes | None,
+    environ: Mapping[str, str],
+    body: bytes,
+    path: str | None,
+) -> Result:
+    """Run one request: (status, headers, body, chunks), exactly one of body/chunks set.
+
+    Raises an :class:`OwtError` subclass whose ``.kind`` C maps to a status.
+    """
+    kwargs = decode(kwargs_text, kwargs_kind)
+    req = Request(environ, body or b"", path)
+    token = bind(req)
+    _alarm.enter()
+    try:
+        fn = _resolve(code, adaptor, fn_name or "run", digest)
+        return coerce(_call(fn, kwargs), req)
+    except OwtError:
+        raise
+    except Timeout:
+        raise timeout_error() from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - everything the adaptor raises is a 500
+        raise adaptor_error(exc) from None
+    finally:
+        _alarm.leave()
+        unbind(token)
