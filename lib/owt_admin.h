@@ -1,0 +1,21 @@
+/* owt_admin.h - the server's own pages under /_owt/ (PROTOCOL §1):
+ * health (200 "ok", no auth), status (JSON), metrics (Prometheus text). */
+#ifndef OWT_ADMIN_H
+#define OWT_ADMIN_H
+
+#include "owt_io.h"
+#include "owt_stats.h"
+#include "owt_str.h"
+
+/* 1 when path is under /_owt/ (the reserved prefix). */
+int owt_admin_is_reserved(owt_str path);
+
+/* 1 for the one page that never needs auth (/_owt/health). */
+int owt_admin_is_public(owt_str path);
+
+/* Answer a reserved path. Returns the status sent (404 for unknown pages),
+ * or -1 when the client went away. */
+int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_stats *stats,
+                     const char *python_version);
+
+#endif

@@ -1,0 +1,112 @@
+/* owt_b64.c - lenient base64 decoding, strict about what is not base64. */
+#include "owt_b64.h"
+
+enum { B64_SKIP = 64, B64_PAD = 65, B64_BAD = 66 };
+
+static unsigned char b64_class(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return (unsigned char)(c - 'A');
+  if (c >= 'a' && c <= 'z') return (unsigned char)(c - 'a' + 26);
+  if (c >= '0' && c <= '9') return (unsigned char)(c - '0' + 52);
+  switch (c) {
+  case '+':
+  case '-':
+  case ' ': /* a '+' that crossed a query string unescaped */
+    return 62;
+  case '/':
+  case '_':
+    return 63;
+  case '=': return B64_PAD;
+  case '\r':
+  case '\n':
+  case '\t': return B64_SKIP;
+  default: return B64_BAD;
+  }
+}
+
+owt_err owt_b64_decode(const char *in, size_t len, owt_buf *out) {
+  size_t start = out->len;
+  unsigned char quad[4];
+  unsigned char bytes[3];
+  size_t nq = 0, pads = 0;
+  owt_err err = OWT_OK;
+
+  /* Reserve the most this can produce once, so the loop only copies. */
+  err = owt_buf_reserve(out, (len / 4) * 3 + 3);
+  if (err == OWT_E_TOO_LARGE) err = OWT_OK; /* may still fit: checked per append */
+  if (err) return err;
+
+  for (size_t i = 0; i < len; i++) {
+    unsigned char v = b64_class((unsigned char)in[i]);
+    if (v == B64_SKIP) continue;
+    if (v == B64_BAD) goto bad;
+    if (v == B64_PAD) {
+      pads++;
+      continue;
+    }
+    if (pads) goto bad; /* data after padding */
+    quad[nq++] = v;
+    if (nq == 4) {
+      bytes[0] = (unsigned char)(quad[0] << 2 | quad[1] >> 4);
+      bytes[1] = (unsigned char)(quad[1] << 4 | quad[2] >> 2);
+      bytes[2] = (unsigned char)(quad[2] << 6 | quad[3]);
+      if ((err = owt_buf_append(out, bytes, 3))) goto fail;
+      nq = 0;
+    }
+  }
+  if (pads > 2) goto bad;
+  switch (nq) {
+  case 0:
+    if (pads) goto bad;
+    break;
+  case 1: goto bad; /* 6 bits cannot make a byte */
+  case 2:
+    if (pads && pads != 2) goto bad;
+    bytes[0] = (unsigned char)(quad[0] << 2 | quad[1] >> 4);
+    if ((err = owt_buf_append(out, bytes, 1))) goto fail;
+    break;
+  case 3:
+    if (pads && pads != 1) goto bad;
+    bytes[0] = (unsigned char)(quad[0] << 2 | quad[1] >> 4);
+    bytes[1] = (unsigned char)(quad[1] << 4 | quad[2] >> 2);
+    if ((err = owt_buf_append(out, bytes, 2))) goto fail;
+    break;
+  }
+  return OWT_OK;
+
+bad:
+  err = OWT_E_BAD_REQUEST;
+fail:
+  out->len = start;
+  if (out->data) out->data[start] = '\0';
+  return err;
+}
+
+owt_err owt_b64_encode(const void *in, size_t len, owt_buf *out) {
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *p = in;
+  if (len > ((size_t)-1) / 4 * 3 - 3) return OWT_E_TOO_LARGE;
+  owt_err err = owt_buf_reserve(out, (len + 2) / 3 * 4);
+  if (err) return err;
+  char *o = out->data + out->len;
+  size_t i = 0;
+  for (; i + 3 <= len; i += 3) {
+    *o++ = alphabet[p[i] >> 2];
+    *o++ = alphabet[(p[i] & 3) << 4 | p[i + 1] >> 4];
+    *o++ = alphabet[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
+    *o++ = alphabet[p[i + 2] & 63];
+  }
+  if (len - i == 1) {
+    *o++ = alphabet[p[i] >> 2];
+    *o++ = alphabet[(p[i] & 3) << 4];
+    *o++ = '=';
+    *o++ = '=';
+  } else if (len - i == 2) {
+    *o++ = alphabet[p[i] >> 2];
+    *o++ = alphabet[(p[i] & 3) << 4 | p[i + 1] >> 4];
+    *o++ = alphabet[(p[i + 1] & 15) << 2];
+    *o++ = '=';
+  }
+  out->len = (size_t)(o - out->data);
+  out->data[out->len] = '\0';
+  return OWT_OK;
+}

@@ -1,0 +1,194 @@
+/* owt_config.c - command-line options -> owt_config. */
+#include "owt_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  OPT_VENV = 256,
+  OPT_PYTHON_PATH,
+  OPT_ADAPTORS,
+  OPT_MAX_ADAPTORS,
+  OPT_MAX_BODY,
+  OPT_MAX_CODE,
+  OPT_TIMEOUT,
+  OPT_KILL_GRACE,
+  OPT_DEBUG,
+  OPT_NO_CODE,
+  OPT_ALLOW_SHELL,
+  OPT_AUTH,
+  OPT_AUTH_FILE,
+  OPT_HASH_PASSWORD,
+  OPT_CGI,
+  OPT_FASTCGI,
+};
+
+static const struct option long_options[] = {
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"venv", required_argument, NULL, OPT_VENV},
+    {"python-path", required_argument, NULL, OPT_PYTHON_PATH},
+    {"adaptors", required_argument, NULL, OPT_ADAPTORS},
+    {"max-adaptors", required_argument, NULL, OPT_MAX_ADAPTORS},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"max-code", required_argument, NULL, OPT_MAX_CODE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"kill-grace", required_argument, NULL, OPT_KILL_GRACE},
+    {"debug", no_argument, NULL, OPT_DEBUG},
+    {"no-code", no_argument, NULL, OPT_NO_CODE},
+    {"allow-shell", no_argument, NULL, OPT_ALLOW_SHELL},
+    {"auth", required_argument, NULL, OPT_AUTH},
+    {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
+    {"hash-password", no_argument, NULL, OPT_HASH_PASSWORD},
+    {"cgi", no_argument, NULL, OPT_CGI},
+    {"fastcgi", no_argument, NULL, OPT_FASTCGI},
+    {NULL, 0, NULL, 0},
+};
+
+void owt_config_usage(FILE *out) {
+  fputs("usage: owt-fcgi [options]\n"
+        "\n"
+        "A FastCGI responder that runs the Python adaptor code each request carries.\n"
+        "Started with a listening socket on fd 0 (lighttpd bin-path, spawn-fcgi,\n"
+        "Apache mod_fcgid) it serves FastCGI; otherwise it serves one CGI request.\n"
+        "\n"
+        "  -v, -vv, -vvv          log warnings / one line per request / debug\n"
+        "  --venv DIR             run against the virtualenv DIR (same Python minor version)\n"
+        "  --python-path DIR      add DIR to sys.path (repeatable)\n"
+        "  --adaptors DIR         a directory of named adaptors, importable by name (repeatable)\n"
+        "  --max-adaptors N       warm adaptors kept per worker (LRU; default 64)\n"
+        "  --max-body BYTES       request body limit, K/M/G suffixes (default 16M): 413\n"
+        "  --max-code BYTES       decoded code limit (default 8M): 413\n"
+        "  --timeout SECONDS      adaptor time limit (default 300; 0: none): 504\n"
+        "  --kill-grace SECONDS   after the timeout, end a worker stuck in C code (default 5)\n"
+        "  --debug                put tracebacks into 500 bodies\n"
+        "  --no-code              refuse code sent in requests (403); serve named adaptors only\n"
+        "  --allow-shell          allow pipe().shell()\n"
+        "  --auth USER:SHA256HEX  require Basic auth (repeatable; also env OWT_AUTH)\n"
+        "  --auth-file FILE       USER:SHA256HEX lines, '#' comments\n"
+        "  --hash-password        read a password on stdin, print its SHA-256 hex, exit\n"
+        "  --cgi, --fastcgi       force the mode instead of detecting it from fd 0\n"
+        "  -h, --help             this text\n"
+        "  -V, --version          the version and the embedded Python's\n",
+        out);
+}
+
+/* Bytes with an optional K/M/G suffix (powers of 1024). */
+static int parse_size(const char *s, size_t *out) {
+  char *end = NULL;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s) return -1;
+  unsigned shift = 0;
+  switch (*end) {
+  case '\0': break;
+  case 'k': case 'K': shift = 10; end++; break;
+  case 'm': case 'M': shift = 20; end++; break;
+  case 'g': case 'G': shift = 30; end++; break;
+  default: return -1;
+  }
+  if ((*end == 'B' || *end == 'b') && shift) end++;
+  if (*end || v > (((unsigned long long)-1) >> shift)) return -1;
+  *out = (size_t)(v << shift);
+  return 0;
+}
+
+static int parse_seconds(const char *s, double *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 86400.0 * 365) return -1;
+  *out = v;
+  return 0;
+}
+
+static int bad(const char *opt, const char *arg, const char *why) {
+  fprintf(stderr, "owt-fcgi: %s %s: %s\n", opt, arg ? arg : "", why);
+  return 2;
+}
+
+static int add_dir(const char **dirs, size_t *n, const char *dir, const char *opt) {
+  if (*n >= OWT_CONFIG_MAX_DIRS) return bad(opt, dir, "too many directories (at most 32)");
+  dirs[(*n)++] = dir;
+  return 0;
+}
+
+static int parse_option(owt_config *cfg, int c, const char *arg) {
+  const char *why = NULL;
+  int line = 0;
+  size_t n = 0;
+  switch (c) {
+  case 'v':
+    if (cfg->log_level < OWT_LOG_DEBUG) cfg->log_level++;
+    return 0;
+  case 'h': cfg->mode = OWT_MODE_HELP; return 0;
+  case 'V': cfg->mode = OWT_MODE_VERSION; return 0;
+  case OPT_VENV: cfg->venv = arg; return 0;
+  case OPT_PYTHON_PATH: return add_dir(cfg->python_paths, &cfg->n_python_paths, arg, "--python-path");
+  case OPT_ADAPTORS: return add_dir(cfg->adaptor_dirs, &cfg->n_adaptor_dirs, arg, "--adaptors");
+  case OPT_MAX_ADAPTORS:
+    if (parse_size(arg, &n) || n < 1 || n > 1000000) return bad("--max-adaptors", arg, "want 1..1000000");
+    cfg->max_adaptors = n;
+    return 0;
+  case OPT_MAX_BODY:
+    if (parse_size(arg, &cfg->limits.max_body)) return bad("--max-body", arg, "want bytes, e.g. 16M");
+    return 0;
+  case OPT_MAX_CODE:
+    if (parse_size(arg, &cfg->limits.max_code) || cfg->limits.max_code == 0)
+      return bad("--max-code", arg, "want bytes, e.g. 8M");
+    return 0;
+  case OPT_TIMEOUT:
+    if (parse_seconds(arg, &cfg->timeout)) return bad("--timeout", arg, "want seconds");
+    return 0;
+  case OPT_KILL_GRACE:
+    if (parse_seconds(arg, &cfg->kill_grace)) return bad("--kill-grace", arg, "want seconds");
+    return 0;
+  case OPT_DEBUG: cfg->debug = 1; return 0;
+  case OPT_NO_CODE: cfg->no_code = 1; return 0;
+  case OPT_ALLOW_SHELL: cfg->allow_shell = 1; return 0;
+  case OPT_AUTH:
+    if (owt_auth_add(&cfg->auth, owt_str_of(arg), &why)) return bad("--auth", "", why);
+    return 0;
+  case OPT_AUTH_FILE:
+    if (owt_auth_load_file(&cfg->auth, arg, &why, &line)) {
+      fprintf(stderr, "owt-fcgi: --auth-file %s: line %d: %s\n", arg, line, why);
+      return 2;
+    }
+    return 0;
+  case OPT_HASH_PASSWORD: cfg->mode = OWT_MODE_HASH_PASSWORD; return 0;
+  case OPT_CGI: cfg->mode = OWT_MODE_CGI; return 0;
+  case OPT_FASTCGI: cfg->mode = OWT_MODE_FASTCGI; return 0;
+  default: return 2;
+  }
+}
+
+int owt_config_parse(owt_config *cfg, int argc, char **argv) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->log_level = OWT_LOG_WARNING;
+  cfg->limits = OWT_LIMITS_DEFAULT;
+  cfg->max_adaptors = 64;
+  cfg->timeout = 300;
+  cfg->kill_grace = 5;
+
+  const char *env_auth = getenv("OWT_AUTH");
+  const char *why = NULL;
+  if (env_auth && owt_auth_add_list(&cfg->auth, owt_str_of(env_auth), &why))
+    return bad("OWT_AUTH", "", why);
+
+  optind = 1;
+  opterr = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
+    if (c == '?') return 2; /* getopt printed which option */
+    int rc = parse_option(cfg, c, optarg);
+    if (rc) return rc;
+  }
+  if (optind < argc) return bad("unexpected argument", argv[optind], "see --help");
+  return 0;
+}
+
+void owt_config_free(owt_config *cfg) { owt_auth_free(&cfg->auth); }

@@ -1,0 +1,86 @@
+/* owt_form.c - urlencoded pair walking and percent-decoding. */
+#include "owt_form.h"
+
+#include <string.h>
+
+static int hexval(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+owt_err owt_form_each(const char *s, size_t len, size_t max_pairs, owt_form_fn fn, void *ctx) {
+  size_t pairs = 0;
+  size_t i = 0;
+  while (i < len) {
+    size_t end = i;
+    while (end < len && s[end] != '&' && s[end] != ';') end++;
+    if (end > i) {
+      if (++pairs > max_pairs) return OWT_E_TOO_LARGE;
+      const char *eq = memchr(s + i, '=', end - i);
+      owt_str key, value;
+      if (eq) {
+        key = (owt_str){s + i, (size_t)(eq - (s + i))};
+        value = (owt_str){eq + 1, (size_t)(s + end - (eq + 1))};
+      } else {
+        key = (owt_str){s + i, end - i};
+        value = OWT_STR_NULL;
+      }
+      owt_err err = fn(ctx, key, value);
+      if (err) return err;
+    }
+    i = end + 1;
+  }
+  return OWT_OK;
+}
+
+owt_err owt_url_decode(const char *in, size_t len, owt_buf *out) {
+  /* Decoding never grows the text, so one reservation covers it. */
+  owt_err err = owt_buf_reserve(out, len);
+  if (err == OWT_E_TOO_LARGE) {
+    /* The decoded form may still fit; fall back to checked appends. */
+  } else if (err) {
+    return err;
+  }
+  size_t start = out->len;
+  for (size_t i = 0; i < len; i++) {
+    char c = in[i];
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%' && i + 2 < len) {
+      int hi = hexval((unsigned char)in[i + 1]);
+      int lo = hexval((unsigned char)in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        c = (char)(hi << 4 | lo);
+        i += 2;
+      }
+    }
+    if ((err = owt_buf_append_byte(out, c))) {
+      out->len = start;
+      if (out->data) out->data[start] = '\0';
+      return err;
+    }
+  }
+  return OWT_OK;
+}
+
+int owt_form_key_is(owt_str raw_key, const char *name) {
+  /* Decode and compare in one pass: no buffer, no allocation. */
+  size_t n = 0;
+  for (size_t i = 0; i < raw_key.len; i++, n++) {
+    unsigned char c = (unsigned char)raw_key.p[i];
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%' && i + 2 < raw_key.len) {
+      int hi = hexval((unsigned char)raw_key.p[i + 1]);
+      int lo = hexval((unsigned char)raw_key.p[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        c = (unsigned char)(hi << 4 | lo);
+        i += 2;
+      }
+    }
+    if (name[n] == '\0' || (unsigned char)name[n] != c) return 0;
+  }
+  return name[n] == '\0';
+}

@@ -1,0 +1,46 @@
+/* owt_invocation.h - what the request asks owt to run (PROTOCOL §2).
+ *
+ * The fields come from the query string and from a JSON or urlencoded body
+ * (body fields win). Decoding happens here, in C and bounded: base64, UTF-8
+ * checks, the fn_name and adaptor name grammar, booleans. */
+#ifndef OWT_INVOCATION_H
+#define OWT_INVOCATION_H
+
+#include "owt_buf.h"
+#include "owt_kwargs.h"
+#include "owt_limits.h"
+#include "owt_request.h"
+
+typedef struct {
+  owt_buf code;       /* decoded UTF-8 source; empty when adaptor is used */
+  owt_buf kwargs;     /* kwargs text, decoded, trailing newlines stripped */
+  owt_buf kwargs_raw; /* kwargs_b64 or kwargs exactly as sent (a cache-key part) */
+  owt_buf fn_name;    /* "run" unless given */
+  owt_buf adaptor;    /* "module" or "module.function"; empty when code is used */
+  owt_buf cache_key;  /* cache_key_override, empty when not given */
+  int has_code;
+  int has_adaptor;
+  int has_cache_key;
+  int use_cache;
+  int cache_kwargs;
+  owt_kwargs_kind kwargs_kind;
+  const char *error; /* a static message for the 4xx body when parsing fails */
+} owt_invocation;
+
+void owt_invocation_init(owt_invocation *inv, const owt_limits *limits);
+
+/* Fill inv from r's query string and body. On failure the return value says
+ * the status and inv->error the message (a static string). */
+owt_err owt_invocation_parse(owt_invocation *inv, const owt_request *r, const owt_limits *limits);
+
+void owt_invocation_reset(owt_invocation *inv);
+void owt_invocation_free(owt_invocation *inv);
+
+/* Whether s is a Python identifier of ASCII letters, digits and '_'
+ * (dotted: a.b.c) of at most 128 bytes. */
+int owt_invocation_valid_name(owt_str s, int dotted);
+
+/* Parse a boolean field: true/false, True/False, 1/0, yes/no, on/off, ''. */
+owt_err owt_invocation_parse_bool(owt_str s, int *out);
+
+#endif

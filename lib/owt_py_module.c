@@ -1,0 +1,102 @@
+/* owt_py_module.c - the _owt built-in module.
+ *
+ * _owt.log(level, message)   write through the C logger (one line per line)
+ * _owt.ERROR/WARNING/INFO/DEBUG
+ * _owt.version               the owt-fcgi version
+ * _owt.Timeout               BaseException raised when --timeout passes;
+ *                            .kind == "timeout" (mapped to 504)
+ * _owt._alarm(signum, frame) the SIGALRM handler the interpreter runs
+ * _owt._after_fork_child()   registered with os.register_at_fork */
+#include "owt_py_module.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "owt_log.h"
+
+#define PROTECTED_MAX 8
+
+static PyObject *timeout_type; /* strong reference, lives as long as the process */
+static int protected_fds[PROTECTED_MAX];
+static size_t n_protected;
+
+void owt_py_module_set_protected_fds(const int *fds, size_t n) {
+  n_protected = 0;
+  for (size_t i = 0; i < n && n_protected < PROTECTED_MAX; i++)
+    if (fds[i] >= 0) protected_fds[n_protected++] = fds[i];
+}
+
+PyObject *owt_py_module_timeout_type(void) { return timeout_type; }
+
+static PyObject *owt_mod_log(PyObject *self, PyObject *args) {
+  int level;
+  const char *text;
+  Py_ssize_t len;
+  (void)self;
+  if (!PyArg_ParseTuple(args, "is#", &level, &text, &len)) return NULL;
+  if (level < OWT_LOG_ERROR) level = OWT_LOG_ERROR;
+  if (level > OWT_LOG_DEBUG) level = OWT_LOG_DEBUG;
+  owt_log_text((owt_log_level)level, text, (size_t)len);
+  Py_RETURN_NONE;
+}
+
+static PyObject *owt_mod_alarm(PyObject *self, PyObject *args) {
+  (void)self;
+  (void)args;
+  PyErr_SetString(timeout_type, "the adaptor ran past its --timeout");
+  return NULL;
+}
+
+static PyObject *owt_mod_after_fork_child(PyObject *self, PyObject *args) {
+  (void)self;
+  (void)args;
+  /* Point, don't close: the numbers stay taken, so nothing in the child
+   * mistakes a later file for the web server's socket. */
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) Py_RETURN_NONE;
+  for (size_t i = 0; i < n_protected; i++) dup2(devnull, protected_fds[i]);
+  close(devnull);
+  n_protected = 0;
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef owt_methods[] = {
+    {"log", owt_mod_log, METH_VARARGS, "log(level, message): write to the owt-fcgi error log."},
+    {"_alarm", owt_mod_alarm, METH_VARARGS, "SIGALRM handler: raise Timeout."},
+    {"_after_fork_child", owt_mod_after_fork_child, METH_NOARGS,
+     "Detach a forked child from the web server's sockets."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef owt_module = {
+    PyModuleDef_HEAD_INIT, "_owt", "What owt adaptors need from the owt-fcgi binary.", -1,
+    owt_methods, NULL, NULL, NULL, NULL,
+};
+
+PyObject *owt_py_module_init(void) {
+  PyObject *m = PyModule_Create(&owt_module); /* new */
+  if (!m) return NULL;
+  if (!timeout_type) {
+    timeout_type = PyErr_NewExceptionWithDoc(
+        "_owt.Timeout", "The adaptor ran past --timeout. Derives from BaseException so "
+        "`except Exception` in an adaptor does not swallow it.", PyExc_BaseException, NULL);
+    if (!timeout_type) goto fail;
+    PyObject *kind = PyUnicode_FromString("timeout"); /* new */
+    int rc = kind ? PyObject_SetAttrString(timeout_type, "kind", kind) : -1;
+    Py_XDECREF(kind);
+    if (rc < 0) goto fail;
+  }
+  /* PyModule_AddObjectRef does not steal: the module and we both own one. */
+  if (PyModule_AddObjectRef(m, "Timeout", timeout_type) < 0) goto fail;
+  if (PyModule_AddIntConstant(m, "ERROR", OWT_LOG_ERROR) < 0 ||
+      PyModule_AddIntConstant(m, "WARNING", OWT_LOG_WARNING) < 0 ||
+      PyModule_AddIntConstant(m, "INFO", OWT_LOG_INFO) < 0 ||
+      PyModule_AddIntConstant(m, "DEBUG", OWT_LOG_DEBUG) < 0 ||
+      PyModule_AddStringConstant(m, "version", PACKAGE_VERSION) < 0)
+    goto fail;
+  return m;
+fail:
+  Py_DECREF(m);
+  return NULL;
+}

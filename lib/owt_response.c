@@ -1,0 +1,102 @@
+/* owt_response.c - response heads and small complete responses. */
+#include "owt_response.h"
+
+#include <string.h>
+
+static int is_tchar(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
+  return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int valid_name(owt_str s) {
+  if (s.len == 0) return 0;
+  for (size_t i = 0; i < s.len; i++)
+    if (!is_tchar((unsigned char)s.p[i])) return 0;
+  return 1;
+}
+
+static int valid_value(owt_str s) {
+  for (size_t i = 0; i < s.len; i++) {
+    unsigned char c = (unsigned char)s.p[i];
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return 0;
+  }
+  return 1;
+}
+
+/* Headers the web server owns, or that we compute ourselves. */
+static int dropped_header(owt_str name) {
+  static const char *const names[] = {"Status",  "Content-Length",    "Transfer-Encoding",
+                                      "Connection", "Keep-Alive", "Upgrade"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (owt_str_caseeq(name, owt_str_of(names[i]))) return 1;
+  return 0;
+}
+
+static owt_err add_header(owt_buf *out, owt_str name, owt_str value) {
+  owt_err err;
+  if ((err = owt_buf_append(out, name.p, name.len))) return err;
+  if ((err = owt_buf_append(out, ": ", 2))) return err;
+  if ((err = owt_buf_append(out, value.p, value.len))) return err;
+  return owt_buf_append(out, "\r\n", 2);
+}
+
+owt_err owt_response_head(owt_buf *out, int status, const owt_header *headers, size_t nheaders,
+                          long long content_length, int *event_stream) {
+  int has_type = 0, has_nosniff = 0, has_cache_control = 0, has_accel = 0, sse = 0;
+  owt_err err;
+  if (status < 100 || status > 999) return OWT_E_ADAPTOR;
+  if ((err = owt_buf_printf(out, "Status: %d %s\r\n", status, owt_err_reason(status)))) return err;
+  for (size_t i = 0; i < nheaders; i++) {
+    owt_str name = headers[i].name, value = headers[i].value;
+    if (!valid_name(name) || !valid_value(value)) return OWT_E_ADAPTOR;
+    if (dropped_header(name)) continue;
+    if (owt_str_caseeq(name, OWT_STR_LIT("Content-Type"))) {
+      has_type = 1;
+      sse = owt_str_caseeq(owt_str_media_type(value), OWT_STR_LIT("text/event-stream"));
+    }
+    has_nosniff |= owt_str_caseeq(name, OWT_STR_LIT("X-Content-Type-Options"));
+    has_cache_control |= owt_str_caseeq(name, OWT_STR_LIT("Cache-Control"));
+    has_accel |= owt_str_caseeq(name, OWT_STR_LIT("X-Accel-Buffering"));
+    if ((err = add_header(out, name, value))) return err;
+  }
+  if (!has_type && (err = owt_buf_append_str(out, "Content-Type: text/plain; charset=utf-8\r\n")))
+    return err;
+  if (!has_nosniff && (err = owt_buf_append_str(out, "X-Content-Type-Options: nosniff\r\n")))
+    return err;
+  if (sse && !has_cache_control && (err = owt_buf_append_str(out, "Cache-Control: no-cache\r\n")))
+    return err;
+  if (sse && !has_accel && (err = owt_buf_append_str(out, "X-Accel-Buffering: no\r\n"))) return err;
+  if (content_length >= 0 && (err = owt_buf_printf(out, "Content-Length: %lld\r\n", content_length)))
+    return err;
+  if (event_stream) *event_stream = sse;
+  return owt_buf_append(out, "\r\n", 2);
+}
+
+static owt_err send_whole(owt_io *io, int status, owt_str content_type, owt_str body,
+                          const owt_header *extra, size_t nextra) {
+  owt_header headers[8];
+  size_t n = 0;
+  char small[1024];
+  owt_buf head = OWT_BUF_FIXED(small);
+  headers[n++] = (owt_header){OWT_STR_LIT("Content-Type"), content_type};
+  for (size_t i = 0; i < nextra && n < sizeof headers / sizeof headers[0]; i++) headers[n++] = extra[i];
+  /* The stack buffer is big enough for these fixed heads; a failure here is
+   * a programming error caught by the tests, answered with a bare 500. */
+  if (owt_response_head(&head, status, headers, n, (long long)body.len, NULL) != OWT_OK) {
+    static const char fallback[] = "Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+    return io->write(io->ctx, fallback, sizeof fallback - 1) ? OWT_E_IO : OWT_OK;
+  }
+  if (io->write(io->ctx, head.data, head.len) || (body.len && io->write(io->ctx, body.p, body.len)))
+    return OWT_E_IO;
+  return OWT_OK;
+}
+
+owt_err owt_response_send(owt_io *io, int status, owt_str content_type, owt_str body) {
+  return send_whole(io, status, content_type, body, NULL, 0);
+}
+
+owt_err owt_response_send_error(owt_io *io, owt_err err, owt_str message, const owt_header *extra,
+                                size_t nextra) {
+  return send_whole(io, owt_err_status(err), OWT_STR_LIT("text/plain; charset=utf-8"), message, extra,
+                    nextra);
+}

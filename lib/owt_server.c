@@ -1,0 +1,263 @@
+/* owt_server.c - the request pipeline (params -> auth -> body -> invocation
+ * -> Python -> response) and the FastCGI / CGI loops around it. */
+#include "owt_server.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "owt_admin.h"
+#include "owt_auth.h"
+#include "owt_deadline.h"
+#include "owt_io_fcgx.h"
+#include "owt_log.h"
+#include "owt_response.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t stop_requested;
+
+int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped) {
+  char why[4096];
+  memset(srv, 0, sizeof *srv);
+  srv->cfg = cfg;
+  owt_request_init(&srv->req, &cfg->limits);
+  owt_invocation_init(&srv->inv, &cfg->limits);
+  owt_buf_init(&srv->head, 256 * 1024);
+  owt_buf_init(&srv->message, 256 * 1024);
+  owt_buf_init(&srv->user, OWT_AUTH_USER_MAX);
+  srv->stats.pid = getpid();
+  srv->stats.started = owt_now();
+  if (owt_py_start(&srv->py, cfg, shipped, why, sizeof why) != OWT_OK) {
+    owt_log(OWT_LOG_ERROR, "%s", why);
+    return 1;
+  }
+  return 0;
+}
+
+void owt_server_free(owt_server *srv) {
+  owt_py_stop(srv->py);
+  owt_request_free(&srv->req);
+  owt_invocation_free(&srv->inv);
+  owt_buf_free(&srv->head);
+  owt_buf_free(&srv->message);
+  owt_buf_free(&srv->user);
+}
+
+/* ---- pieces of the pipeline ------------------------------------------------ */
+
+static int send_error(owt_server *srv, owt_io *io, owt_err err, const char *fallback) {
+  static const owt_header www_auth = {OWT_STR_LIT("WWW-Authenticate"), OWT_STR_LIT("Basic realm=\"owt\"")};
+  owt_str msg = srv->message.len ? owt_buf_str(&srv->message) : owt_str_of(fallback);
+  int unauthorized = err == OWT_E_UNAUTHORIZED;
+  if (owt_response_send_error(io, err, msg, unauthorized ? &www_auth : NULL, unauthorized) != OWT_OK)
+    return -1;
+  srv->stats.bytes_out += msg.len;
+  return owt_err_status(err);
+}
+
+static void digest_of(const owt_invocation *inv, unsigned char out[32]) {
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  unsigned int len = 32;
+  memset(out, 0, 32);
+  if (!ctx) return; /* all-zero digest: the runtime still keys on the code itself */
+  EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  EVP_DigestUpdate(ctx, inv->fn_name.data, inv->fn_name.len);
+  EVP_DigestUpdate(ctx, "", 1);
+  if (inv->code.len) EVP_DigestUpdate(ctx, inv->code.data, inv->code.len);
+  EVP_DigestFinal_ex(ctx, out, &len);
+  EVP_MD_CTX_free(ctx);
+}
+
+static owt_err check_auth(owt_server *srv) {
+  if (!owt_auth_enabled(&srv->cfg->auth)) return OWT_OK;
+  owt_buf_reset(&srv->user);
+  if (owt_auth_check(&srv->cfg->auth, srv->req.authorization, &srv->user) == OWT_OK) return OWT_OK;
+  owt_log(OWT_LOG_WARNING, "auth failed for %.*s from %.*s (%s)", (int)srv->req.path.len,
+          srv->req.path.data, (int)srv->req.remote_addr.len, srv->req.remote_addr.p,
+          srv->req.authorization.len ? "wrong or malformed credentials" : "no credentials");
+  owt_buf_append_str(&srv->message, "authentication required");
+  return OWT_E_UNAUTHORIZED;
+}
+
+/* Write the reply: head, then the body or each chunk flushed as it comes.
+ * Returns the status, or -1 when the client went away. */
+static int send_reply(owt_server *srv, owt_io *io, owt_py_reply *reply) {
+  owt_buf_reset(&srv->head);
+  long long length = reply->streaming ? -1 : (long long)reply->body.len;
+  owt_err err = owt_response_head(&srv->head, reply->status, reply->headers, reply->nheaders, length, NULL);
+  if (err) {
+    owt_buf_reset(&srv->message);
+    owt_buf_append_str(&srv->message, "Error executing code: the adaptor returned an invalid "
+                                      "status or header (CR/LF or a non-token name)");
+    owt_log(OWT_LOG_ERROR, "%s", srv->message.data);
+    return send_error(srv, io, OWT_E_ADAPTOR, NULL);
+  }
+  if (io->write(io->ctx, srv->head.data, srv->head.len)) return -1;
+  if (!reply->streaming) {
+    if (reply->body.len && io->write(io->ctx, reply->body.p, reply->body.len)) return -1;
+    srv->stats.bytes_out += reply->body.len;
+    return reply->status;
+  }
+  if (io->flush(io->ctx)) return -1;
+  for (;;) {
+    owt_str chunk;
+    owt_buf_reset(&srv->message);
+    err = owt_py_reply_next(srv->py, reply, &chunk, &srv->message);
+    if (err) {
+      /* Headers are out: all that is left is to end the stream. The event-
+       * stream error frame, if any, was the runtime's last chunk. */
+      owt_log(OWT_LOG_WARNING, "stream for %s ended early: %.*s", srv->req.path.data,
+              (int)srv->message.len, srv->message.data ? srv->message.data : "");
+      if (err == OWT_E_TIMEOUT) srv->stats.timeouts++;
+      return reply->status;
+    }
+    if (!chunk.p) return reply->status;
+    if (chunk.len == 0) continue;
+    if (io->write(io->ctx, chunk.p, chunk.len) || io->flush(io->ctx)) return -1;
+    srv->stats.bytes_out += chunk.len;
+  }
+}
+
+static int run_invocation(owt_server *srv, owt_io *io) {
+  owt_py_call_in in;
+  owt_py_reply reply;
+  owt_invocation *inv = &srv->inv;
+  memset(&in, 0, sizeof in);
+  in.code = owt_buf_str(&inv->code);
+  in.adaptor = owt_buf_str(&inv->adaptor);
+  in.fn_name = owt_buf_str(&inv->fn_name);
+  in.kwargs = owt_buf_str(&inv->kwargs);
+  in.kwargs_kind = (int)inv->kwargs_kind;
+  in.envp = srv->req.envp;
+  in.nparams = srv->req.nparams;
+  in.body = owt_buf_str(&srv->req.body);
+  in.path = owt_buf_str(&srv->req.path);
+  digest_of(inv, in.digest);
+
+  owt_deadline_arm(srv->cfg->timeout, srv->cfg->kill_grace);
+  owt_err err = owt_py_call(srv->py, &in, &reply, &srv->message);
+  int status = err ? send_error(srv, io, err, "Error executing code") : send_reply(srv, io, &reply);
+  if (owt_deadline_disarm()) {
+    srv->stats.timeouts += err == OWT_E_TIMEOUT;
+    owt_py_after_timeout(srv->py);
+  }
+  owt_py_reply_close(srv->py, &reply);
+  return status;
+}
+
+static int handle_steps(owt_server *srv, owt_io *io) {
+  owt_err err;
+  const owt_limits *limits = &srv->cfg->limits;
+  if ((err = owt_request_read_params(&srv->req, io->envp, limits)))
+    return send_error(srv, io, err, "the request's parameters are over the size limits");
+  owt_str path = owt_buf_str(&srv->req.path);
+  snprintf(srv->stats.path, sizeof srv->stats.path, "%.*s", (int)path.len, path.p);
+  if (owt_admin_is_reserved(path) && owt_admin_is_public(path))
+    return owt_admin_handle(io, srv->req.method, path, &srv->stats, owt_py_version());
+  if ((err = check_auth(srv))) return send_error(srv, io, err, NULL);
+  if (owt_admin_is_reserved(path))
+    return owt_admin_handle(io, srv->req.method, path, &srv->stats, owt_py_version());
+  if ((err = owt_request_read_body(&srv->req, io))) {
+    if (err == OWT_E_IO) return -1;
+    return send_error(srv, io, err, err == OWT_E_TOO_LARGE ? "the body is over the --max-body limit"
+                                                           : "the body is shorter than Content-Length");
+  }
+  if ((err = owt_invocation_parse(&srv->inv, &srv->req, limits)))
+    return send_error(srv, io, err, srv->inv.error);
+  if (srv->inv.has_code && srv->cfg->no_code)
+    return send_error(srv, io, OWT_E_FORBIDDEN, "this server runs with --no-code: code in requests "
+                                                "is refused; call a named adaptor with adaptor=NAME");
+  return run_invocation(srv, io);
+}
+
+int owt_server_handle(owt_server *srv, owt_io *io) {
+  double t0 = owt_now();
+  srv->stats.busy_since = t0;
+  owt_buf_reset(&srv->message);
+  uint64_t bytes_before = srv->stats.bytes_out;
+  int status = handle_steps(srv, io);
+  srv->stats.requests++;
+  if (status < 0) srv->stats.client_gone++;
+  else if (status >= 500) srv->stats.errors_5xx++;
+  else if (status >= 400) srv->stats.errors_4xx++;
+  if (owt_log_enabled(OWT_LOG_INFO))
+    owt_log(OWT_LOG_INFO, "%.*s %s %d %llu %.2fms", (int)srv->req.method.len, srv->req.method.p,
+            srv->stats.path, status < 0 ? 499 : status,
+            (unsigned long long)(srv->stats.bytes_out - bytes_before), (owt_now() - t0) * 1000.0);
+  srv->stats.busy_since = 0;
+  owt_request_reset(&srv->req);
+  return status;
+}
+
+/* ---- FastCGI --------------------------------------------------------------- */
+
+static void on_stop_signal(int signo) {
+  (void)signo;
+  stop_requested = 1;
+  FCGX_ShutdownPending(); /* makes a blocked accept give up */
+}
+
+static void install_stop_handlers(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGUSR1, &sa, NULL); /* what mod_fcgid and libfcgi use to ask for a clean stop */
+  signal(SIGPIPE, SIG_IGN);      /* a gone client is a write error, not a death */
+}
+
+int owt_server_divert_stdout(void) {
+  int saved = fcntl(1, F_DUPFD_CLOEXEC, 3);
+  dup2(2, 1);
+  return saved;
+}
+
+int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
+  FCGX_Request req;
+  owt_io io;
+  install_stop_handlers();
+  if (FCGX_Init() != 0 || FCGX_InitRequest(&req, listen_fd, 0) != 0) {
+    owt_log(OWT_LOG_ERROR, "libfcgi failed to initialise");
+    return 1;
+  }
+  owt_log(OWT_LOG_INFO, "serving FastCGI on fd %d", listen_fd);
+  while (!stop_requested) {
+    if (FCGX_Accept_r(&req) < 0) break;
+    int fds[2] = {listen_fd, req.ipcFd};
+    owt_py_protect_fds(fds, 2);
+    owt_io_fcgx_bind(&io, &req);
+    owt_server_handle(srv, &io);
+    FCGX_Finish_r(&req);
+  }
+  FCGX_Free(&req, 1);
+  owt_log(OWT_LOG_INFO, "stopping after %llu requests", (unsigned long long)srv->stats.requests);
+  return 0;
+}
+
+/* ---- CGI ------------------------------------------------------------------- */
+
+int owt_server_run_cgi(owt_server *srv, int response_fd) {
+  owt_io io;
+  owt_io_cgi cgi = {0, response_fd, 0};
+  size_t length = 0;
+  signal(SIGPIPE, SIG_IGN);
+  owt_py_protect_fds(&cgi.out_fd, 1);
+  /* CGI stdin carries exactly CONTENT_LENGTH bytes; read no more. */
+  owt_request probe;
+  owt_request_init(&probe, &srv->cfg->limits);
+  if (owt_request_read_params(&probe, environ, &srv->cfg->limits) == OWT_OK &&
+      owt_request_content_length(&probe, &length) == OWT_OK)
+    cgi.body_left = length > srv->cfg->limits.max_body ? srv->cfg->limits.max_body + 1 : length;
+  owt_request_free(&probe);
+  owt_io_cgi_bind(&io, &cgi, environ);
+  owt_server_handle(srv, &io);
+  return 0;
+}
