@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { FIELD_ORDER, compactJson, encodeJson, encodeQuery, utf8ToBase64 } from "../dist/index.js";
+import { inputsOf, vectors } from "./vectors.js";
+
+test("vectors are well formed", () => {
+  const names = vectors.map((c) => c.name);
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(names.length >= 20);
+});
+
+for (const c of vectors) {
+  test(`query: ${c.name}`, () => {
+    assert.equal(encodeQuery(inputsOf(c)), c.expected.query);
+  });
+  test(`json: ${c.name}`, () => {
+    const body = encodeJson(inputsOf(c));
+    assert.deepStrictEqual(body, c.expected.json);
+    assert.deepStrictEqual(Object.keys(body), FIELD_ORDER.filter((k) => k in body));
+  });
+}
+
+test("base64 does not depend on Buffer", () => {
+  const saved = globalThis.Buffer;
+  globalThis.Buffer = undefined;
+  try {
+    assert.equal(utf8ToBase64("Gr\u00fc\u00dfe \u{1f30d}"), "R3LDvMOfZSDwn4yN");
+    assert.equal(utf8ToBase64("x".repeat(100000)).length, 133336);
+  } finally {
+    globalThis.Buffer = saved;
+  }
+});
+
+test("non-JSON kwargs are refused", () => {
+  assert.throws(() => compactJson({ v: NaN }), TypeError);
+  assert.throws(() => compactJson(() => 1), TypeError);
+  assert.equal(encodeQuery({ code: "x", kwargs: undefined }), "code_b64=eA%3D%3D");
+});
+
+test("the built library uses Web APIs only", async () => {
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const dist = new URL("../dist/", import.meta.url);
+  for (const name of readdirSync(dist).filter((n) => n.endsWith(".js"))) {
+    const text = readFileSync(new URL(name, dist), "utf8");
+    assert.doesNotMatch(text, /\bBuffer\b|\bprocess\.|from "node:|require\(/, name);
+  }
+});
