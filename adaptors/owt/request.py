@@ -1,23 +1,30 @@
 """The request an adaptor is answering, with Flask-like names.
 
-``request`` (the module-level proxy) always means the current request: the
-runtime binds one around every call and around every step of a streamed
-response. A :class:`Request` parses nothing until a field is read.
+This module is also the ``request`` adaptors use: reading an attribute it
+does not define (``request.path``, ``request.args``, ...) reads it from the
+current request, which the runtime binds around every call and around every
+step of a streamed response. So ``from owt import request``,
+``from owt.request import request`` and ``import owt.request`` all give the
+same object. A :class:`Request` parses nothing until a field is read.
 """
 
 from __future__ import annotations
 
-import contextvars
+import contextvars as _contextvars
 import json as _json
-from collections.abc import Mapping
-from functools import cached_property
-from http.cookies import CookieError, SimpleCookie
-from typing import Any
-from urllib.parse import parse_qsl, quote
+import sys as _sys
+from collections.abc import Mapping as _Mapping
+from functools import cached_property as _cached_property
+from http.cookies import CookieError as _CookieError
+from http.cookies import SimpleCookie as _SimpleCookie
+from typing import Any as _Any
+from urllib.parse import parse_qsl as _parse_qsl
+from urllib.parse import quote as _quote
 
-from owt._multidict import Headers, MultiDict
+from owt._multidict import Headers as _Headers
+from owt._multidict import MultiDict as _MultiDict
 
-__all__ = ["Request", "request", "current", "current_or_none", "bind", "unbind"]
+__all__ = ["Request", "RequestUnavailable", "request", "current", "current_or_none", "bind", "unbind"]
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -27,7 +34,7 @@ class Request:
     """One HTTP request, built from the CGI/FastCGI params, the raw body and the path."""
 
     def __init__(
-        self, environ: Mapping[str, str], body: bytes = b"", path: str | None = None
+        self, environ: _Mapping[str, str], body: bytes = b"", path: str | None = None
     ) -> None:
         self.environ = environ
         self.data = body
@@ -36,12 +43,12 @@ class Request:
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"
 
-    @cached_property
+    @_cached_property
     def method(self) -> str:
         """The HTTP method, upper case (``GET`` when not given)."""
         return (self.environ.get("REQUEST_METHOD") or "GET").upper()
 
-    @cached_property
+    @_cached_property
     def path(self) -> str:
         """The request path, percent-decoded, without the query (``/hello``)."""
         path = self._path
@@ -51,17 +58,17 @@ class Request:
             path = "/" + path
         return path
 
-    @cached_property
+    @_cached_property
     def query_string(self) -> bytes:
         """The raw query string, as bytes (Flask's type)."""
         return self.environ.get("QUERY_STRING", "").encode("utf-8", "surrogateescape")
 
-    @cached_property
+    @_cached_property
     def full_path(self) -> str:
         """Path and query, always with the ``?`` (as Flask gives it)."""
         return f"{self.path}?{self.environ.get('QUERY_STRING', '')}"
 
-    @cached_property
+    @_cached_property
     def scheme(self) -> str:
         """``https`` when the web server says so, else ``http``."""
         env = self.environ
@@ -69,7 +76,7 @@ class Request:
             return "https"
         return (env.get("REQUEST_SCHEME") or "http").lower()
 
-    @cached_property
+    @_cached_property
     def host(self) -> str:
         """The Host header, or the server name and non-default port."""
         env = self.environ
@@ -81,38 +88,38 @@ class Request:
         default = "443" if self.scheme == "https" else "80"
         return f"{name}:{port}" if port and port != default else name
 
-    @cached_property
+    @_cached_property
     def host_url(self) -> str:
         """``scheme://host/``."""
         return f"{self.scheme}://{self.host}/"
 
-    @cached_property
+    @_cached_property
     def base_url(self) -> str:
         """The URL without the query string."""
-        return f"{self.scheme}://{self.host}{quote(self.path, safe=_PATH_SAFE)}"
+        return f"{self.scheme}://{self.host}{_quote(self.path, safe=_PATH_SAFE)}"
 
-    @cached_property
+    @_cached_property
     def url(self) -> str:
         """The full URL, with the query string when there is one."""
         qs = self.environ.get("QUERY_STRING", "")
         return f"{self.base_url}?{qs}" if qs else self.base_url
 
-    @cached_property
-    def args(self) -> MultiDict:
+    @_cached_property
+    def args(self) -> _MultiDict:
         """The query fields: ``args["k"]`` / ``args.get("k")`` first value, ``args.getlist("k")``."""
-        return MultiDict(parse_qsl(self.environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        return _MultiDict(_parse_qsl(self.environ.get("QUERY_STRING", ""), keep_blank_values=True))
 
-    @cached_property
+    @_cached_property
     def content_type(self) -> str:
         """The Content-Type header ('' when absent)."""
         return self.environ.get("CONTENT_TYPE") or self.environ.get("HTTP_CONTENT_TYPE") or ""
 
-    @cached_property
+    @_cached_property
     def mimetype(self) -> str:
         """The content type without parameters, lower case (``application/json``)."""
         return self.content_type.split(";", 1)[0].strip().lower()
 
-    @cached_property
+    @_cached_property
     def content_length(self) -> int | None:
         """The Content-Length header as an int (None when absent or invalid)."""
         try:
@@ -121,49 +128,49 @@ class Request:
             return None
         return value if value >= 0 else None
 
-    @cached_property
-    def form(self) -> MultiDict:
+    @_cached_property
+    def form(self) -> _MultiDict:
         """Fields of an ``application/x-www-form-urlencoded`` body (empty otherwise)."""
         if self.mimetype != _FORM_TYPE or not self.data:
-            return MultiDict()
+            return _MultiDict()
         text = self.data.decode("utf-8", "replace")
-        return MultiDict(parse_qsl(text, keep_blank_values=True))
+        return _MultiDict(_parse_qsl(text, keep_blank_values=True))
 
-    @cached_property
-    def values(self) -> MultiDict:
+    @_cached_property
+    def values(self) -> _MultiDict:
         """Query and form fields together (query values first)."""
-        return MultiDict(self.args.items(multi=True) + self.form.items(multi=True))
+        return _MultiDict(self.args.items(multi=True) + self.form.items(multi=True))
 
-    @cached_property
-    def headers(self) -> Headers:
+    @_cached_property
+    def headers(self) -> _Headers:
         """Request headers, case-insensitive (``headers["user-agent"]``)."""
-        return Headers(self.environ)
+        return _Headers(self.environ)
 
-    @cached_property
+    @_cached_property
     def cookies(self) -> dict[str, str]:
         """Cookies sent with the request, name → value."""
         raw = self.environ.get("HTTP_COOKIE")
         if not raw:
             return {}
-        jar: SimpleCookie = SimpleCookie()
+        jar: _SimpleCookie = _SimpleCookie()
         try:
             jar.load(raw)
-        except CookieError:
+        except _CookieError:
             return {}
         return {name: morsel.value for name, morsel in jar.items()}
 
-    @cached_property
+    @_cached_property
     def is_json(self) -> bool:
         """Whether the body says it is JSON (``application/json`` or ``*/*+json``)."""
         mt = self.mimetype
         return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
 
-    @cached_property
-    def json(self) -> Any:
+    @_cached_property
+    def json(self) -> _Any:
         """The parsed JSON body; None when the body is not JSON or does not parse."""
         return self.get_json()
 
-    def get_json(self, force: bool = False, silent: bool = True) -> Any:
+    def get_json(self, force: bool = False, silent: bool = True) -> _Any:
         """Parse the body as JSON (``force`` ignores the content type); None on
         failure unless ``silent=False``, which raises ValueError."""
         if not (force or self.is_json) or not self.data:
@@ -179,15 +186,21 @@ class Request:
         """The raw body; decoded as UTF-8 with ``as_text=True``."""
         return self.data.decode("utf-8", "replace") if as_text else self.data
 
-    @cached_property
+    @_cached_property
     def remote_addr(self) -> str | None:
         """The client's address as the web server saw it."""
         return self.environ.get("REMOTE_ADDR")
 
 
-_current: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
+_current: _contextvars.ContextVar[Request | None] = _contextvars.ContextVar(
     "owt_request", default=None
 )
+
+
+class RequestUnavailable(RuntimeError, AttributeError):
+    """``request`` was read outside a request (an AttributeError too, so
+    ``hasattr``/``getattr(..., default)`` treat it as missing)."""
+
 
 _OUTSIDE = (
     "owt.request is only available while an adaptor is answering a request "
@@ -197,10 +210,10 @@ _OUTSIDE = (
 
 
 def current() -> Request:
-    """The request being answered; RuntimeError outside a request."""
+    """The request being answered; :class:`RequestUnavailable` outside a request."""
     req = _current.get()
     if req is None:
-        raise RuntimeError(_OUTSIDE)
+        raise RequestUnavailable(_OUTSIDE)
     return req
 
 
@@ -209,34 +222,25 @@ def current_or_none() -> Request | None:
     return _current.get()
 
 
-def bind(req: Request | None) -> contextvars.Token[Request | None]:
+def bind(req: Request | None) -> _contextvars.Token[Request | None]:
     """Make req the current request; returns the token for :func:`unbind`."""
     return _current.set(req)
 
 
-def unbind(token: contextvars.Token[Request | None]) -> None:
+def unbind(token: _contextvars.Token[Request | None]) -> None:
     """Restore the request that was current before :func:`bind`."""
     _current.reset(token)
 
 
-class _RequestProxy:
-    """Stands for the current request: every attribute is read from it."""
-
-    __slots__ = ()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(current(), name)
-
-    def _get_current_object(self) -> Request:
-        """The real :class:`Request` behind the proxy (safe to keep or hand to a thread)."""
-        return current()
-
-    def __bool__(self) -> bool:
-        return _current.get() is not None
-
-    def __repr__(self) -> str:
-        req = _current.get()
-        return "<owt.request (no request)>" if req is None else f"<owt.request {req!r}>"
+def _get_current_object() -> Request:
+    """The real :class:`Request` behind ``request`` (safe to keep or hand to a thread)."""
+    return current()
 
 
-request: Any = _RequestProxy()
+def __getattr__(name: str) -> _Any:
+    if name.startswith("__") and name.endswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(current(), name)
+
+
+request: _Any = _sys.modules[__name__]

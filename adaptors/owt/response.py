@@ -22,7 +22,7 @@ class Response:
 
     def __init__(
         self,
-        body: Any = b"",
+        body: Any = None,
         status: int = 200,
         headers: HeadersArg = None,
         content_type: str | None = None,
@@ -33,4 +33,4 @@ class Response:
         self.content_type = content_type
 
     def __repr__(self) -> str:
-        return f"<Response {self.status} {self.content_type or ''}>".replace(" >", ">")
+        return f"<Response {self.status}>"
