@@ -16,7 +16,7 @@ from typing import Any
 
 from owt import _alarm, _log
 from owt._alarm import Timeout
-from owt._errors import OwtError, adaptor_error, describe, timeout_error
+from owt._errors import OwtError, adaptor_error, describe, log_error, timeout_error
 from owt.request import Request, bind, unbind
 from owt.response import Response
 from owt.stream import EVENT_STREAM
@@ -35,6 +35,10 @@ Result = tuple[int, list[Header], "bytes | None", "Chunks | None"]
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 _MAX_NESTING = 8
+
+_RUNNING = "running"
+_PENDING = "pending"
+_FINISHED = "finished"
 
 
 def _text_type(text: str) -> str:
@@ -166,36 +170,40 @@ class Chunks(Iterator[bytes]):
     """The streamed body: bytes, one item of the adaptor's iterable per ``next``.
 
     Each step runs with the adaptor's request bound (``request`` works inside
-    generators). An exception inside the adaptor's iterable ends the stream:
-    for ``text/event-stream`` it becomes a final ``event: error`` frame (and
-    ``.error`` records it); otherwise it is raised as an OwtError. ``close()``
-    closes the adaptor's generator (its ``finally`` runs).
+    generators). An exception inside the adaptor's iterable ends the stream
+    with an OwtError; for ``text/event-stream`` a final ``event: error`` frame
+    is yielded first and the error is raised on the following ``next``.
+    ``.error`` records it either way. ``close()`` closes the adaptor's
+    generator (its ``finally`` runs).
     """
 
-    __slots__ = ("_source", "_req", "event_stream", "error", "_finished")
+    __slots__ = ("_source", "_req", "event_stream", "error", "_state")
 
     def __init__(self, source: Any, req: Request | None) -> None:
         self._source = source
         self._req = req
         self.event_stream = False
         self.error: OwtError | None = None
-        self._finished = False
+        self._state = _RUNNING
 
     def __iter__(self) -> "Chunks":
         return self
 
     def __next__(self) -> bytes:
-        if self._finished:
+        if self._state is not _RUNNING:
+            if self._state is _PENDING and self.error is not None:
+                self._state = _FINISHED
+                raise self.error
             raise StopIteration
         token = bind(self._req)
         _alarm.enter()
         try:
             return _encode_item(next(self._source), self.event_stream)
         except StopIteration:
-            self._finished = True
+            self._state = _FINISHED
             raise
         except Timeout:
-            return self._fail(timeout_error(), "Timeout: the adaptor ran past the server's timeout")
+            return self._fail(timeout_error(), f"Timeout: {_alarm.describe()}")
         except Exception as exc:  # noqa: BLE001 - the adaptor's generator raised
             return self._fail(adaptor_error(exc), describe(exc))
         finally:
@@ -203,15 +211,18 @@ class Chunks(Iterator[bytes]):
             unbind(token)
 
     def _fail(self, err: OwtError, text: str) -> bytes:
-        self._finished = True
         self.error = err
         if self.event_stream:
+            self._state = _PENDING
             return _error_frame(text).encode("utf-8", "replace")
+        self._state = _FINISHED
         raise err
 
     def close(self) -> None:
         """Close the adaptor's generator (idempotent; never raises an adaptor error)."""
-        self._finished = True
+        if self._state is _PENDING and self.error is not None:
+            log_error(self.error)
+        self._state = _FINISHED
         source, self._source = self._source, iter(())
         close = getattr(source, "close", None)
         if close is None:
@@ -223,7 +234,7 @@ class Chunks(Iterator[bytes]):
         except Timeout:
             _log.log(_log.WARNING, "timeout while closing the adaptor's generator")
         except Exception as exc:  # noqa: BLE001 - a failing finally must not break the worker
-            adaptor_error(exc)
+            adaptor_error(exc, log=True)
         finally:
             _alarm.leave()
             unbind(token)

@@ -6,7 +6,7 @@ import os
 import traceback as _traceback
 from types import TracebackType
 
-from owt import _log
+from owt import _alarm, _log
 
 __all__ = [
     "OwtError",
@@ -18,6 +18,7 @@ __all__ = [
     "adaptor_error",
     "timeout_error",
     "describe",
+    "log_error",
 ]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -89,11 +90,13 @@ _BY_STATUS: dict[int, type[OwtError]] = {
 }
 
 
-def adaptor_error(exc: BaseException, log: bool = True) -> OwtError:
-    """The error for an exception the adaptor raised; logs its traceback.
+def adaptor_error(exc: BaseException, log: bool = False) -> OwtError:
+    """The error for an exception the adaptor raised, its traceback in ``.traceback``.
 
     An :class:`AdaptorError` (500), unless the exception carries an
     ``owt_status`` of 400, 403, 404 or 504 (as ``owt.summat`` errors do).
+    log=True also writes it to the error log: for errors that never reach
+    C, which logs the ones it receives.
     """
     tb_text = "".join(
         _traceback.format_exception(type(exc), exc, _user_traceback(exc.__traceback__))
@@ -102,12 +105,16 @@ def adaptor_error(exc: BaseException, log: bool = True) -> OwtError:
     cls = _BY_STATUS.get(status, AdaptorError) if isinstance(status, int) else AdaptorError
     err = cls(f"Error executing code: {describe(exc)}", tb_text)
     if log:
-        _log.log(_log.ERROR, f"{err.message}\n{tb_text.rstrip()}")
+        log_error(err)
     return err
 
 
 def timeout_error() -> AdaptorTimeout:
-    """The error reported when :class:`owt._alarm.Timeout` was raised; logs it."""
-    err = AdaptorTimeout("the adaptor ran past the server's timeout")
-    _log.log(_log.ERROR, err.message)
-    return err
+    """The error for a :class:`owt._alarm.Timeout` that was raised."""
+    return AdaptorTimeout(f"Error executing code: Timeout: {_alarm.describe()}")
+
+
+def log_error(err: OwtError) -> None:
+    """Write err (and its traceback) to the error log."""
+    text = err.message if not err.traceback else f"{err.message}\n{err.traceback.rstrip()}"
+    _log.log(_log.ERROR, text)

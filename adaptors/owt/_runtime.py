@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import inspect
 import os
 import sys
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,6 +46,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_ADAPTORS = 256
+_ZERO_DIGEST = bytes(32)
 
 _config: dict[str, Any] = {}
 _dirs = AdaptorDirs([])
@@ -56,7 +59,9 @@ _compiled = 0
 def _base_namespace(dirs: list[str]) -> dict[str, Any]:
     import owt
 
-    namespace: dict[str, Any] = dict(scan(dirs))
+    namespace: dict[str, Any] = {
+        name: module for name, module in scan(dirs).items() if not hasattr(builtins, name)
+    }
     for name in owt.__all__:
         namespace[name] = getattr(owt, name)
     namespace["_SERVER"] = server.Server.sing()
@@ -68,6 +73,13 @@ def _set_executable(path: str) -> None:
     spawn = sys.modules.get("multiprocessing.spawn")
     if spawn is not None:
         spawn.set_executable(path)
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def configure(config: Mapping[str, Any]) -> None:
@@ -95,7 +107,7 @@ def configure(config: Mapping[str, Any]) -> None:
     server.configure(cfg.get("address"), cfg.get("port"))
     if cfg.get("redirect_stdio", True):
         _log.install_stdio()
-    if not _alarm.install():
+    if not _alarm.install(_seconds(cfg.get("timeout"))):
         _log.log(_log.WARNING, "could not install the SIGALRM handler: timeouts will not interrupt Python")
     _warm.clear()
     _named.clear()
@@ -135,7 +147,7 @@ def _resolve(code: str | None, adaptor: str | None, fn_name: str, digest: bytes 
         raise BadRequest("no code: send code_b64 or code (or adaptor for a named adaptor)")
     if _config.get("no_code"):
         raise Forbidden("this server runs named adaptors only (--no-code)")
-    if not digest:
+    if not digest or digest == _ZERO_DIGEST:
         digest = hashlib.sha256(fn_name.encode() + b"\0" + code.encode("utf-8", "surrogatepass")).digest()
     warm = _warm.get(digest)
     if warm is None:
@@ -157,13 +169,27 @@ def _binds(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     return True
 
 
+_positional_last: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _takes_last_positionally(fn: Callable[..., Any]) -> bool:
+    try:
+        return _positional_last[fn]
+    except (KeyError, TypeError):
+        pass
+    answer = _binds(fn, (), {"__last__": None}) is False and bool(_binds(fn, (None,), {}))
+    try:
+        _positional_last[fn] = answer
+    except TypeError:
+        pass
+    return answer
+
+
 def _call(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     """fn(**kwargs); a bare value (only ``__last__``) goes positionally to a
     function that cannot take ``__last__`` but takes one argument."""
-    if len(kwargs) == 1 and "__last__" in kwargs and _binds(fn, (), kwargs) is False:
-        value = kwargs["__last__"]
-        if _binds(fn, (value,), {}):
-            return fn(value)
+    if len(kwargs) == 1 and "__last__" in kwargs and _takes_last_positionally(fn):
+        return fn(kwargs["__last__"])
     return fn(**kwargs)
 
 

@@ -57,6 +57,7 @@ def runtime(restore_process: None, adaptor_dir: Path) -> Iterator[Any]:
         {
             "adaptor_dirs": [str(adaptor_dir), str(ADAPTORS)],
             "max_adaptors": 8,
+            "timeout": 30.0,
             "redirect_stdio": False,
         }
     )

@@ -250,16 +250,39 @@ def test_event_stream_objects_become_data_frames() -> None:
     assert list(chunks) == [b'data: {"a": 1}\n\n', b"data: raw\n\n"]
 
 
-def test_event_stream_error_becomes_a_final_error_frame() -> None:
+def test_event_stream_error_becomes_a_final_error_frame_then_the_error() -> None:
     def gen() -> Iterator[str]:
         yield "data: 1\n\n"
         raise ValueError("model fell over")
 
     _, _, chunks = stream_of(Response(gen(), content_type="text/event-stream"))
-    assert list(chunks) == [b"data: 1\n\n", b"event: error\ndata: ValueError: model fell over\n\n"]
+    assert next(chunks) == b"data: 1\n\n"
+    assert next(chunks) == b"event: error\ndata: ValueError: model fell over\n\n"
     assert isinstance(chunks.error, AdaptorError)
     assert chunks.error.message == "Error executing code: ValueError: model fell over"
     assert "model fell over" in (chunks.error.traceback or "")
+    with pytest.raises(AdaptorError) as caught:
+        next(chunks)
+    assert caught.value is chunks.error
+    with pytest.raises(StopIteration):
+        next(chunks)
+
+
+def test_event_stream_error_not_collected_is_logged_on_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    from owt import _log
+
+    logged: list[str] = []
+    monkeypatch.setattr(_log, "log", lambda level, message: logged.append(message))
+
+    def gen() -> Iterator[str]:
+        raise ValueError("lost")
+        yield ""
+
+    _, _, chunks = stream_of(Response(gen(), content_type="text/event-stream"))
+    assert next(chunks).startswith(b"event: error\n")
+    assert logged == []
+    chunks.close()
+    assert len(logged) == 1 and logged[0].startswith("Error executing code: ValueError: lost\nTraceback")
     with pytest.raises(StopIteration):
         next(chunks)
 
@@ -270,7 +293,7 @@ def test_event_stream_multiline_error_message() -> None:
         yield ""
 
     _, _, chunks = stream_of(Response(gen(), content_type="text/event-stream"))
-    assert list(chunks) == [b"event: error\ndata: RuntimeError: one\ndata: two\n\n"]
+    assert next(chunks) == b"event: error\ndata: RuntimeError: one\ndata: two\n\n"
 
 
 def test_other_stream_error_is_raised_as_an_adaptor_error() -> None:

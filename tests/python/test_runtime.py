@@ -137,6 +137,12 @@ def test_missing_digest_is_computed(runtime: Any) -> None:
     assert runtime.handle(code, None, "run", "", 0, digest(code), {}, b"", "/")[2] == b"3"
 
 
+def test_all_zero_digest_keys_on_the_code(runtime: Any) -> None:
+    zero = bytes(32)
+    assert runtime.handle("lambda: 'one'", None, "run", "", 0, zero, {}, b"", "/")[2] == b"one"
+    assert runtime.handle("lambda: 'two'", None, "run", "", 0, zero, {}, b"", "/")[2] == b"two"
+
+
 def test_adaptor_exception_is_a_500_with_message_and_traceback(handle: Any) -> None:
     with pytest.raises(AdaptorError) as caught:
         handle("def run():\n    return 1 / 0\n")
@@ -224,6 +230,12 @@ def test_adaptor_modules_are_importable_by_bare_name(runtime: Any, handle: Any, 
     assert "owt_test_lazy" not in sys.modules
     assert handle("f(owt_test_lazy.twice)", "21", kind=1)[2] == b"42"
     assert handle("def run():\n    import owt_test_lazy\n    return owt_test_lazy.LOADED\n")[2] == b"True"
+
+
+def test_adaptor_modules_never_shadow_builtins(runtime: Any, handle: Any, adaptor_dir: Path) -> None:
+    (adaptor_dir / "open.py").write_text("X = 1\n")
+    runtime.configure({"adaptor_dirs": [str(adaptor_dir), str(ADAPTORS)], "redirect_stdio": False})
+    assert handle("lambda: open is __builtins__['open'] if isinstance(__builtins__, dict) else open is __builtins__.open")[2] == b"True"
 
 
 def test_seed_sota_example(handle: Any) -> None:
@@ -346,8 +358,10 @@ def test_timeout_in_an_event_stream_sends_an_error_frame(handle: Any) -> None:
         frame = next(chunks)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    assert frame.startswith(b"event: error\ndata: Timeout: ")
+    assert frame == b"event: error\ndata: Timeout: the adaptor ran past its 30s timeout\n\n"
     assert isinstance(chunks.error, AdaptorTimeout)
+    with pytest.raises(AdaptorTimeout, match="Error executing code: Timeout: the adaptor ran past its 30s timeout"):
+        next(chunks)
 
 
 def test_alarm_outside_a_request_is_ignored(runtime: Any) -> None:
@@ -386,7 +400,11 @@ def test_print_goes_to_the_log_not_the_response(restore_process: None, capfd: py
     assert "INFO to stderr" in err
 
 
-def test_log_goes_through_owt_module_when_present(monkeypatch: pytest.MonkeyPatch, handle: Any) -> None:
+def test_print_goes_through_owt_module_when_present(
+    monkeypatch: pytest.MonkeyPatch, restore_process: None, adaptor_dir: Path
+) -> None:
+    import owt._runtime as rt
+
     lines: list[tuple[int, str]] = []
 
     class FakeOwt:
@@ -395,10 +413,17 @@ def test_log_goes_through_owt_module_when_present(monkeypatch: pytest.MonkeyPatc
             lines.append((level, message))
 
     monkeypatch.setattr(_log, "_owt", FakeOwt)
+    rt.configure({"adaptor_dirs": [str(adaptor_dir)]})
+    rt.handle("def run():\n    print('via _owt')\n    return 1\n", None, "run", "", 0, None, {}, b"", "/")
+    assert lines == [(_log.INFO, "via _owt")]
+
+
+def test_errors_raised_to_c_are_left_for_c_to_log(monkeypatch: pytest.MonkeyPatch, handle: Any) -> None:
+    logged: list[str] = []
+    monkeypatch.setattr(_log, "log", lambda level, message: logged.append(message))
     with pytest.raises(AdaptorError):
-        handle("def run():\n    raise ValueError('logged')\n")
-    assert lines and lines[0][0] == _log.ERROR
-    assert lines[0][1].startswith("Error executing code: ValueError: logged\nTraceback")
+        handle("def run():\n    raise ValueError('for C')\n")
+    assert logged == []
 
 
 def test_python_executable(restore_process: None) -> None:
