@@ -202,8 +202,8 @@ class Chunks(Iterator[bytes]):
         except StopIteration:
             self._state = _FINISHED
             raise
-        except Timeout:
-            return self._fail(timeout_error(), f"Timeout: {_alarm.describe()}")
+        except Timeout as exc:
+            return self._fail(timeout_error(exc), f"Timeout: {_alarm.describe()}")
         except Exception as exc:  # noqa: BLE001 - the adaptor's generator raised
             return self._fail(adaptor_error(exc), describe(exc))
         finally:

@@ -109,9 +109,15 @@ def adaptor_error(exc: BaseException, log: bool = False) -> OwtError:
     return err
 
 
-def timeout_error() -> AdaptorTimeout:
-    """The error for a :class:`owt._alarm.Timeout` that was raised."""
-    return AdaptorTimeout(f"Error executing code: Timeout: {_alarm.describe()}")
+def timeout_error(exc: BaseException | None = None) -> AdaptorTimeout:
+    """The error for a :class:`owt._alarm.Timeout` that was raised; its
+    ``.traceback`` shows where the adaptor was when time ran out."""
+    tb_text = None
+    if exc is not None:
+        tb_text = "".join(
+            _traceback.format_exception(type(exc), exc, _user_traceback(exc.__traceback__))
+        )
+    return AdaptorTimeout(f"Error executing code: Timeout: {_alarm.describe()}", tb_text)
 
 
 def log_error(err: OwtError) -> None:

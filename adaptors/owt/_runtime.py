@@ -209,7 +209,7 @@ def handle(
     Raises an :class:`OwtError` subclass whose ``.kind`` C maps to a status.
     """
     kwargs = decode(kwargs_text, kwargs_kind)
-    req = Request(environ, body or b"", path)
+    req = Request(environ if environ is not None else {}, body or b"", path)
     token = bind(req)
     _alarm.enter()
     try:
@@ -217,8 +217,8 @@ def handle(
         return coerce(_call(fn, kwargs), req)
     except OwtError:
         raise
-    except Timeout:
-        raise timeout_error() from None
+    except Timeout as exc:
+        raise timeout_error(exc) from None
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - everything the adaptor raises is a 500
         raise adaptor_error(exc) from None
     finally:
