@@ -15,6 +15,7 @@ owt_err owt_buf_reserve(owt_buf *b, size_t n) {
   while (cap < need) cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
   char *p = realloc(b->data, cap);
   if (!p) return OWT_E_NOMEM;
+  p[b->len] = '\0'; /* a first allocation must hold the terminator too */
   b->data = p;
   b->cap = cap;
   return OWT_OK;
