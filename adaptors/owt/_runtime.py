@@ -86,9 +86,11 @@ def configure(config: Mapping[str, Any]) -> None:
     """Set the worker up: adaptor directories, LRU bound, stdio, SIGALRM, sys.executable.
 
     config keys (all optional here): ``adaptor_dirs``, ``max_adaptors``,
-    ``debug``, ``no_code``, ``allow_shell``, ``python_executable``, and
-    ``address``/``port`` (reported by ``Server.sing()`` outside a request).
-    Calling it again reconfigures and drops every warm adaptor.
+    ``debug``, ``no_code``, ``allow_shell``, ``python_executable``,
+    ``timeout`` (seconds, for messages), ``address``/``port`` (reported by
+    ``Server.sing()`` outside a request) and ``redirect_stdio`` (default
+    True: ``print`` goes to the error log). Other keys are kept for
+    :func:`current_config`. Calling it again drops every warm adaptor.
     """
     global _config, _dirs, _base
     cfg = dict(config)

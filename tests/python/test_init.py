@@ -11,8 +11,9 @@ import owt
 
 def test_exports() -> None:
     assert sorted(owt.__all__) == ["Response", "Server", "pipe", "request", "stream"]
-    from owt import Response, Server, pipe, request, stream  # noqa: F401
+    from owt import Response, Server, pipe, request, stream
 
+    assert (Response, Server, pipe, request, stream) == (owt.Response, owt.Server, owt.pipe, owt.request, owt.stream)
     assert owt.Server is owt.server.Server
     assert owt.stream.done() == "data: [DONE]\n\n"
 

@@ -447,10 +447,6 @@ def test_current_config(runtime: Any) -> None:
     assert config["allow_shell"] is False
 
 
-def _b64(text: str) -> str:
-    return base64.b64decode(text).decode("utf-8")
-
-
 RUNNABLE_VECTORS = {
     "code-only": b"Hello, owt!",
     "hello-kwargs": b"Hello, owt!",
