@@ -8,7 +8,8 @@ Each case is a ``Case`` (a plain tuple):
 - ``kwargs_text``: the kwargs text, sent as ``kwargs_b64`` ("" sends no kwargs).
 - ``expected_status``: the HTTP status.
 - ``expected_body``: a ``str`` is the exact body text; a ``dict`` or ``list`` is compared
-  with the body parsed as JSON (the JSON spacing is the server's choice).
+  with the body parsed as JSON (the JSON spacing is the server's choice); for an error
+  status, the text the body must contain.
 - ``method``: ``GET`` sends the fields in the query string; ``POST`` sends them as one
   JSON object body (``Content-Type: application/json``).
 - ``fields``: more request fields sent the same way as code and kwargs.
@@ -127,4 +128,7 @@ CASES: list[Case] = [
     Case("fork", "/test", _FORK, "", 200, "(4, 'right')"),
     Case("sota_hard_task", "/owt", "f(sota.hard_task)", "solve AGI", 200, "AGI solved!",
          method="POST"),
+    Case("open_outside_root_dir", "/test", 'kwarg("path").open(root_dir=".")',
+         "{'path': '../../../../etc/passwd'}", 403, "is outside root_dir"),
+    Case("shell_refused", "/test", 'const("echo hi").shell()', "", 403, "--allow-shell"),
 ]

@@ -1,57 +1,60 @@
 """The end-to-end pipe cases (tests/e2e/cases_summat.py) run in-process.
 
-Kwargs are decoded by the runtime's own ``owt._kwargs.decode``; the code modes
-(PROTOCOL section 4) are reproduced here in their simplest form, so a wrong
-expectation in the case list shows up without a web server.
+Each case goes through ``owt._runtime.handle`` (the conftest's ``handle`` fixture)
+with the request C would pass: the path, the fields in the query string or a JSON
+body. Only the C and web-server layers are left out.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
-from summat_fixtures import fake_request  # noqa: F401
-
-import owt.request
-from owt._kwargs import decode
-from owt.summat import pipe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from cases_summat import CASES, Case  # noqa: E402
 
-
-def _compile(code: str, fn_name: str = "run") -> Callable[..., Any]:
-    import sota
-
-    for source in (code, f"{fn_name} = ({code})", f"{fn_name} = (pipe().{code})"):
-        namespace: dict[str, Any] = {"pipe": pipe, "request": owt.request.request, "sota": sota}
-        try:
-            exec(compile(source, "<adaptor>", "exec"), namespace)
-        except (SyntaxError, NameError):
-            continue
-        if fn_name in namespace:
-            fn = namespace[fn_name]
-            return fn.done() if getattr(fn, "__owt_pipe__", False) else fn
-    raise AssertionError(f"no mode defines {fn_name}")
+_STATUS = {"bad_request": 400, "forbidden": 403, "not_found": 404, "adaptor": 500, "timeout": 504}
 
 
-def _body(result: Any) -> Any:
-    if isinstance(result, (dict, list)):
-        return json.loads(json.dumps(result))
-    return str(result)
+def _request(case: Case) -> tuple[dict[str, str], bytes]:
+    fields = {"code_b64": base64.b64encode(case.code.encode()).decode()}
+    if case.kwargs_text:
+        fields["kwargs_b64"] = base64.b64encode(case.kwargs_text.encode()).decode()
+    fields.update(case.fields)
+    environ = {"REQUEST_METHOD": case.method, "PATH_INFO": case.path, "QUERY_STRING": ""}
+    if case.method == "POST":
+        body = json.dumps(fields).encode()
+        environ.update(CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(body)))
+        return environ, body
+    environ["QUERY_STRING"] = urlencode(fields)
+    return environ, b""
+
+
+def _respond(handle: Any, case: Case) -> tuple[int, bytes]:
+    environ, body = _request(case)
+    try:
+        status, _, out, chunks = handle(case.code, case.kwargs_text, environ=environ, body=body, path=case.path)
+    except Exception as exc:
+        kind = getattr(exc, "kind", None)
+        if kind not in _STATUS:
+            raise
+        return _STATUS[kind], str(exc).encode()
+    return status, out if out is not None else b"".join(chunks)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_case(case: Case, fake_request: Callable[..., Any]) -> None:
-    fields = dict(case.fields)
-    if case.method == "POST":
-        fake_request(path=case.path, method="POST", json={"code": case.code, **fields})
+def test_case(case: Case, handle: Any) -> None:
+    status, body = _respond(handle, case)
+    assert status == case.expected_status, body
+    if status != 200:
+        assert case.expected_body in body.decode()
+    elif isinstance(case.expected_body, (dict, list)):
+        assert json.loads(body) == case.expected_body
     else:
-        fake_request(path=case.path, args={"code": case.code, **fields})
-    result = _compile(case.code)(**decode(case.kwargs_text))
-    assert case.expected_status == 200
-    assert _body(result) == case.expected_body
+        assert body.decode() == case.expected_body

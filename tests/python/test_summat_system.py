@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Callable
 
 import pytest
@@ -72,14 +70,31 @@ def test_shell_failure_reports_status_and_stderr(shell_setting: Callable[[bool],
         pipe().const("echo oops >&2; exit 3").shell()()
 
 
-def test_shell_reads_the_runtime_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    runtime = types.ModuleType("owt._runtime")
-    runtime.current_config = lambda: {"allow_shell": True}  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "owt._runtime", runtime)
-    import owt
+def test_shell_follows_the_runtime_config(restore_process: None) -> None:
+    import owt._runtime as runtime
 
-    monkeypatch.setattr(owt, "_runtime", runtime, raising=False)
-    assert pipe().const("echo ok").shell()() == b"ok\n"
+    try:
+        runtime.configure({"allow_shell": True, "redirect_stdio": False})
+        assert pipe().const("echo ok").shell()() == b"ok\n"
+        runtime.configure({"allow_shell": False, "redirect_stdio": False})
+        with pytest.raises(ShellRefused):
+            pipe().const("echo ok").shell()()
+    finally:
+        runtime.configure({"redirect_stdio": False})
+
+
+def test_settings_override_the_runtime_config(
+    restore_process: None, shell_setting: Callable[[bool], None]
+) -> None:
+    import owt._runtime as runtime
+
+    try:
+        runtime.configure({"allow_shell": True, "redirect_stdio": False})
+        shell_setting(False)
+        with pytest.raises(ShellRefused):
+            pipe().const("echo ok").shell()()
+    finally:
+        runtime.configure({"redirect_stdio": False})
 
 
 def test_installing_is_not_offered() -> None:
