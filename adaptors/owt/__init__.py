@@ -18,9 +18,13 @@ from owt.server import Server
 __all__ = ["pipe", "request", "Server", "Response", "stream"]
 
 
-def _missing_pipe(error: ImportError) -> Any:
+def _missing_pipe(error: BaseException) -> Any:
     def pipe(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(f"pipe() is unavailable: owt.summat could not be imported ({error})")
+        """Stands in for owt.summat.pipe, which failed to import."""
+        raise RuntimeError(
+            f"pipe() is unavailable: owt.summat could not be imported "
+            f"({type(error).__name__}: {error})"
+        )
 
     return pipe
 
@@ -29,9 +33,7 @@ def __getattr__(name: str) -> Any:
     if name == "pipe":
         try:
             from owt.summat import pipe
-        except ImportError as exc:
-            if exc.name not in ("owt.summat",) and not str(exc).startswith("cannot import name"):
-                raise
+        except Exception as exc:  # noqa: BLE001 - a broken summat must not stop plain adaptors
             pipe = _missing_pipe(exc)
         globals()["pipe"] = pipe
         return pipe

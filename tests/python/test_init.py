@@ -47,4 +47,22 @@ def test_without_summat_pipe_raises_a_clear_error(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=adaptors, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert "pipe() is unavailable: owt.summat could not be imported" in out.stdout
+    assert "pipe() is unavailable: owt.summat could not be imported (ModuleNotFoundError" in out.stdout
+
+
+def test_a_broken_summat_does_not_stop_plain_adaptors(tmp_path: Path) -> None:
+    adaptors = Path(__file__).resolve().parents[2] / "adaptors"
+    code = (
+        "import sys\n"
+        "class Broken:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'owt.summat':\n"
+        "            raise SyntaxError('broken summat')\n"
+        "sys.meta_path.insert(0, Broken())\n"
+        "import owt._runtime as rt\n"
+        "rt.configure({'adaptor_dirs': [], 'redirect_stdio': False})\n"
+        "print(rt.handle('lambda: 1', None, 'run', '', 0, None, {}, b'', '/')[2])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=adaptors, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "b'1'"
