@@ -2,16 +2,22 @@
  *
  * The mode comes from how we were started: a listening socket on fd 0
  * (lighttpd bin-path, spawn-fcgi, Apache mod_fcgid) means FastCGI;
+ * --listen makes it a master that binds and forks its own workers;
  * anything else is one plain CGI request. */
+#include <errno.h>
 #include <fcgiapp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "lib/owt_auth.h"
 #include "lib/owt_config.h"
+#include "lib/owt_listen.h"
 #include "lib/owt_log.h"
+#include "lib/owt_master.h"
 #include "lib/owt_paths.h"
 #include "lib/owt_py.h"
 #include "lib/owt_response.h"
@@ -39,6 +45,80 @@ static void cgi_startup_failure(int response_fd) {
   if (response_fd >= 0 && write(response_fd, resp, sizeof resp - 1) < 0) perror("owt-fcgi");
 }
 
+/* --memory-limit: runaway allocation becomes MemoryError (a 500), not the
+ * OOM killer. Set per worker, before its interpreter starts. */
+static void apply_memory_limit(const owt_config *cfg) {
+  if (!cfg->memory_limit) return;
+  struct rlimit rl = {(rlim_t)cfg->memory_limit, (rlim_t)cfg->memory_limit};
+  if (setrlimit(RLIMIT_AS, &rl) != 0) owt_log(OWT_LOG_WARNING, "--memory-limit: %s", strerror(errno));
+}
+
+typedef struct {
+  const owt_config *cfg;
+  const char *adaptors;
+} worker_ctx;
+
+/* One worker under the master: its own interpreter, its scoreboard slot. */
+static int master_worker(void *ctx, int listen_fd, owt_scoreboard *board, int slot) {
+  const worker_ctx *w = ctx;
+  owt_server srv;
+  int saved = owt_server_divert_stdout();
+  if (saved >= 0) close(saved);
+  apply_memory_limit(w->cfg);
+  if (owt_server_init(&srv, w->cfg, w->adaptors) != 0) return OWT_EXIT_CONFIG;
+  owt_server_attach(&srv, board, slot);
+  int rc = owt_server_run_fastcgi(&srv, listen_fd);
+  owt_server_free(&srv);
+  return rc;
+}
+
+static int write_pidfile(const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+    owt_log(OWT_LOG_ERROR, "--pidfile %s: %s", path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* --listen: bind, drop privileges, fork and watch workers. */
+static int run_master(const owt_config *cfg, const char *adaptors) {
+  owt_listen_addr addr;
+  owt_scoreboard board = {NULL, 0};
+  const char *why = NULL;
+  char msg[512];
+  int rc = 1, fd = -1;
+  if (owt_listen_parse(cfg->listen, &addr, &why) != 0) {
+    fprintf(stderr, "owt-fcgi: --listen %s: %s\n", cfg->listen, why);
+    return 2;
+  }
+  if (!owt_listen_is_local(&addr) && !owt_auth_enabled(&cfg->auth) && !cfg->insecure) {
+    fprintf(stderr, "owt-fcgi: refusing to run code from %s without --auth; pass --insecure if "
+                    "the network in front of it is trusted\n", cfg->listen);
+    return 2;
+  }
+  if ((fd = owt_listen_open(&addr, 1024, cfg->socket_mode, msg, sizeof msg)) < 0) {
+    owt_log(OWT_LOG_ERROR, "%s", msg);
+    return 1;
+  }
+  if (owt_master_drop_privileges(cfg) != 0) goto done;
+  if (cfg->pidfile && write_pidfile(cfg->pidfile) != 0) goto done;
+  if (owt_scoreboard_create(&board, 2 * cfg->workers) != 0) {
+    owt_log(OWT_LOG_ERROR, "cannot map the scoreboard: %s", strerror(errno));
+    goto done;
+  }
+  owt_log(OWT_LOG_INFO, "master %ld listening on %s with %zu workers", (long)getpid(), cfg->listen,
+          cfg->workers);
+  worker_ctx ctx = {cfg, adaptors};
+  rc = owt_master_run(cfg, fd, &board, master_worker, &ctx);
+done:
+  owt_scoreboard_destroy(&board);
+  close(fd);
+  if (addr.is_unix) unlink(addr.path);
+  if (cfg->pidfile) unlink(cfg->pidfile);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   owt_config cfg;
   owt_server srv;
@@ -55,11 +135,18 @@ int main(int argc, char **argv) {
   case OWT_MODE_AUTO: cfg.mode = FCGX_IsCGI() ? OWT_MODE_CGI : OWT_MODE_FASTCGI; break;
   default: break;
   }
-  int response_fd = owt_server_divert_stdout();
   if (owt_paths_adaptors(adaptors, sizeof adaptors) != 0) {
     owt_log(OWT_LOG_ERROR, "cannot find the adaptors directory (owt/ package); set OWT_ADAPTORS_HOME");
     rc = 1;
-  } else if (owt_server_init(&srv, &cfg, adaptors) != 0) {
+    goto done;
+  }
+  if (cfg.listen) {
+    rc = run_master(&cfg, adaptors);
+    goto done;
+  }
+  int response_fd = owt_server_divert_stdout();
+  apply_memory_limit(&cfg);
+  if (owt_server_init(&srv, &cfg, adaptors) != 0) {
     rc = 1;
   } else if (cfg.mode == OWT_MODE_CGI) {
     rc = owt_server_run_cgi(&srv, response_fd);

@@ -1,6 +1,7 @@
 /* owt_admin.c - /_owt/health, /_owt/status, /_owt/metrics. */
 #include "owt_admin.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -15,55 +16,111 @@ int owt_admin_is_reserved(owt_str path) {
 
 int owt_admin_is_public(owt_str path) { return owt_str_eq(path, OWT_STR_LIT("/_owt/health")); }
 
-static owt_err status_json(owt_buf *out, const owt_stats *s, const char *python_version) {
+/* The JSON of one worker slot. python_version and paths are cut at their
+ * first quote or backslash, so the JSON stays well-formed without an escaper. */
+static owt_err slot_json(owt_buf *out, const owt_slot *slot, double now) {
+  const owt_stats *s = &slot->worker;
+  return owt_buf_printf(
+      out,
+      "{\"pid\":%ld,\"state\":\"%s\",\"busy_since\":%.3f,\"busy_for\":%.3f,\"path\":\"%.*s\","
+      "\"uptime\":%.3f,\"requests\":%llu,\"errors_4xx\":%llu,\"errors_5xx\":%llu,"
+      "\"timeouts\":%llu,\"client_gone\":%llu,\"bytes_out\":%llu,\"rss_bytes\":%llu,"
+      "\"kills\":%llu,\"respawns\":%llu}",
+      (long)s->pid, s->busy_since ? "busy" : "idle", s->busy_since,
+      s->busy_since ? now - s->busy_since : 0.0, (int)strcspn(s->path, "\"\\"), s->path,
+      now - s->started, (unsigned long long)s->requests, (unsigned long long)s->errors_4xx,
+      (unsigned long long)s->errors_5xx, (unsigned long long)s->timeouts,
+      (unsigned long long)s->client_gone, (unsigned long long)s->bytes_out,
+      (unsigned long long)s->rss_bytes, (unsigned long long)slot->kills,
+      (unsigned long long)slot->respawns);
+}
+
+static void totals(const owt_scoreboard *board, owt_stats *sum, uint64_t *kills) {
+  memset(sum, 0, sizeof *sum);
+  *kills = 0;
+  for (size_t i = 0; i < board->n; i++) {
+    const owt_slot *slot = &board->slots[i];
+    *kills += slot->kills;
+    if (!slot->in_use) continue;
+    sum->requests += slot->worker.requests;
+    sum->errors_4xx += slot->worker.errors_4xx;
+    sum->errors_5xx += slot->worker.errors_5xx;
+    sum->timeouts += slot->worker.timeouts;
+    sum->client_gone += slot->worker.client_gone;
+    sum->bytes_out += slot->worker.bytes_out;
+  }
+}
+
+static owt_err status_json(owt_buf *out, const owt_scoreboard *board, const char *python_version) {
   double now = owt_now();
-  /* python_version has no quotes or backslashes; the path is shown up to
-   * its first one, so the JSON stays well-formed without an escaper. */
-  size_t plen = strcspn(s->path, "\"\\");
-  return owt_buf_printf(
-      out,
-      "{\"version\":\"%s\",\"python\":\"%.*s\",\"workers\":[{\"pid\":%ld,\"state\":\"%s\","
-      "\"busy_for\":%.3f,\"path\":\"%.*s\",\"uptime\":%.3f,\"requests\":%llu,\"errors_4xx\":%llu,"
-      "\"errors_5xx\":%llu,\"timeouts\":%llu,\"client_gone\":%llu,\"bytes_out\":%llu,"
-      "\"rss_bytes\":%llu}]}\n",
-      PACKAGE_VERSION, (int)strcspn(python_version, " \"\\"), python_version, (long)s->pid,
-      s->busy_since ? "busy" : "idle", s->busy_since ? now - s->busy_since : 0.0, (int)plen,
-      s->path, now - s->started, (unsigned long long)s->requests,
-      (unsigned long long)s->errors_4xx, (unsigned long long)s->errors_5xx,
-      (unsigned long long)s->timeouts, (unsigned long long)s->client_gone,
-      (unsigned long long)s->bytes_out, (unsigned long long)owt_stats_rss());
+  owt_stats sum;
+  uint64_t kills;
+  size_t busy = 0, live = 0;
+  owt_err err = owt_buf_printf(out, "{\"version\":\"%s\",\"python\":\"%.*s\",\"workers\":[",
+                               PACKAGE_VERSION, (int)strcspn(python_version, " \"\\"), python_version);
+  for (size_t i = 0; !err && i < board->n; i++) {
+    const owt_slot *slot = &board->slots[i];
+    if (!slot->in_use) continue;
+    busy += slot->worker.busy_since != 0;
+    if (live++ && (err = owt_buf_append_byte(out, ','))) break;
+    err = slot_json(out, slot, now);
+  }
+  if (err) return err;
+  totals(board, &sum, &kills);
+  return owt_buf_printf(out,
+                        "],\"totals\":{\"workers\":%zu,\"busy\":%zu,\"requests\":%llu,"
+                        "\"errors_4xx\":%llu,\"errors_5xx\":%llu,\"timeouts\":%llu,"
+                        "\"client_gone\":%llu,\"kills\":%llu}}\n",
+                        live, busy, (unsigned long long)sum.requests,
+                        (unsigned long long)sum.errors_4xx, (unsigned long long)sum.errors_5xx,
+                        (unsigned long long)sum.timeouts, (unsigned long long)sum.client_gone,
+                        (unsigned long long)kills);
 }
 
-static owt_err metrics_text(owt_buf *out, const owt_stats *s) {
-  return owt_buf_printf(
-      out,
-      "# HELP owt_requests_total Requests answered by this worker.\n"
-      "# TYPE owt_requests_total counter\n"
-      "owt_requests_total{pid=\"%ld\"} %llu\n"
-      "# HELP owt_errors_total Error responses by class.\n"
-      "# TYPE owt_errors_total counter\n"
-      "owt_errors_total{pid=\"%ld\",class=\"4xx\"} %llu\n"
-      "owt_errors_total{pid=\"%ld\",class=\"5xx\"} %llu\n"
-      "# HELP owt_timeouts_total Adaptors stopped by --timeout.\n"
-      "# TYPE owt_timeouts_total counter\n"
-      "owt_timeouts_total{pid=\"%ld\"} %llu\n"
-      "# HELP owt_client_gone_total Responses cut short because the client left.\n"
-      "# TYPE owt_client_gone_total counter\n"
-      "owt_client_gone_total{pid=\"%ld\"} %llu\n"
-      "# HELP owt_response_bytes_total Body bytes sent.\n"
-      "# TYPE owt_response_bytes_total counter\n"
-      "owt_response_bytes_total{pid=\"%ld\"} %llu\n"
-      "# HELP owt_worker_rss_bytes Resident memory of the worker.\n"
-      "# TYPE owt_worker_rss_bytes gauge\n"
-      "owt_worker_rss_bytes{pid=\"%ld\"} %llu\n",
-      (long)s->pid, (unsigned long long)s->requests, (long)s->pid,
-      (unsigned long long)s->errors_4xx, (long)s->pid, (unsigned long long)s->errors_5xx,
-      (long)s->pid, (unsigned long long)s->timeouts, (long)s->pid,
-      (unsigned long long)s->client_gone, (long)s->pid, (unsigned long long)s->bytes_out,
-      (long)s->pid, (unsigned long long)owt_stats_rss());
+/* One Prometheus family: its HELP/TYPE lines, then a sample per worker. */
+static owt_err metric_family(owt_buf *out, const owt_scoreboard *board, const char *name,
+                             const char *type, const char *help, size_t field_offset) {
+  owt_err err = owt_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+  for (size_t i = 0; !err && i < board->n; i++) {
+    const owt_slot *slot = &board->slots[i];
+    if (!slot->in_use) continue;
+    uint64_t v = *(const uint64_t *)((const char *)&slot->worker + field_offset);
+    err = owt_buf_printf(out, "%s{pid=\"%ld\"} %llu\n", name, (long)slot->worker.pid,
+                         (unsigned long long)v);
+  }
+  return err;
 }
 
-int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_stats *stats,
+static owt_err metrics_text(owt_buf *out, const owt_scoreboard *board) {
+  static const struct {
+    const char *name, *type, *help;
+    size_t offset;
+  } families[] = {
+      {"owt_requests_total", "counter", "Requests answered.", offsetof(owt_stats, requests)},
+      {"owt_errors_4xx_total", "counter", "Responses with a 4xx status.", offsetof(owt_stats, errors_4xx)},
+      {"owt_errors_5xx_total", "counter", "Responses with a 5xx status.", offsetof(owt_stats, errors_5xx)},
+      {"owt_timeouts_total", "counter", "Adaptors stopped by --timeout.", offsetof(owt_stats, timeouts)},
+      {"owt_client_gone_total", "counter", "Responses cut short because the client left.",
+       offsetof(owt_stats, client_gone)},
+      {"owt_response_bytes_total", "counter", "Body bytes sent.", offsetof(owt_stats, bytes_out)},
+      {"owt_worker_rss_bytes", "gauge", "Resident memory of the worker after its last request.",
+       offsetof(owt_stats, rss_bytes)},
+  };
+  owt_err err = OWT_OK;
+  for (size_t i = 0; !err && i < sizeof families / sizeof families[0]; i++)
+    err = metric_family(out, board, families[i].name, families[i].type, families[i].help,
+                        families[i].offset);
+  owt_stats sum;
+  uint64_t kills;
+  totals(board, &sum, &kills);
+  if (!err)
+    err = owt_buf_printf(out, "# HELP owt_worker_kills_total Workers the master had to kill.\n"
+                              "# TYPE owt_worker_kills_total counter\nowt_worker_kills_total %llu\n",
+                         (unsigned long long)kills);
+  return err;
+}
+
+int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scoreboard *board,
                      const char *python_version) {
   owt_buf body = OWT_BUF_INIT(64 * 1024);
   owt_str type = OWT_STR_LIT("text/plain; charset=utf-8");
@@ -76,10 +133,10 @@ int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_stats *
     err = owt_buf_append_str(&body, "ok");
   } else if (owt_str_eq(path, OWT_STR_LIT("/_owt/status"))) {
     type = OWT_STR_LIT("application/json");
-    err = status_json(&body, stats, python_version);
+    err = status_json(&body, board, python_version);
   } else if (owt_str_eq(path, OWT_STR_LIT("/_owt/metrics"))) {
     type = OWT_STR_LIT("text/plain; version=0.0.4; charset=utf-8");
-    err = metrics_text(&body, stats);
+    err = metrics_text(&body, board);
   } else {
     status = 404;
     err = owt_buf_append_str(&body, "no such page: /_owt/ has health, status and metrics");

@@ -1,9 +1,11 @@
 /* owt_admin.h - the server's own pages under /_owt/ (PROTOCOL §1):
- * health (200 "ok", no auth), status (JSON), metrics (Prometheus text). */
+ * health (200 "ok", no auth), status (JSON), metrics (Prometheus text),
+ * covering every worker on the scoreboard. */
 #ifndef OWT_ADMIN_H
 #define OWT_ADMIN_H
 
 #include "owt_io.h"
+#include "owt_scoreboard.h"
 #include "owt_stats.h"
 #include "owt_str.h"
 
@@ -15,7 +17,7 @@ int owt_admin_is_public(owt_str path);
 
 /* Answer a reserved path. Returns the status sent (404 for unknown pages),
  * or -1 when the client went away. */
-int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_stats *stats,
+int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scoreboard *board,
                      const char *python_version);
 
 #endif

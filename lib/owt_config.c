@@ -24,6 +24,20 @@ enum {
   OPT_HASH_PASSWORD,
   OPT_CGI,
   OPT_FASTCGI,
+  OPT_MAX_REQUESTS,
+  OPT_MAX_RSS,
+  OPT_MEMORY_LIMIT,
+  OPT_LISTEN,
+  OPT_WORKERS,
+  OPT_GRACE_TIMEOUT,
+  OPT_USER,
+  OPT_GROUP,
+  OPT_SOCKET_MODE,
+  OPT_PIDFILE,
+  OPT_INSECURE,
+  OPT_CACHE_DIR,
+  OPT_CACHE_MAX_BYTES,
+  OPT_CACHE_TTL,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +60,20 @@ static const struct option long_options[] = {
     {"hash-password", no_argument, NULL, OPT_HASH_PASSWORD},
     {"cgi", no_argument, NULL, OPT_CGI},
     {"fastcgi", no_argument, NULL, OPT_FASTCGI},
+    {"max-requests", required_argument, NULL, OPT_MAX_REQUESTS},
+    {"max-rss", required_argument, NULL, OPT_MAX_RSS},
+    {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"grace-timeout", required_argument, NULL, OPT_GRACE_TIMEOUT},
+    {"user", required_argument, NULL, OPT_USER},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
+    {"pidfile", required_argument, NULL, OPT_PIDFILE},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+    {"cache-max-bytes", required_argument, NULL, OPT_CACHE_MAX_BYTES},
+    {"cache-ttl", required_argument, NULL, OPT_CACHE_TTL},
     {NULL, 0, NULL, 0},
 };
 
@@ -72,6 +100,21 @@ void owt_config_usage(FILE *out) {
         "  --auth-file FILE       USER:SHA256HEX lines, '#' comments\n"
         "  --hash-password        read a password on stdin, print its SHA-256 hex, exit\n"
         "  --cgi, --fastcgi       force the mode instead of detecting it from fd 0\n"
+        "  --cache-dir DIR        the response cache (use_cache), shared by all workers; off without it\n"
+        "  --cache-max-bytes B    bound of the cache directory, LRU evicted (default 256M)\n"
+        "  --cache-ttl SECONDS    serve an entry this long after it was stored (default 0: until evicted)\n"
+        "  --max-requests N       recycle a worker after N requests\n"
+        "  --max-rss MB           recycle a worker whose RSS passed MB after a request\n"
+        "  --memory-limit MB      address-space limit per worker (RLIMIT_AS): MemoryError, 500\n"
+        "\n"
+        "Standalone master (for nginx, or anything that does not spawn FastCGI backends):\n"
+        "  --listen ADDR          HOST:PORT, [IPV6]:PORT or unix:PATH; fork --workers workers\n"
+        "  --workers N            worker processes (default 2)\n"
+        "  --grace-timeout S      on SIGTERM/SIGHUP, how long in-flight requests may finish (default 30)\n"
+        "  --user U, --group G    drop privileges after binding (when started as root)\n"
+        "  --socket-mode MODE     chmod for a unix socket (octal, e.g. 660)\n"
+        "  --pidfile FILE         write the master's pid\n"
+        "  --insecure             allow a non-loopback --listen without --auth or --allow-from\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version and the embedded Python's\n",
         out);
@@ -162,6 +205,46 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
   case OPT_HASH_PASSWORD: cfg->mode = OWT_MODE_HASH_PASSWORD; return 0;
   case OPT_CGI: cfg->mode = OWT_MODE_CGI; return 0;
   case OPT_FASTCGI: cfg->mode = OWT_MODE_FASTCGI; return 0;
+  case OPT_MAX_REQUESTS:
+    if (parse_size(arg, &n) || n == 0) return bad("--max-requests", arg, "want a positive count");
+    cfg->max_requests = n;
+    return 0;
+  case OPT_MAX_RSS:
+    if (parse_size(arg, &n) || n == 0 || n > (1u << 24)) return bad("--max-rss", arg, "want megabytes");
+    cfg->max_rss_bytes = (uint64_t)n << 20;
+    return 0;
+  case OPT_MEMORY_LIMIT:
+    if (parse_size(arg, &n) || n < 64 || n > (1u << 24))
+      return bad("--memory-limit", arg, "want megabytes (at least 64)");
+    cfg->memory_limit = (uint64_t)n << 20;
+    return 0;
+  case OPT_LISTEN: cfg->listen = arg; return 0;
+  case OPT_WORKERS:
+    if (parse_size(arg, &n) || n < 1 || n > 1024) return bad("--workers", arg, "want 1..1024");
+    cfg->workers = n;
+    return 0;
+  case OPT_GRACE_TIMEOUT:
+    if (parse_seconds(arg, &cfg->grace_timeout)) return bad("--grace-timeout", arg, "want seconds");
+    return 0;
+  case OPT_USER: cfg->user = arg; return 0;
+  case OPT_GROUP: cfg->group = arg; return 0;
+  case OPT_SOCKET_MODE: {
+    char *end = NULL;
+    unsigned long mode = strtoul(arg, &end, 8);
+    if (!*arg || *end || mode > 0777) return bad("--socket-mode", arg, "want octal, e.g. 660");
+    cfg->socket_mode = (unsigned)mode;
+    return 0;
+  }
+  case OPT_PIDFILE: cfg->pidfile = arg; return 0;
+  case OPT_INSECURE: cfg->insecure = 1; return 0;
+  case OPT_CACHE_DIR: cfg->cache_dir = arg; return 0;
+  case OPT_CACHE_MAX_BYTES:
+    if (parse_size(arg, &n) || n < 4096) return bad("--cache-max-bytes", arg, "want bytes (at least 4K), e.g. 256M");
+    cfg->cache_max_bytes = n;
+    return 0;
+  case OPT_CACHE_TTL:
+    if (parse_seconds(arg, &cfg->cache_ttl)) return bad("--cache-ttl", arg, "want seconds");
+    return 0;
   default: return 2;
   }
 }
@@ -173,6 +256,9 @@ int owt_config_parse(owt_config *cfg, int argc, char **argv) {
   cfg->max_adaptors = 64;
   cfg->timeout = 300;
   cfg->kill_grace = 5;
+  cfg->workers = 2;
+  cfg->grace_timeout = 30;
+  cfg->cache_max_bytes = 256u << 20;
 
   const char *env_auth = getenv("OWT_AUTH");
   const char *why = NULL;

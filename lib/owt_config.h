@@ -6,6 +6,7 @@
 #define OWT_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "owt_auth.h"
@@ -39,6 +40,23 @@ typedef struct {
   int no_code;             /* refuse shipped code: 403 */
   int allow_shell;         /* pipe().shell() allowed */
   owt_auth auth;           /* empty: no auth */
+  /* worker lifecycle (every mode) */
+  uint64_t max_requests;   /* recycle a worker after this many requests; 0: never */
+  uint64_t max_rss_bytes;  /* recycle a worker whose RSS is over this after a request; 0: never */
+  uint64_t memory_limit;   /* RLIMIT_AS per worker, bytes; 0: none */
+  /* the standalone master (--listen) */
+  const char *listen;      /* HOST:PORT, [V6]:PORT, unix:PATH; NULL: fd 0 or CGI */
+  size_t workers;          /* worker processes under the master */
+  double grace_timeout;    /* seconds in-flight requests get on SIGTERM / SIGHUP */
+  const char *user;        /* drop to this user after binding (when root) */
+  const char *group;
+  unsigned socket_mode;    /* chmod of a unix socket; 0: leave the umask's */
+  const char *pidfile;
+  int insecure;            /* allow a non-loopback --listen without auth or allow-list */
+  /* the response cache (lib/owt_cache.h) */
+  const char *cache_dir;   /* --cache-dir DIR; NULL or "": the cache is off */
+  uint64_t cache_max_bytes; /* bound of the directory (default 256M) */
+  double cache_ttl;        /* seconds an entry is served; 0: until evicted */
 } owt_config;
 
 /* Parse argv (and OWT_AUTH from the environment) into cfg. Returns 0, or 2

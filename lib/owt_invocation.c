@@ -68,7 +68,9 @@ int owt_invocation_valid_name(owt_str s, int dotted) {
   int at_start = 1;
   for (size_t i = 0; i < s.len; i++) {
     char c = s.p[i];
-    int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    /* Bytes >= 0x80: Python identifiers may be non-ASCII ("grüß"); the
+     * runtime checks str.isidentifier() on the decoded text. */
+    int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c & 0x80);
     int digit = c >= '0' && c <= '9';
     if (c == '.' && dotted && !at_start && i + 1 < s.len) {
       at_start = 1;

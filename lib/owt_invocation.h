@@ -36,8 +36,9 @@ owt_err owt_invocation_parse(owt_invocation *inv, const owt_request *r, const ow
 void owt_invocation_reset(owt_invocation *inv);
 void owt_invocation_free(owt_invocation *inv);
 
-/* Whether s is a Python identifier of ASCII letters, digits and '_'
- * (dotted: a.b.c) of at most 128 bytes. */
+/* Whether s looks like a Python identifier (dotted: a.b.c) of at most 128
+ * bytes: letters, digits, '_' and non-ASCII bytes, not starting with a digit.
+ * The runtime has the last word (str.isidentifier). */
 int owt_invocation_valid_name(owt_str s, int dotted);
 
 /* Parse a boolean field: true/false, True/False, 1/0, yes/no, on/off, ''. */

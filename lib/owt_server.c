@@ -33,6 +33,7 @@ int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped)
   owt_buf_init(&srv->user, OWT_AUTH_USER_MAX);
   srv->stats.pid = getpid();
   srv->stats.started = owt_now();
+  if (owt_scoreboard_create(&srv->own_board, 1) == 0) owt_server_attach(srv, &srv->own_board, 0);
   if (owt_py_start(&srv->py, cfg, shipped, why, sizeof why) != OWT_OK) {
     owt_log(OWT_LOG_ERROR, "%s", why);
     return 1;
@@ -40,7 +41,18 @@ int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped)
   return 0;
 }
 
+void owt_server_attach(owt_server *srv, owt_scoreboard *board, int i) {
+  srv->board = board;
+  srv->slot = &board->slots[i];
+  srv->slot->worker = srv->stats;
+}
+
+static void publish(owt_server *srv) {
+  if (srv->slot) srv->slot->worker = srv->stats;
+}
+
 void owt_server_free(owt_server *srv) {
+  owt_scoreboard_destroy(&srv->own_board);
   owt_py_stop(srv->py);
   owt_request_free(&srv->req);
   owt_invocation_free(&srv->inv);
@@ -158,11 +170,12 @@ static int handle_steps(owt_server *srv, owt_io *io) {
     return send_error(srv, io, err, "the request's parameters are over the size limits");
   owt_str path = owt_buf_str(&srv->req.path);
   snprintf(srv->stats.path, sizeof srv->stats.path, "%.*s", (int)path.len, path.p);
+  publish(srv);
   if (owt_admin_is_reserved(path) && owt_admin_is_public(path))
-    return owt_admin_handle(io, srv->req.method, path, &srv->stats, owt_py_version());
+    return owt_admin_handle(io, srv->req.method, path, srv->board, owt_py_version());
   if ((err = check_auth(srv))) return send_error(srv, io, err, NULL);
   if (owt_admin_is_reserved(path))
-    return owt_admin_handle(io, srv->req.method, path, &srv->stats, owt_py_version());
+    return owt_admin_handle(io, srv->req.method, path, srv->board, owt_py_version());
   if ((err = owt_request_read_body(&srv->req, io))) {
     if (err == OWT_E_IO) return -1;
     return send_error(srv, io, err, err == OWT_E_TOO_LARGE ? "the body is over the --max-body limit"
@@ -191,6 +204,8 @@ int owt_server_handle(owt_server *srv, owt_io *io) {
             srv->stats.path, status < 0 ? 499 : status,
             (unsigned long long)(srv->stats.bytes_out - bytes_before), (owt_now() - t0) * 1000.0);
   srv->stats.busy_since = 0;
+  if ((srv->stats.requests & 15) == 1) srv->stats.rss_bytes = owt_stats_rss(); /* cheap enough 1 in 16 */
+  publish(srv);
   owt_request_reset(&srv->req);
   return status;
 }
@@ -211,6 +226,7 @@ static void install_stop_handlers(void) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL); /* what mod_fcgid and libfcgi use to ask for a clean stop */
+  sigaction(SIGHUP, &sa, NULL);  /* a hangup of the group: finish the request, then go */
   signal(SIGPIPE, SIG_IGN);      /* a gone client is a write error, not a death */
 }
 
@@ -218,6 +234,27 @@ int owt_server_divert_stdout(void) {
   int saved = fcntl(1, F_DUPFD_CLOEXEC, 3);
   dup2(2, 1);
   return saved;
+}
+
+/* --max-requests and --max-rss: a worker that has served enough, or grown
+ * too big, ends after the request it just finished; its manager (our
+ * master, lighttpd, mod_fcgid) starts a fresh one. */
+static int worker_should_recycle(owt_server *srv) {
+  const owt_config *cfg = srv->cfg;
+  if (cfg->max_requests && srv->stats.requests >= cfg->max_requests) {
+    owt_log(OWT_LOG_INFO, "recycling after %llu requests (--max-requests)",
+            (unsigned long long)srv->stats.requests);
+    return 1;
+  }
+  if (cfg->max_rss_bytes) {
+    uint64_t rss = owt_stats_rss();
+    if (rss > cfg->max_rss_bytes) {
+      owt_log(OWT_LOG_WARNING, "recycling: RSS %llu MB is over --max-rss %llu MB",
+              (unsigned long long)(rss >> 20), (unsigned long long)(cfg->max_rss_bytes >> 20));
+      return 1;
+    }
+  }
+  return 0;
 }
 
 int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
@@ -236,6 +273,7 @@ int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
     owt_io_fcgx_bind(&io, &req);
     owt_server_handle(srv, &io);
     FCGX_Finish_r(&req);
+    if (worker_should_recycle(srv)) break;
   }
   FCGX_Free(&req, 1);
   owt_log(OWT_LOG_INFO, "stopping after %llu requests", (unsigned long long)srv->stats.requests);

@@ -8,6 +8,7 @@
 #include "owt_io.h"
 #include "owt_py.h"
 #include "owt_request.h"
+#include "owt_scoreboard.h"
 #include "owt_stats.h"
 
 typedef struct {
@@ -18,11 +19,18 @@ typedef struct {
   owt_buf head;     /* the response head being built */
   owt_buf message;  /* an error body being built */
   owt_buf user;     /* the authenticated user, when auth is on */
-  owt_stats stats;
+  owt_stats stats;         /* this worker's counters; copied into slot after each change */
+  owt_scoreboard *board;   /* every worker's slot (shared with the master), for /_owt/status */
+  owt_slot *slot;          /* this worker's slot in board */
+  owt_scoreboard own_board; /* a one-slot board when no master provides one */
 } owt_server;
 
 /* Prepare srv and start the interpreter. Returns 0, or 1 after logging why. */
 int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped_adaptors);
+
+/* Publish this worker's counters into slot i of board (shared with the
+ * master) instead of the private one-slot board owt_server_init made. */
+void owt_server_attach(owt_server *srv, owt_scoreboard *board, int i);
 
 /* Answer one request from io, whatever it holds: every outcome is a
  * response (or a logged client disconnect). Returns the status sent. */

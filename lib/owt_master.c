@@ -1,0 +1,273 @@
+/* owt_master.c - fork, watch, respawn, reload, drain.
+ *
+ * The master never runs Python: it only forks. Signals reach it through
+ * sigtimedwait() on a blocked set, so there is no handler state to race
+ * with; the wait's timeout doubles as the watchdog tick. */
+#include "owt_master.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "owt_log.h"
+
+#define TICK_SECONDS 0.2
+#define FAST_DEATH_SECONDS 2.0 /* a worker dying this soon after start counts toward backoff */
+#define MAX_BACKOFF_SECONDS 10.0
+#define HANG_MARGIN_SECONDS 2.0 /* past timeout + kill-grace, the master kills */
+
+typedef struct {
+  pid_t pid;         /* 0: slot free */
+  double started;
+  int old;           /* of a previous generation: finishing up, not respawned */
+  double term_sent;  /* when it was asked to stop (0: not yet) */
+} worker;
+
+typedef struct {
+  const owt_config *cfg;
+  int listen_fd;
+  owt_scoreboard *board;
+  owt_worker_fn fn;
+  void *ctx;
+  worker *workers;   /* board->n entries, indexed like the slots */
+  size_t wanted;     /* live current-generation workers we want */
+  int stopping;
+  double stop_deadline;
+  int fatal;
+  int fast_deaths;   /* consecutive workers that died young */
+  double respawn_at; /* 0: no respawn pending */
+  uint64_t generation;
+} master;
+
+static void sigset_master(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGCHLD);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGQUIT);
+  sigaddset(set, SIGHUP);
+}
+
+static size_t live_current(const master *m) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->board->n; i++) n += m->workers[i].pid && !m->workers[i].old;
+  return n;
+}
+
+static size_t live_total(const master *m) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->board->n; i++) n += m->workers[i].pid != 0;
+  return n;
+}
+
+static int spawn_worker(master *m) {
+  int slot = owt_scoreboard_claim(m->board);
+  if (slot < 0) return -1;
+  owt_slot *s = &m->board->slots[slot];
+  pid_t pid = fork();
+  if (pid < 0) {
+    owt_log(OWT_LOG_ERROR, "fork: %s", strerror(errno));
+    return -1;
+  }
+  if (pid == 0) {
+    sigset_t set;
+    sigset_master(&set);
+    signal(SIGCHLD, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    _exit(m->fn(m->ctx, m->listen_fd, m->board, slot));
+  }
+  if (s->generation) s->respawns++;
+  memset(&s->worker, 0, sizeof s->worker);
+  s->worker.pid = pid;
+  s->worker.started = owt_now();
+  s->generation = m->generation;
+  s->in_use = 1;
+  m->workers[slot] = (worker){pid, owt_now(), 0, 0};
+  owt_log(OWT_LOG_INFO, "started worker %ld (slot %d)", (long)pid, slot);
+  return 0;
+}
+
+static void log_death(pid_t pid, int status, int expected) {
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    owt_log(expected ? OWT_LOG_INFO : OWT_LOG_ERROR, "worker %ld was killed by signal %d (%s)%s",
+            (long)pid, sig, strsignal(sig), expected ? "" : ": its request, if any, is lost");
+  } else if (WEXITSTATUS(status) != 0) {
+    owt_log(expected ? OWT_LOG_INFO : OWT_LOG_ERROR, "worker %ld exited with status %d",
+            (long)pid, WEXITSTATUS(status));
+  } else {
+    owt_log(OWT_LOG_INFO, "worker %ld exited", (long)pid);
+  }
+}
+
+static void reap(master *m) {
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    for (size_t i = 0; i < m->board->n; i++) {
+      worker *w = &m->workers[i];
+      if (w->pid != pid) continue;
+      int expected = m->stopping || w->old || w->term_sent;
+      log_death(pid, status, expected);
+      if (WIFEXITED(status) && WEXITSTATUS(status) == OWT_EXIT_CONFIG && !w->old) {
+        owt_log(OWT_LOG_ERROR, "a worker could not start (see above): stopping");
+        m->fatal = 1;
+      }
+      double lived = owt_now() - w->started;
+      if (!expected && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        m->fast_deaths = lived < FAST_DEATH_SECONDS ? m->fast_deaths + 1 : 0;
+      } else if (lived >= FAST_DEATH_SECONDS) {
+        m->fast_deaths = 0;
+      }
+      m->board->slots[i].in_use = 0;
+      *w = (worker){0, 0, 0, 0};
+      break;
+    }
+  }
+}
+
+static void schedule_respawns(master *m) {
+  if (m->stopping || m->fatal || live_current(m) >= m->wanted || m->respawn_at) return;
+  double delay = 0;
+  if (m->fast_deaths > 1) {
+    delay = 0.1 * (double)(1u << (m->fast_deaths < 8 ? m->fast_deaths : 8));
+    if (delay > MAX_BACKOFF_SECONDS) delay = MAX_BACKOFF_SECONDS;
+    owt_log(OWT_LOG_WARNING, "%d workers died young in a row: next start in %.1f s",
+            m->fast_deaths, delay);
+  }
+  m->respawn_at = owt_now() + delay;
+}
+
+static void do_respawns(master *m) {
+  if (!m->respawn_at || owt_now() < m->respawn_at) return;
+  m->respawn_at = 0;
+  while (!m->stopping && !m->fatal && live_current(m) < m->wanted)
+    if (spawn_worker(m) < 0) break;
+}
+
+static void ask_to_stop(worker *w) {
+  if (!w->pid || w->term_sent) return;
+  kill(w->pid, SIGTERM);
+  w->term_sent = owt_now();
+}
+
+static void reload(master *m) {
+  owt_log(OWT_LOG_INFO, "SIGHUP: starting new workers; old ones finish their requests");
+  m->generation++;
+  for (size_t i = 0; i < m->board->n; i++)
+    if (m->workers[i].pid) m->workers[i].old = 1;
+  m->fast_deaths = 0;
+  for (size_t i = 0; i < m->wanted; i++)
+    if (spawn_worker(m) < 0) break;
+  for (size_t i = 0; i < m->board->n; i++)
+    if (m->workers[i].old) ask_to_stop(&m->workers[i]);
+}
+
+static void begin_stop(master *m, int sig) {
+  if (m->stopping) return;
+  owt_log(OWT_LOG_INFO, "%s: draining (at most %.0f s)", strsignal(sig), m->cfg->grace_timeout);
+  m->stopping = 1;
+  m->stop_deadline = owt_now() + m->cfg->grace_timeout;
+  for (size_t i = 0; i < m->board->n; i++) ask_to_stop(&m->workers[i]);
+}
+
+/* Kill what will not end by itself: a worker busy far past its timeout
+ * (stuck in C with the deadline unable to act), old or draining workers
+ * past the grace time. */
+static void watchdog(master *m) {
+  double now = owt_now();
+  const owt_config *cfg = m->cfg;
+  for (size_t i = 0; i < m->board->n; i++) {
+    worker *w = &m->workers[i];
+    owt_slot *s = &m->board->slots[i];
+    if (!w->pid) continue;
+    double busy_since = s->worker.busy_since;
+    int hung = cfg->timeout > 0 && busy_since > 0 &&
+               now - busy_since > cfg->timeout + cfg->kill_grace + HANG_MARGIN_SECONDS;
+    int overstayed = w->term_sent && now - w->term_sent > cfg->grace_timeout;
+    if (!hung && !overstayed) continue;
+    owt_log(OWT_LOG_ERROR, "killing worker %ld: %s", (long)w->pid,
+            hung ? "busy past --timeout and --kill-grace" : "still running after --grace-timeout");
+    kill(w->pid, SIGKILL);
+    s->kills++;
+    w->term_sent = now;
+  }
+}
+
+int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, owt_worker_fn fn,
+                   void *ctx) {
+  sigset_t set;
+  master m;
+  memset(&m, 0, sizeof m);
+  m.cfg = cfg;
+  m.listen_fd = listen_fd;
+  m.board = board;
+  m.fn = fn;
+  m.ctx = ctx;
+  m.wanted = cfg->workers;
+  m.generation = 1;
+  m.workers = calloc(board->n, sizeof *m.workers);
+  if (!m.workers) return 1;
+  sigset_master(&set);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  for (size_t i = 0; i < m.wanted; i++) spawn_worker(&m);
+  while (!(m.stopping || m.fatal) || live_total(&m) > 0) {
+    struct timespec tick = {0, (long)(TICK_SECONDS * 1e9)};
+    siginfo_t info;
+    int sig = sigtimedwait(&set, &info, &tick);
+    if (sig == SIGCHLD) reap(&m);
+    else if (sig == SIGHUP && !m.stopping) reload(&m);
+    else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) begin_stop(&m, sig);
+    reap(&m); /* SIGCHLDs coalesce: always look */
+    if (m.fatal && !m.stopping) begin_stop(&m, SIGTERM);
+    schedule_respawns(&m);
+    do_respawns(&m);
+    watchdog(&m);
+    if (m.stopping && owt_now() > m.stop_deadline + 1.0) {
+      for (size_t i = 0; i < board->n; i++)
+        if (m.workers[i].pid) kill(m.workers[i].pid, SIGKILL);
+    }
+  }
+  free(m.workers);
+  owt_log(OWT_LOG_INFO, "master exiting");
+  return m.fatal ? 1 : 0;
+}
+
+int owt_master_drop_privileges(const owt_config *cfg) {
+  if (!cfg->user && !cfg->group) return 0;
+  if (geteuid() != 0) {
+    owt_log(OWT_LOG_WARNING, "--user/--group ignored: not running as root");
+    return 0;
+  }
+  gid_t gid = 0;
+  uid_t uid = 0;
+  const char *user_name = NULL;
+  if (cfg->user) {
+    struct passwd *pw = getpwnam(cfg->user);
+    if (!pw) return owt_log(OWT_LOG_ERROR, "--user %s: no such user", cfg->user), -1;
+    uid = pw->pw_uid;
+    gid = pw->pw_gid;
+    user_name = pw->pw_name;
+  }
+  if (cfg->group) {
+    struct group *gr = getgrnam(cfg->group);
+    if (!gr) return owt_log(OWT_LOG_ERROR, "--group %s: no such group", cfg->group), -1;
+    gid = gr->gr_gid;
+  }
+  if ((cfg->group || cfg->user) && setgid(gid) != 0)
+    return owt_log(OWT_LOG_ERROR, "setgid: %s", strerror(errno)), -1;
+  if (user_name && initgroups(user_name, gid) != 0)
+    return owt_log(OWT_LOG_ERROR, "initgroups: %s", strerror(errno)), -1;
+  if (cfg->user && setuid(uid) != 0) return owt_log(OWT_LOG_ERROR, "setuid: %s", strerror(errno)), -1;
+  owt_log(OWT_LOG_INFO, "running as uid %ld gid %ld", (long)getuid(), (long)getgid());
+  return 0;
+}

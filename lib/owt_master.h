@@ -1,0 +1,29 @@
+/* owt_master.h - the standalone process manager (--listen): binds once,
+ * forks workers that each start their own interpreter, respawns the dead
+ * (with backoff against crash loops), kills the hung, reloads on SIGHUP and
+ * drains on SIGTERM/SIGINT. PHP-FPM's and uWSGI's masters are the model. */
+#ifndef OWT_MASTER_H
+#define OWT_MASTER_H
+
+#include "owt_config.h"
+#include "owt_scoreboard.h"
+
+/* Exit code a worker uses when it cannot start at all (bad --venv, no
+ * runtime): respawning will not help, so the master stops. (EX_CONFIG) */
+#define OWT_EXIT_CONFIG 78
+
+/* The body of a worker process; returns its exit code. Runs in the child
+ * after fork, with default signal dispositions and an empty signal mask. */
+typedef int (*owt_worker_fn)(void *ctx, int listen_fd, owt_scoreboard *board, int slot);
+
+/* Run the master until SIGTERM/SIGINT (exit code 0 once the workers are
+ * gone) or a worker reports OWT_EXIT_CONFIG (exit code 1). board must have
+ * at least 2 * cfg->workers slots (old and new generation during reload). */
+int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, owt_worker_fn fn,
+                   void *ctx);
+
+/* Drop to cfg->user / cfg->group when running as root. 0, or -1 after
+ * logging why. */
+int owt_master_drop_privileges(const owt_config *cfg);
+
+#endif
