@@ -21,12 +21,14 @@ from typing import Any as _Any
 from urllib.parse import parse_qsl as _parse_qsl
 from urllib.parse import quote as _quote
 
+from owt import _multipart
 from owt._multidict import Headers as _Headers
 from owt._multidict import MultiDict as _MultiDict
 
 __all__ = ["Request", "RequestUnavailable", "request", "current", "current_or_none", "bind", "unbind"]
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
+_MULTIPART_TYPE = "multipart/form-data"
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
@@ -129,12 +131,26 @@ class Request:
         return value if value >= 0 else None
 
     @_cached_property
+    def _form_and_files(self) -> tuple[_MultiDict, _MultiDict]:
+        mimetype = self.mimetype
+        if not self.data:
+            return _MultiDict(), _MultiDict()
+        if mimetype == _FORM_TYPE:
+            text = self.data.decode("utf-8", "replace")
+            return _MultiDict(_parse_qsl(text, keep_blank_values=True)), _MultiDict()
+        if mimetype == _MULTIPART_TYPE:
+            return _multipart.parse(self.data, self.content_type)
+        return _MultiDict(), _MultiDict()
+
+    @property
     def form(self) -> _MultiDict:
-        """Fields of an ``application/x-www-form-urlencoded`` body (empty otherwise)."""
-        if self.mimetype != _FORM_TYPE or not self.data:
-            return _MultiDict()
-        text = self.data.decode("utf-8", "replace")
-        return _MultiDict(_parse_qsl(text, keep_blank_values=True))
+        """Fields of an urlencoded or ``multipart/form-data`` body (empty otherwise)."""
+        return self._form_and_files[0]
+
+    @property
+    def files(self) -> _MultiDict:
+        """Uploaded files of a ``multipart/form-data`` body: ``files["f"].read()``, ``.filename``."""
+        return self._form_and_files[1]
 
     @_cached_property
     def values(self) -> _MultiDict:

@@ -199,3 +199,32 @@ def test_other_threads_do_not_see_the_request(req: Request) -> None:
     finally:
         unbind(token)
     assert seen == [None]
+
+
+MULTIPART_BODY = (
+    b"--XX\r\n"
+    b'Content-Disposition: form-data; name="text"\r\n\r\n'
+    b"gr\xc3\xbc\xc3\x9fe\r\n"
+    b"--XX\r\n"
+    b'Content-Disposition: form-data; name="audio"; filename="clip.wav"\r\n'
+    b"Content-Type: audio/wav\r\n\r\n"
+    b"RIFF\x00\x01\xff\r\n\r\n"
+    b"--XX--\r\n"
+)
+
+
+def test_multipart_form_and_files(tmp_path: Any) -> None:
+    r = Request({"CONTENT_TYPE": "multipart/form-data; boundary=XX"}, MULTIPART_BODY)
+    assert r.form["text"] == "grüße"
+    upload = r.files["audio"]
+    assert (upload.filename, upload.mimetype) == ("clip.wav", "audio/wav")
+    assert upload.read() == b"RIFF\x00\x01\xff\r\n" == upload.stream.read()
+    upload.save(tmp_path / "out.wav")
+    assert (tmp_path / "out.wav").read_bytes() == upload.read()
+    assert "audio" not in r.form and "text" not in r.files
+
+
+def test_malformed_multipart_is_empty() -> None:
+    r = Request({"CONTENT_TYPE": "multipart/form-data"}, b"not multipart at all")
+    assert len(r.form) == 0 and len(r.files) == 0
+    assert len(Request({"CONTENT_TYPE": "text/plain"}, b"x").files) == 0
