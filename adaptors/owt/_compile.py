@@ -246,7 +246,7 @@ def build(code: str, fn_name: str, digest: bytes, base: Mapping[str, Any]) -> Wa
         ok = True
     except OwtError:
         raise
-    except Exception as exc:  # noqa: BLE001 - module-level code of the adaptor raised
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the module's own code raised
         raise adaptor_error(exc) from None
     finally:
         sys.modules.pop(modname, None)

@@ -163,6 +163,12 @@ def test_module_level_exception_is_an_adaptor_error_with_traceback() -> None:
     assert "line 1" in err.traceback
 
 
+def test_module_level_sys_exit_is_an_adaptor_error() -> None:
+    with pytest.raises(AdaptorError, match="SystemExit: 2") as caught:
+        make("import sys\nsys.exit(2)\n")
+    assert "sys.exit(2)" in caught.value.traceback
+
+
 def test_each_module_gets_a_fresh_namespace() -> None:
     a = make("x = []\ndef run():\n    x.append(1)\n    return len(x)\n")
     b = make("x = []\ndef run():\n    x.append(1)\n    return len(x)  # other\n")
