@@ -107,9 +107,9 @@ static owt_err parse_content_length(owt_str s, size_t *out) {
     *out = 0;
     return OWT_OK;
   }
-  if (s.len >= sizeof digits) return OWT_E_TOO_LARGE;
   for (size_t i = 0; i < s.len; i++)
     if (s.p[i] < '0' || s.p[i] > '9') return OWT_E_BAD_REQUEST;
+  if (s.len >= sizeof digits) return OWT_E_TOO_LARGE;
   memcpy(digits, s.p, s.len);
   digits[s.len] = '\0';
   char *end = NULL;

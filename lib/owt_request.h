@@ -31,7 +31,7 @@ typedef struct {
 void owt_request_init(owt_request *r, const owt_limits *limits);
 
 /* Index the params of envp. OWT_E_TOO_LARGE when they exceed
- * limits->max_params in total; OWT_E_BAD_REQUEST when there is no method. */
+ * limits->max_params in total; a missing REQUEST_METHOD counts as GET. */
 owt_err owt_request_read_params(owt_request *r, char **envp, const owt_limits *limits);
 
 /* Read the body from io. OWT_E_TOO_LARGE (before reading anything) when
