@@ -92,9 +92,10 @@ static int run_master(const owt_config *cfg, const char *adaptors) {
     fprintf(stderr, "owt-fcgi: --listen %s: %s\n", cfg->listen, why);
     return 2;
   }
-  if (!owt_listen_is_local(&addr) && !owt_auth_enabled(&cfg->auth) && !cfg->insecure) {
-    fprintf(stderr, "owt-fcgi: refusing to run code from %s without --auth; pass --insecure if "
-                    "the network in front of it is trusted\n", cfg->listen);
+  if (!owt_listen_is_local(&addr) && !owt_auth_enabled(&cfg->auth) && cfg->allow_from.n == 0 &&
+      !cfg->insecure) {
+    fprintf(stderr, "owt-fcgi: refusing to run code from %s without --auth or --allow-from; pass "
+                    "--insecure if the network in front of it is trusted\n", cfg->listen);
     return 2;
   }
   if ((fd = owt_listen_open(&addr, 1024, cfg->socket_mode, msg, sizeof msg)) < 0) {

@@ -35,6 +35,7 @@ enum {
   OPT_SOCKET_MODE,
   OPT_PIDFILE,
   OPT_INSECURE,
+  OPT_ALLOW_FROM,
   OPT_CACHE_DIR,
   OPT_CACHE_MAX_BYTES,
   OPT_CACHE_TTL,
@@ -71,6 +72,7 @@ static const struct option long_options[] = {
     {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
     {"pidfile", required_argument, NULL, OPT_PIDFILE},
     {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"allow-from", required_argument, NULL, OPT_ALLOW_FROM},
     {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
     {"cache-max-bytes", required_argument, NULL, OPT_CACHE_MAX_BYTES},
     {"cache-ttl", required_argument, NULL, OPT_CACHE_TTL},
@@ -100,9 +102,9 @@ void owt_config_usage(FILE *out) {
         "  --auth-file FILE       USER:SHA256HEX lines, '#' comments\n"
         "  --hash-password        read a password on stdin, print its SHA-256 hex, exit\n"
         "  --cgi, --fastcgi       force the mode instead of detecting it from fd 0\n"
-        "  --cache-dir DIR        the response cache (use_cache), shared by all workers; off without it\n"
+        "  --cache-dir DIR        response cache (use_cache) shared by all workers; none: off\n"
         "  --cache-max-bytes B    bound of the cache directory, LRU evicted (default 256M)\n"
-        "  --cache-ttl SECONDS    serve an entry this long after it was stored (default 0: until evicted)\n"
+        "  --cache-ttl SECONDS    serve an entry this long after storing it (default 0: no limit)\n"
         "  --max-requests N       recycle a worker after N requests\n"
         "  --max-rss MB           recycle a worker whose RSS passed MB after a request\n"
         "  --memory-limit MB      address-space limit per worker (RLIMIT_AS): MemoryError, 500\n"
@@ -114,6 +116,8 @@ void owt_config_usage(FILE *out) {
         "  --user U, --group G    drop privileges after binding (when started as root)\n"
         "  --socket-mode MODE     chmod for a unix socket (octal, e.g. 660)\n"
         "  --pidfile FILE         write the master's pid\n"
+        "  --allow-from LIST      TCP peers (addresses, CIDR blocks) allowed to connect;\n"
+        "                         also env FCGI_WEB_SERVER_ADDRS\n"
         "  --insecure             allow a non-loopback --listen without --auth or --allow-from\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version and the embedded Python's\n",
@@ -237,9 +241,13 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
   }
   case OPT_PIDFILE: cfg->pidfile = arg; return 0;
   case OPT_INSECURE: cfg->insecure = 1; return 0;
+  case OPT_ALLOW_FROM:
+    if (owt_allow_add(&cfg->allow_from, arg, &why)) return bad("--allow-from", arg, why);
+    return 0;
   case OPT_CACHE_DIR: cfg->cache_dir = arg; return 0;
   case OPT_CACHE_MAX_BYTES:
-    if (parse_size(arg, &n) || n < 4096) return bad("--cache-max-bytes", arg, "want bytes (at least 4K), e.g. 256M");
+    if (parse_size(arg, &n) || n < 1024)
+      return bad("--cache-max-bytes", arg, "want bytes (at least 1K), e.g. 256M");
     cfg->cache_max_bytes = n;
     return 0;
   case OPT_CACHE_TTL:
@@ -264,6 +272,10 @@ int owt_config_parse(owt_config *cfg, int argc, char **argv) {
   const char *why = NULL;
   if (env_auth && owt_auth_add_list(&cfg->auth, owt_str_of(env_auth), &why))
     return bad("OWT_AUTH", "", why);
+  /* The variable libfcgi and other FastCGI apps honour, IPv6 and CIDR too. */
+  const char *env_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
+  if (env_addrs && owt_allow_add(&cfg->allow_from, env_addrs, &why))
+    return bad("FCGI_WEB_SERVER_ADDRS", env_addrs, why);
 
   optind = 1;
   opterr = 1;

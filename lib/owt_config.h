@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "owt_allow.h"
 #include "owt_auth.h"
 #include "owt_limits.h"
 #include "owt_log.h"
@@ -53,6 +54,7 @@ typedef struct {
   unsigned socket_mode;    /* chmod of a unix socket; 0: leave the umask's */
   const char *pidfile;
   int insecure;            /* allow a non-loopback --listen without auth or allow-list */
+  owt_allow allow_from;    /* TCP peers allowed to speak FastCGI; empty: any */
   /* the response cache (lib/owt_cache.h) */
   const char *cache_dir;   /* --cache-dir DIR; NULL or "": the cache is off */
   uint64_t cache_max_bytes; /* bound of the directory (default 256M) */
