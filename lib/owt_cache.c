@@ -347,7 +347,7 @@ static int keep_header(owt_str name) { return !owt_str_caseeq(name, cache_header
 owt_err owt_cache_writer_begin(owt_cache *c, owt_cache_writer *w, const owt_cache_key *key, int status,
                                const owt_header *headers, size_t nheaders, int streamed) {
   owt_err err = OWT_OK;
-  char head[FIXED_LEN];
+  char head[FIXED_LEN + 1]; /* + the NUL an owt_buf keeps */
   owt_buf fixed = OWT_BUF_FIXED(head);
   uint32_t kept = 0;
   memset(w, 0, sizeof *w);
@@ -410,7 +410,7 @@ fail:
 owt_err owt_cache_writer_commit(owt_cache *c, owt_cache_writer *w) {
   unsigned char sum[32];
   unsigned int sum_len = 32;
-  char tail[16];
+  char tail[16 + 1];
   owt_buf t = OWT_BUF_FIXED(tail);
   owt_err err;
   if (w->fd < 0) return OWT_OK;

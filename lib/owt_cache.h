@@ -128,6 +128,8 @@ owt_err owt_cache_writer_commit(owt_cache *c, owt_cache_writer *w);
  * temporary file. Safe on an inert or already finished writer. */
 void owt_cache_writer_abort(owt_cache *c, owt_cache_writer *w);
 
+#define OWT_CACHE_WRITER_INIT {.fd = -1}
+
 static inline int owt_cache_writer_active(const owt_cache_writer *w) { return w->fd >= 0; }
 
 /* Entry count and bytes in the directory now (a scan; no eviction). */
