@@ -1,0 +1,478 @@
+/* test_cache.c - lib/owt_cache: keys, entries on disk, damage, eviction, TTL.
+ *
+ * Each test gets a fresh directory under $TMPDIR; entries are written with
+ * the writer and read back with lookup, and damaged by hand in between. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "owt_cache.h"
+
+typedef struct {
+  char dir[256];
+  owt_cache cache;
+} fixture;
+
+static double fake_now;
+static double fake_clock(void) { return fake_now; }
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  char why[512];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(f->dir, sizeof f->dir, "%s/owt-test-cache.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  assert_non_null(mkdtemp(f->dir));
+  assert_int_equal(owt_cache_open(&f->cache, f->dir, 1u << 20, 0, why, sizeof why), OWT_OK);
+  f->cache.touch_interval = 0; /* every hit refreshes the mtime */
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  char cmd[600];
+  owt_cache_close(&f->cache);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+  assert_int_equal(system(cmd), 0);
+  free(f);
+  return 0;
+}
+
+static owt_cache_key key_of(const char *base) {
+  owt_cache_key k;
+  owt_cache_key_make(&k, owt_str_of(base), NULL, NULL);
+  return k;
+}
+
+static const owt_header plain_headers[] = {
+    {OWT_STR_LIT("Content-Type"), OWT_STR_LIT("text/plain; charset=utf-8")},
+    {OWT_STR_LIT("X-Owt-Cache"), OWT_STR_LIT("miss")}, /* never stored */
+    {OWT_STR_LIT("X-Extra"), OWT_STR_LIT("1")},
+};
+
+/* Store chunks (NULL-terminated) under base; streamed says how. */
+static void store(owt_cache *c, const char *base, int streamed, const char *const *chunks) {
+  owt_cache_writer w = OWT_CACHE_WRITER_INIT;
+  owt_cache_key k = key_of(base);
+  assert_int_equal(owt_cache_writer_begin(c, &w, &k, 200, plain_headers, 3, streamed), OWT_OK);
+  for (size_t i = 0; chunks && chunks[i]; i++)
+    assert_int_equal(owt_cache_writer_chunk(c, &w, chunks[i], strlen(chunks[i])), OWT_OK);
+  assert_int_equal(owt_cache_writer_commit(c, &w), OWT_OK);
+  assert_false(owt_cache_writer_active(&w));
+}
+
+static void store_body(owt_cache *c, const char *base, size_t len) {
+  char *body = malloc(len + 1);
+  memset(body, 'x', len);
+  body[len] = '\0';
+  const char *chunks[] = {body, NULL};
+  store(c, base, 0, chunks);
+  free(body);
+}
+
+static int present(owt_cache *c, const char *base) {
+  owt_cache_key k = key_of(base);
+  struct stat st;
+  return fstatat(c->dirfd, k.name, &st, 0) == 0;
+}
+
+static void entry_path(fixture *f, const char *base, char *out, size_t len) {
+  owt_cache_key k = key_of(base);
+  snprintf(out, len, "%s/%s", f->dir, k.name);
+}
+
+static void set_mtime(fixture *f, const char *base, time_t when) {
+  char path[512];
+  struct timespec ts[2] = {{when, 0}, {when, 0}};
+  entry_path(f, base, path, sizeof path);
+  assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+static size_t dir_files(fixture *f) {
+  DIR *d = opendir(f->dir);
+  struct dirent *de;
+  size_t n = 0;
+  while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.' || strncmp(de->d_name, ".owt-tmp-", 9) == 0;
+  closedir(d);
+  return n;
+}
+
+/* ---- keys ------------------------------------------------------------------------ */
+
+static void test_key_table(void **state) {
+  (void)state;
+  owt_cache_key a, b;
+  const owt_str kw = OWT_STR_LIT("{\"name\": \"owt\"}"), kw2 = OWT_STR_LIT("{\"name\": \"tha\"}");
+  const owt_str empty = OWT_STR_LIT(""), alice = OWT_STR_LIT("alice"), bob = OWT_STR_LIT("bob");
+  static const struct {
+    const char *base_a, *base_b;
+    int kw_a, kw_b;   /* 0 none, 1 kw, 2 kw2, 3 empty */
+    int user_a, user_b; /* 0 none, 1 alice, 2 bob */
+    int same;
+  } rows[] = {
+      {"/favicon.ico", "/favicon.ico", 0, 0, 0, 0, 1}, /* same path: same key */
+      {"/a", "/b", 0, 0, 0, 0, 0},                     /* path is the key */
+      {"/a", "/a", 1, 0, 0, 0, 0},                     /* cache_kwargs adds the kwargs */
+      {"/a", "/a", 1, 1, 0, 0, 1},
+      {"/a", "/a", 1, 2, 0, 0, 0},                     /* other kwargs, other key */
+      {"/a", "/a", 3, 0, 0, 0, 1},                     /* empty kwargs add nothing */
+      {"/a", "/a", 0, 0, 1, 0, 0},                     /* auth on: the user is part of it */
+      {"/a", "/a", 0, 0, 1, 1, 1},
+      {"/a", "/a", 0, 0, 1, 2, 0},
+      {"/a", "/a", 1, 1, 1, 2, 0},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    const owt_str *kws[] = {NULL, &kw, &kw2, &empty};
+    const owt_str *users[] = {NULL, &alice, &bob};
+    owt_cache_key_make(&a, owt_str_of(rows[i].base_a), kws[rows[i].kw_a], users[rows[i].user_a]);
+    owt_cache_key_make(&b, owt_str_of(rows[i].base_b), kws[rows[i].kw_b], users[rows[i].user_b]);
+    if (rows[i].same) assert_string_equal(a.name, b.name);
+    else assert_string_not_equal(a.name, b.name);
+  }
+  /* Parts are length-prefixed: moving bytes between them changes the key. */
+  owt_str ab = OWT_STR_LIT("ab"), c = OWT_STR_LIT("c"), bc = OWT_STR_LIT("bc");
+  owt_cache_key_make(&a, OWT_STR_LIT("/x"), &ab, &c);
+  owt_cache_key_make(&b, OWT_STR_LIT("/x"), &c, &ab);
+  assert_string_not_equal(a.name, b.name);
+  owt_cache_key_make(&a, OWT_STR_LIT("/xa"), &bc, NULL);
+  owt_cache_key_make(&b, OWT_STR_LIT("/x"), &ab, NULL); /* "/x"+"ab" vs "/xa"+"bc" */
+  assert_string_not_equal(a.name, b.name);
+  /* The name is the lower-case hex of the digest. */
+  assert_int_equal(strlen(a.name), 64);
+  assert_int_equal(strspn(a.name, "0123456789abcdef"), 64);
+}
+
+/* ---- round trips ----------------------------------------------------------------- */
+
+static void test_stream_round_trip(void **state) {
+  fixture *f = *state;
+  const char *chunks[] = {"data: 1\n\n", "", "data: 2\n\n", "data: [DONE]\n\n", NULL};
+  owt_cache_hit hit;
+  owt_str chunk;
+  store(&f->cache, "/events", 1, chunks);
+  owt_cache_key k = key_of("/events");
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_OK);
+  assert_int_equal(hit.status, 200);
+  assert_int_equal(hit.streamed, 1);
+  assert_int_equal(hit.nheaders, 2); /* X-Owt-Cache dropped */
+  assert_true(owt_str_eq(hit.headers[0].name, OWT_STR_LIT("Content-Type")));
+  assert_true(owt_str_eq(hit.headers[1].value, OWT_STR_LIT("1")));
+  assert_int_equal(hit.nchunks, 3); /* the empty chunk was skipped */
+  const char *want[] = {"data: 1\n\n", "data: 2\n\n", "data: [DONE]\n\n"};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(owt_cache_hit_next(&hit, &chunk), 1);
+    assert_true(owt_str_eq(chunk, owt_str_of(want[i])));
+  }
+  assert_int_equal(owt_cache_hit_next(&hit, &chunk), 0);
+  assert_null(chunk.p);
+  owt_cache_hit_release(&hit);
+  assert_int_equal(f->cache.hits, 1);
+}
+
+static void test_body_round_trip(void **state) {
+  fixture *f = *state;
+  owt_cache_hit hit;
+  owt_str chunk;
+  store_body(&f->cache, "/big", 200000); /* bigger than the writer's buffer */
+  store(&f->cache, "/empty", 0, NULL);
+  owt_cache_key k = key_of("/big");
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_OK);
+  assert_int_equal(hit.streamed, 0);
+  assert_int_equal(hit.body_len, 200000);
+  assert_int_equal(owt_cache_hit_next(&hit, &chunk), 1);
+  assert_int_equal(chunk.len, 200000);
+  assert_int_equal(chunk.p[0], 'x');
+  assert_int_equal(chunk.p[199999], 'x');
+  owt_cache_hit_release(&hit);
+  k = key_of("/empty");
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_OK);
+  assert_int_equal(hit.body_len, 0);
+  assert_int_equal(owt_cache_hit_next(&hit, &chunk), 0);
+  owt_cache_hit_release(&hit);
+}
+
+static void test_replace_and_miss(void **state) {
+  fixture *f = *state;
+  owt_cache_hit hit;
+  owt_str chunk;
+  owt_cache_key k = key_of("/x");
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_E_NOT_FOUND);
+  assert_int_equal(f->cache.misses, 1);
+  const char *one[] = {"one", NULL}, *two[] = {"two", NULL};
+  store(&f->cache, "/x", 0, one);
+  store(&f->cache, "/x", 0, two); /* the newer entry replaces the older */
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_OK);
+  assert_int_equal(owt_cache_hit_next(&hit, &chunk), 1);
+  assert_true(owt_str_eq(chunk, OWT_STR_LIT("two")));
+  owt_cache_hit_release(&hit);
+  assert_int_equal(dir_files(f), 1);
+}
+
+static void test_abort_keeps_nothing(void **state) {
+  fixture *f = *state;
+  owt_cache_writer w = OWT_CACHE_WRITER_INIT;
+  owt_cache_key k = key_of("/killed");
+  owt_cache_hit hit;
+  assert_int_equal(owt_cache_writer_begin(&f->cache, &w, &k, 200, plain_headers, 3, 1), OWT_OK);
+  assert_int_equal(owt_cache_writer_chunk(&f->cache, &w, "data: 1\n\n", 9), OWT_OK);
+  assert_int_equal(dir_files(f), 1); /* the temporary file */
+  owt_cache_writer_abort(&f->cache, &w);
+  owt_cache_writer_abort(&f->cache, &w); /* twice is fine */
+  assert_int_equal(dir_files(f), 0);
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_E_NOT_FOUND);
+}
+
+static void test_over_cap_not_stored(void **state) {
+  fixture *f = *state;
+  owt_cache_writer w = OWT_CACHE_WRITER_INIT;
+  owt_cache_key k = key_of("/huge");
+  static char big[4096];
+  f->cache.max_bytes = 8192;
+  assert_int_equal(owt_cache_writer_begin(&f->cache, &w, &k, 200, plain_headers, 3, 1), OWT_OK);
+  assert_int_equal(owt_cache_writer_chunk(&f->cache, &w, big, sizeof big), OWT_OK);
+  assert_int_equal(owt_cache_writer_chunk(&f->cache, &w, big, sizeof big), OWT_E_TOO_LARGE);
+  assert_false(owt_cache_writer_active(&w));
+  assert_int_equal(owt_cache_writer_chunk(&f->cache, &w, big, 1), OWT_OK); /* inert now */
+  assert_int_equal(owt_cache_writer_commit(&f->cache, &w), OWT_OK);
+  assert_false(present(&f->cache, "/huge"));
+  assert_int_equal(dir_files(f), 0);
+}
+
+static void test_disabled(void **state) {
+  (void)state;
+  owt_cache c;
+  owt_cache_writer w = OWT_CACHE_WRITER_INIT;
+  owt_cache_hit hit;
+  owt_cache_key k = key_of("/x");
+  char why[64];
+  uint64_t n = 1, bytes = 1;
+  assert_int_equal(owt_cache_open(&c, NULL, 1 << 20, 0, why, sizeof why), OWT_OK);
+  assert_false(owt_cache_enabled(&c));
+  assert_int_equal(owt_cache_lookup(&c, &k, &hit), OWT_E_NOT_FOUND);
+  assert_int_equal(owt_cache_writer_begin(&c, &w, &k, 200, NULL, 0, 0), OWT_OK);
+  assert_false(owt_cache_writer_active(&w));
+  assert_int_equal(owt_cache_writer_commit(&c, &w), OWT_OK);
+  assert_int_equal(owt_cache_usage(&c, &n, &bytes), OWT_OK);
+  assert_int_equal(n, 0);
+  owt_cache_close(&c);
+  assert_int_equal(owt_cache_open(&c, "/proc/owt-no-such/cache", 1 << 20, 0, why, sizeof why),
+                   OWT_E_INTERNAL);
+  assert_non_null(strstr(why, "--cache-dir"));
+}
+
+/* ---- damage ------------------------------------------------------------------------ */
+
+static void assert_miss_and_deleted(fixture *f, const char *base) {
+  owt_cache_hit hit;
+  owt_cache_key k = key_of(base);
+  uint64_t corrupt = f->cache.corrupt;
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_E_NOT_FOUND);
+  assert_null(hit.map);
+  assert_int_equal(f->cache.corrupt, corrupt + 1);
+  assert_false(present(&f->cache, base));
+}
+
+static void flip_byte(fixture *f, const char *base, off_t at_from_end) {
+  char path[512];
+  unsigned char b;
+  entry_path(f, base, path, sizeof path);
+  int fd = open(path, O_RDWR);
+  off_t size = lseek(fd, 0, SEEK_END);
+  assert_int_equal(pread(fd, &b, 1, size - at_from_end), 1);
+  b ^= 0x20;
+  assert_int_equal(pwrite(fd, &b, 1, size - at_from_end), 1);
+  close(fd);
+}
+
+static void test_corrupt_is_miss(void **state) {
+  fixture *f = *state;
+  const char *chunks[] = {"hello ", "world", NULL};
+  /* a body byte, a length byte, the checksum itself, the magic */
+  const off_t where[] = {60, 57, 1, 0};
+  char base[32];
+  for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+    snprintf(base, sizeof base, "/c%zu", i);
+    store(&f->cache, base, 1, chunks);
+    char path[512];
+    entry_path(f, base, path, sizeof path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    flip_byte(f, base, where[i] ? where[i] : st.st_size);
+    assert_miss_and_deleted(f, base);
+  }
+}
+
+static void test_truncated_is_miss(void **state) {
+  fixture *f = *state;
+  const char *chunks[] = {"hello ", "world", NULL};
+  char path[512];
+  struct stat st;
+  const off_t cuts[] = {1, 32, 48, 60};
+  for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+    store(&f->cache, "/t", 1, chunks);
+    entry_path(f, "/t", path, sizeof path);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, st.st_size - cuts[i]), 0);
+    assert_miss_and_deleted(f, "/t");
+  }
+  /* empty, and not an entry at all */
+  store(&f->cache, "/t", 1, chunks);
+  assert_int_equal(truncate(path, 0), 0);
+  assert_miss_and_deleted(f, "/t");
+  FILE *junk = fopen(path, "w");
+  for (int i = 0; i < 100; i++) fputs("not a cache entry ", junk);
+  fclose(junk);
+  assert_miss_and_deleted(f, "/t");
+}
+
+static void test_wrong_name_is_miss(void **state) {
+  fixture *f = *state;
+  const char *chunks[] = {"for /a", NULL};
+  char from[512], to[512];
+  store(&f->cache, "/a", 0, chunks);
+  entry_path(f, "/a", from, sizeof from);
+  entry_path(f, "/b", to, sizeof to);
+  assert_int_equal(rename(from, to), 0); /* a sound entry under another key's name */
+  assert_miss_and_deleted(f, "/b");
+}
+
+/* ---- eviction and TTL --------------------------------------------------------------- */
+
+static void test_eviction_order(void **state) {
+  fixture *f = *state;
+  owt_cache_hit hit;
+  uint64_t n = 0, bytes = 0;
+  store_body(&f->cache, "/a", 1000);
+  assert_int_equal(owt_cache_usage(&f->cache, &n, &bytes), OWT_OK);
+  uint64_t one = bytes;
+  store_body(&f->cache, "/b", 1000);
+  store_body(&f->cache, "/c", 1000);
+  set_mtime(f, "/a", 1000000);
+  set_mtime(f, "/b", 2000000);
+  set_mtime(f, "/c", 3000000);
+  /* /a is the oldest, but a hit makes it the most recently used. */
+  owt_cache_key k = key_of("/a");
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_OK);
+  owt_cache_hit_release(&hit);
+  f->cache.max_bytes = f->cache.low_water = 3 * one + one / 2;
+  store_body(&f->cache, "/d", 1000); /* four entries: over the cap, one goes */
+  assert_false(present(&f->cache, "/b"));
+  assert_true(present(&f->cache, "/a"));
+  assert_true(present(&f->cache, "/c"));
+  assert_true(present(&f->cache, "/d"));
+  store_body(&f->cache, "/e", 1000); /* next least recently used: /c */
+  assert_false(present(&f->cache, "/c"));
+  assert_true(present(&f->cache, "/a"));
+  assert_int_equal(owt_cache_usage(&f->cache, &n, &bytes), OWT_OK);
+  assert_int_equal(n, 3);
+  assert_true(bytes <= f->cache.max_bytes);
+  assert_int_equal(f->cache.evictions, 2);
+}
+
+static void test_low_water(void **state) {
+  fixture *f = *state;
+  uint64_t n = 0, bytes = 0;
+  char base[16];
+  for (int i = 0; i < 8; i++) {
+    snprintf(base, sizeof base, "/%d", i);
+    store_body(&f->cache, base, 1000);
+    set_mtime(f, base, 1000000 + i);
+  }
+  assert_int_equal(owt_cache_usage(&f->cache, &n, &bytes), OWT_OK);
+  f->cache.max_bytes = bytes - 1;     /* one byte over */
+  f->cache.low_water = bytes / 2;     /* evict down to half */
+  assert_int_equal(owt_cache_evict(&f->cache), OWT_OK);
+  assert_int_equal(owt_cache_usage(&f->cache, &n, &bytes), OWT_OK);
+  assert_int_equal(n, 4);
+  assert_false(present(&f->cache, "/3"));
+  assert_true(present(&f->cache, "/4"));
+}
+
+static void test_ttl(void **state) {
+  fixture *f = *state;
+  owt_cache_hit hit;
+  const char *chunks[] = {"fresh", NULL};
+  owt_cache_key k = key_of("/ttl");
+  f->cache.clock = fake_clock;
+  f->cache.ttl = 60;
+  fake_now = 1700000000;
+  store(&f->cache, "/ttl", 0, chunks);
+  fake_now += 59;
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_OK);
+  owt_cache_hit_release(&hit);
+  fake_now += 2;
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_E_NOT_FOUND);
+  assert_false(present(&f->cache, "/ttl")); /* expired entries are deleted */
+  assert_int_equal(f->cache.corrupt, 0);   /* and are not counted as damage */
+}
+
+static void test_stale_tmp_removed(void **state) {
+  fixture *f = *state;
+  char path[512];
+  struct timespec old[2] = {{1000, 0}, {1000, 0}};
+  snprintf(path, sizeof path, "%s/.owt-tmp-1-1", f->dir);
+  fclose(fopen(path, "w"));
+  assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+  snprintf(path, sizeof path, "%s/.owt-tmp-1-2", f->dir); /* fresh: a stream in progress */
+  fclose(fopen(path, "w"));
+  assert_int_equal(owt_cache_evict(&f->cache), OWT_OK);
+  assert_int_equal(dir_files(f), 1);
+}
+
+static void test_purge(void **state) {
+  fixture *f = *state;
+  const char *chunks[] = {"x", NULL};
+  uint64_t purged = 0, n = 0, bytes = 0;
+  owt_cache_writer w = OWT_CACHE_WRITER_INIT;
+  owt_cache_key k;
+  owt_str kw = OWT_STR_LIT("{\"a\": 1}"), bob = OWT_STR_LIT("bob");
+  store(&f->cache, "/favicon.ico", 0, chunks);
+  store(&f->cache, "/other", 0, chunks);
+  /* a kwargs and user variant of /favicon.ico */
+  owt_cache_key_make(&k, OWT_STR_LIT("/favicon.ico"), &kw, &bob);
+  assert_int_equal(owt_cache_writer_begin(&f->cache, &w, &k, 200, NULL, 0, 0), OWT_OK);
+  assert_int_equal(owt_cache_writer_commit(&f->cache, &w), OWT_OK);
+  owt_str which = OWT_STR_LIT("/favicon.ico");
+  assert_int_equal(owt_cache_purge(&f->cache, &which, &purged), OWT_OK);
+  assert_int_equal(purged, 2);
+  assert_true(present(&f->cache, "/other"));
+  owt_str none = OWT_STR_LIT("/nothing");
+  assert_int_equal(owt_cache_purge(&f->cache, &none, &purged), OWT_OK);
+  assert_int_equal(purged, 0);
+  assert_int_equal(owt_cache_purge(&f->cache, NULL, &purged), OWT_OK);
+  assert_int_equal(purged, 1);
+  assert_int_equal(owt_cache_usage(&f->cache, &n, &bytes), OWT_OK);
+  assert_int_equal(n, 0);
+  assert_int_equal(bytes, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_key_table),
+      cmocka_unit_test_setup_teardown(test_stream_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_body_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_replace_and_miss, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_abort_keeps_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_over_cap_not_stored, setup, teardown),
+      cmocka_unit_test(test_disabled),
+      cmocka_unit_test_setup_teardown(test_corrupt_is_miss, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_truncated_is_miss, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_wrong_name_is_miss, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_eviction_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_low_water, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stale_tmp_removed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
