@@ -84,6 +84,33 @@ static int make_dirs(const char *dir) {
   return 0;
 }
 
+/* The nearest existing ancestor of a missing dir can be written to: the
+ * directory can be made when the first entry is stored. */
+static int creatable(const char *dir) {
+  char path[4096];
+  struct stat st;
+  int n = snprintf(path, sizeof path, "%s", dir);
+  if (n < 0 || (size_t)n >= sizeof path) return (errno = ENAMETOOLONG), 0;
+  while (stat(path, &st) != 0) {
+    if (errno != ENOENT) return 0;
+    char *slash = strrchr(path, '/');
+    if (!slash) return access(".", W_OK | X_OK) == 0;
+    if (slash == path) slash[1] = '\0';
+    else *slash = '\0';
+  }
+  if (!S_ISDIR(st.st_mode)) return (errno = ENOTDIR), 0;
+  return access(path, W_OK | X_OK) == 0;
+}
+
+/* Open c->dir (creating it when create is set). 0, or -1 with errno. */
+static int attach(owt_cache *c, int create) {
+  if (c->dirfd >= 0) return 0;
+  if (!c->dir) return (errno = ENOENT), -1;
+  if (create && make_dirs(c->dir) != 0) return -1;
+  c->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return c->dirfd >= 0 ? 0 : -1;
+}
+
 owt_err owt_cache_open(owt_cache *c, const char *dir, uint64_t max_bytes, double ttl, char *why,
                        size_t why_len) {
   memset(c, 0, sizeof *c);
@@ -95,19 +122,20 @@ owt_err owt_cache_open(owt_cache *c, const char *dir, uint64_t max_bytes, double
   c->scan_every = 64;
   c->clock = default_clock;
   if (!dir || !dir[0]) return OWT_OK;
-  if (make_dirs(dir) != 0) {
-    snprintf(why, why_len, "--cache-dir %s: cannot create it: %s", dir, strerror(errno));
-    return OWT_E_INTERNAL;
-  }
-  c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (c->dirfd < 0) {
-    snprintf(why, why_len, "--cache-dir %s: cannot open it: %s", dir, strerror(errno));
-    return OWT_E_INTERNAL;
-  }
-  if (faccessat(c->dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
+  c->dir = dir;
+  /* A missing directory is made by the first store, so a server that never
+   * caches leaves nothing behind; one that could never make it fails now. */
+  if (attach(c, 0) != 0) {
+    if (errno != ENOENT || !creatable(dir)) {
+      snprintf(why, why_len, "--cache-dir %s: cannot open or create it: %s", dir, strerror(errno));
+      c->dir = NULL;
+      return OWT_E_INTERNAL;
+    }
+  } else if (faccessat(c->dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
     snprintf(why, why_len, "--cache-dir %s: not writable by this user: %s", dir, strerror(errno));
     close(c->dirfd);
     c->dirfd = -1;
+    c->dir = NULL;
     return OWT_E_INTERNAL;
   }
   return OWT_OK;
@@ -228,7 +256,7 @@ owt_err owt_cache_lookup(owt_cache *c, const owt_cache_key *key, owt_cache_hit *
   int fd = -1;
   memset(hit, 0, sizeof *hit);
   memset(&st, 0, sizeof st);
-  if (!owt_cache_enabled(c)) goto miss;
+  if (attach(c, 0) != 0) goto miss;
   fd = openat(c->dirfd, key->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) goto miss;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -354,6 +382,10 @@ owt_err owt_cache_writer_begin(owt_cache *c, owt_cache_writer *w, const owt_cach
   w->fd = -1;
   owt_buf_init(&w->pending, PENDING_FLUSH + 64);
   if (!owt_cache_enabled(c)) return OWT_OK;
+  if (attach(c, 1) != 0) {
+    owt_log(OWT_LOG_WARNING, "cache: cannot create --cache-dir %s: %s", c->dir, strerror(errno));
+    return OWT_E_INTERNAL;
+  }
   for (size_t i = 0; i < nheaders; i++) kept += (uint32_t)keep_header(headers[i].name);
   if (kept > OWT_CACHE_MAX_HEADERS || key->base.len > OWT_CACHE_MAX_KEY) return OWT_E_TOO_LARGE;
   w->key = *key;
@@ -523,7 +555,7 @@ owt_err owt_cache_evict(owt_cache *c) {
   uint64_t entries = 0, bytes = 0;
   struct stat st;
   owt_err err;
-  if (!owt_cache_enabled(c)) return OWT_OK;
+  if (attach(c, 0) != 0) return OWT_OK;
   c->stores_since_scan = 0;
   if ((err = scan_dir(c, &l, &entries, &bytes))) goto done;
   if (bytes > c->max_bytes) {
@@ -550,7 +582,7 @@ done:
 
 owt_err owt_cache_usage(owt_cache *c, uint64_t *entries, uint64_t *bytes) {
   *entries = *bytes = 0;
-  if (!owt_cache_enabled(c)) return OWT_OK;
+  if (attach(c, 0) != 0) return OWT_OK;
   owt_err err = scan_dir(c, NULL, entries, bytes);
   if (!err) {
     c->estimate = *bytes;
@@ -586,7 +618,7 @@ owt_err owt_cache_purge(owt_cache *c, const owt_str *key, uint64_t *purged) {
   uint64_t entries = 0, bytes = 0;
   owt_err err;
   *purged = 0;
-  if (!owt_cache_enabled(c)) return OWT_OK;
+  if (attach(c, 0) != 0) return OWT_OK;
   if ((err = scan_dir(c, &l, &entries, &bytes))) goto done;
   for (size_t i = 0; i < l.n; i++) {
     if (key && !entry_has_base(c, l.v[i].name, *key)) continue;

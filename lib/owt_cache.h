@@ -32,7 +32,8 @@ typedef struct {
 } owt_cache_key;
 
 typedef struct {
-  int dirfd;             /* the cache directory; -1: the cache is off */
+  const char *dir;       /* the configured directory (borrowed); NULL: the cache is off */
+  int dirfd;             /* dir, once it exists; -1 before */
   uint64_t max_bytes;    /* bound of the directory's entry bytes */
   uint64_t low_water;    /* eviction stops at or below this (default 15/16 of max_bytes) */
   double ttl;            /* seconds an entry is served after it was stored; 0: forever */
@@ -78,14 +79,16 @@ typedef struct {
   uint32_t nchunks;
 } owt_cache_writer;
 
-/* Open (creating it, mode 0700, when missing) the cache directory dir.
- * dir NULL or empty leaves the cache off: lookups miss, stores do nothing.
- * OWT_E_INTERNAL with a message for the operator in why when dir cannot be
- * created or opened. Close with owt_cache_close(). */
+/* Use the cache directory dir (borrowed: it must outlive c). A missing dir
+ * is created, mode 0700 with its parents, by the first store. dir NULL or
+ * empty leaves the cache off: lookups miss, stores do nothing.
+ * OWT_E_INTERNAL with a message for the operator in why when dir exists
+ * but cannot be opened or written, or could never be created. Close with
+ * owt_cache_close(). */
 owt_err owt_cache_open(owt_cache *c, const char *dir, uint64_t max_bytes, double ttl, char *why,
                        size_t why_len);
 
-static inline int owt_cache_enabled(const owt_cache *c) { return c->dirfd >= 0; }
+static inline int owt_cache_enabled(const owt_cache *c) { return c->dir != NULL; }
 
 void owt_cache_close(owt_cache *c);
 

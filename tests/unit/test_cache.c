@@ -265,9 +265,33 @@ static void test_disabled(void **state) {
   assert_int_equal(owt_cache_usage(&c, &n, &bytes), OWT_OK);
   assert_int_equal(n, 0);
   owt_cache_close(&c);
-  assert_int_equal(owt_cache_open(&c, "/proc/owt-no-such/cache", 1 << 20, 0, why, sizeof why),
-                   OWT_E_INTERNAL);
+  assert_int_equal(owt_cache_open(&c, "/etc/passwd/cache", 1 << 20, 0, why, sizeof why), OWT_E_INTERNAL);
   assert_non_null(strstr(why, "--cache-dir"));
+  assert_false(owt_cache_enabled(&c));
+}
+
+static void test_dir_made_by_first_store(void **state) {
+  fixture *f = *state;
+  owt_cache c;
+  owt_cache_hit hit;
+  owt_cache_key k = key_of("/x");
+  char dir[300], why[128];
+  struct stat st;
+  uint64_t n = 1, bytes = 1;
+  const char *chunks[] = {"x", NULL};
+  snprintf(dir, sizeof dir, "%s/state/owt/cache", f->dir);
+  assert_int_equal(owt_cache_open(&c, dir, 1 << 20, 0, why, sizeof why), OWT_OK);
+  assert_true(owt_cache_enabled(&c));
+  assert_int_equal(owt_cache_lookup(&c, &k, &hit), OWT_E_NOT_FOUND);
+  assert_int_equal(owt_cache_usage(&c, &n, &bytes), OWT_OK);
+  assert_int_equal(n, 0);
+  assert_int_equal(stat(dir, &st), -1); /* nothing made until something is stored */
+  store(&c, "/x", 0, chunks);
+  assert_int_equal(stat(dir, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0700);
+  assert_int_equal(owt_cache_lookup(&c, &k, &hit), OWT_OK);
+  owt_cache_hit_release(&hit);
+  owt_cache_close(&c);
 }
 
 /* ---- damage ------------------------------------------------------------------------ */
@@ -465,6 +489,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_abort_keeps_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_over_cap_not_stored, setup, teardown),
       cmocka_unit_test(test_disabled),
+      cmocka_unit_test_setup_teardown(test_dir_made_by_first_store, setup, teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_is_miss, setup, teardown),
       cmocka_unit_test_setup_teardown(test_truncated_is_miss, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wrong_name_is_miss, setup, teardown),
