@@ -127,6 +127,7 @@ void owt_config_usage(FILE *out) {
 /* Bytes with an optional K/M/G suffix (powers of 1024). */
 static int parse_size(const char *s, size_t *out) {
   char *end = NULL;
+  if (*s < '0' || *s > '9') return -1; /* strtoull takes "-1" as 2^64-1, and skips spaces */
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || end == s) return -1;
