@@ -1,0 +1,3 @@
+module owt.local/owtclient
+
+go 1.19
