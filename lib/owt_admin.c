@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "owt_form.h"
 #include "owt_response.h"
 
 #define PREFIX "/_owt/"
@@ -139,7 +140,7 @@ int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scorebo
     err = metrics_text(&body, board);
   } else {
     status = 404;
-    err = owt_buf_append_str(&body, "no such page: /_owt/ has health, status and metrics");
+    err = owt_buf_append_str(&body, "no such page: /_owt/ has health, status, metrics and cache");
   }
   if (err) {
     status = 500;
@@ -147,5 +148,78 @@ int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scorebo
   }
   int rc = owt_response_send(io, status, type, owt_buf_str(&body)) ? -1 : status;
   owt_buf_free(&body);
+  return rc;
+}
+
+/* ---- /_owt/cache ------------------------------------------------------------- */
+
+typedef struct {
+  owt_buf *key;
+  int found;
+} cache_query;
+
+static owt_err cache_query_field(void *ctx, owt_str raw_key, owt_str raw_value) {
+  cache_query *q = ctx;
+  if (!owt_form_key_is(raw_key, "key")) return OWT_OK;
+  owt_buf_reset(q->key);
+  q->found = 1;
+  return raw_value.p ? owt_url_decode(raw_value.p, raw_value.len, q->key) : OWT_OK;
+}
+
+static owt_err cache_usage_json(owt_buf *out, owt_cache *cache, const owt_scoreboard *board) {
+  uint64_t entries = 0, bytes = 0, hits = 0, misses = 0;
+  owt_err err = owt_cache_usage(cache, &entries, &bytes);
+  if (err) return err;
+  for (size_t i = 0; board && i < board->n; i++) {
+    if (!board->slots[i].worker.pid) continue; /* counters stay meaningful after a worker left */
+    hits += board->slots[i].worker.cache_hits;
+    misses += board->slots[i].worker.cache_misses;
+  }
+  return owt_buf_printf(out,
+                        "{\"enabled\":%s,\"entries\":%llu,\"bytes\":%llu,\"max_bytes\":%llu,"
+                        "\"ttl\":%.3f,\"hits\":%llu,\"misses\":%llu}\n",
+                        owt_cache_enabled(cache) ? "true" : "false", (unsigned long long)entries,
+                        (unsigned long long)bytes, (unsigned long long)cache->max_bytes, cache->ttl,
+                        (unsigned long long)hits, (unsigned long long)misses);
+}
+
+int owt_admin_cache(owt_io *io, owt_str method, owt_str query, owt_cache *cache,
+                    const owt_scoreboard *board) {
+  owt_buf body = OWT_BUF_INIT(4096);
+  owt_buf key = OWT_BUF_INIT(OWT_CACHE_MAX_KEY);
+  owt_str json = OWT_STR_LIT("application/json");
+  owt_str text = OWT_STR_LIT("text/plain; charset=utf-8");
+  owt_str type = json;
+  cache_query q = {&key, 0};
+  uint64_t purged = 0;
+  int status = 200;
+  owt_err err = OWT_OK;
+  if (owt_str_eq(method, OWT_STR_LIT("GET")) || owt_str_eq(method, OWT_STR_LIT("HEAD"))) {
+    err = cache_usage_json(&body, cache, board);
+  } else if (!owt_str_eq(method, OWT_STR_LIT("DELETE"))) {
+    status = 405;
+    type = text;
+    err = owt_buf_append_str(&body, "/_owt/cache answers GET (usage) and DELETE (purge)");
+  } else if (!owt_cache_enabled(cache)) {
+    status = 409;
+    type = text;
+    err = owt_buf_append_str(&body, "the cache is off: start owt-fcgi with --cache-dir DIR");
+  } else if (query.len && owt_form_each(query.p, query.len, 64, cache_query_field, &q) != OWT_OK) {
+    status = 400;
+    type = text;
+    err = owt_buf_append_str(&body, "the query string does not parse (want ?key=KEY)");
+  } else if ((err = owt_cache_purge(cache, q.found ? &(owt_str){key.data ? key.data : "", key.len} : NULL,
+                                    &purged)) == OWT_OK) {
+    err = owt_buf_printf(&body, "{\"purged\":%llu}\n", (unsigned long long)purged);
+  }
+  if (err) {
+    status = 500;
+    type = text;
+    owt_buf_reset(&body);
+    owt_buf_append_str(&body, "the cache directory could not be read");
+  }
+  int rc = owt_response_send(io, status, type, owt_buf_str(&body)) ? -1 : status;
+  owt_buf_free(&body);
+  owt_buf_free(&key);
   return rc;
 }

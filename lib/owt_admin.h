@@ -4,6 +4,7 @@
 #ifndef OWT_ADMIN_H
 #define OWT_ADMIN_H
 
+#include "owt_cache.h"
 #include "owt_io.h"
 #include "owt_scoreboard.h"
 #include "owt_stats.h"
@@ -19,5 +20,14 @@ int owt_admin_is_public(owt_str path);
  * or -1 when the client went away. */
 int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scoreboard *board,
                      const char *python_version);
+
+/* /_owt/cache: GET gives {"enabled","entries","bytes","max_bytes","ttl",
+ * "hits","misses"} (entries and bytes from the directory, hits and misses
+ * summed over the workers on board); DELETE purges every entry, or with
+ * ?key=K every entry stored under the base key K (cache_key_override or
+ * path, all kwargs and user variants), answering {"purged":N}. Returns the
+ * status sent, or -1 when the client went away. */
+int owt_admin_cache(owt_io *io, owt_str method, owt_str query, owt_cache *cache,
+                    const owt_scoreboard *board);
 
 #endif

@@ -54,7 +54,7 @@ static owt_buf *inv_bufs(owt_invocation *inv, size_t i) {
 void owt_invocation_reset(owt_invocation *inv) {
   for (size_t i = 0; inv_bufs(inv, i); i++) owt_buf_reset(inv_bufs(inv, i));
   inv->has_code = inv->has_adaptor = inv->has_cache_key = 0;
-  inv->use_cache = inv->cache_kwargs = 0;
+  inv->use_cache = inv->cache_kwargs = inv->missing_code = 0;
   inv->kwargs_kind = OWT_KWARGS_EMPTY;
   inv->error = NULL;
 }
@@ -284,6 +284,7 @@ owt_err owt_invocation_parse(owt_invocation *inv, const owt_request *r, const ow
     err = OWT_E_BAD_REQUEST;
   } else if (!inv->has_code && !inv->has_adaptor) {
     inv->error = "no code: send code_b64 (the adaptor's Python source in base64), code, or adaptor";
+    inv->missing_code = 1;
     err = OWT_E_BAD_REQUEST;
   }
 done:

@@ -23,6 +23,7 @@ typedef struct {
   int has_cache_key;
   int use_cache;
   int cache_kwargs;
+  int missing_code;   /* the only fault: no code and no adaptor (a cache hit can still answer) */
   owt_kwargs_kind kwargs_kind;
   const char *error; /* a static message for the 4xx body when parsing fails */
 } owt_invocation;

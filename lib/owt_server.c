@@ -22,10 +22,17 @@ extern char **environ;
 
 static volatile sig_atomic_t stop_requested;
 
+/* Unread request body a finished request may discard before closing. */
+#define FINISH_DRAIN_MAX (256u << 10)
+
 int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped) {
   char why[4096];
   memset(srv, 0, sizeof *srv);
   srv->cfg = cfg;
+  if (owt_cache_open(&srv->cache, cfg->cache_dir, cfg->cache_max_bytes, cfg->cache_ttl, why, sizeof why)) {
+    owt_log(OWT_LOG_ERROR, "%s", why);
+    return 1;
+  }
   owt_request_init(&srv->req, &cfg->limits);
   owt_invocation_init(&srv->inv, &cfg->limits);
   owt_buf_init(&srv->head, 256 * 1024);
@@ -52,6 +59,7 @@ static void publish(owt_server *srv) {
 }
 
 void owt_server_free(owt_server *srv) {
+  owt_cache_close(&srv->cache);
   owt_scoreboard_destroy(&srv->own_board);
   owt_py_stop(srv->py);
   owt_request_free(&srv->req);
@@ -65,10 +73,13 @@ void owt_server_free(owt_server *srv) {
 
 static int send_error(owt_server *srv, owt_io *io, owt_err err, const char *fallback) {
   static const owt_header www_auth = {OWT_STR_LIT("WWW-Authenticate"), OWT_STR_LIT("Basic realm=\"owt\"")};
+  static const owt_header cache_miss = {OWT_STR_LIT("X-Owt-Cache"), OWT_STR_LIT("miss")};
   owt_str msg = srv->message.len ? owt_buf_str(&srv->message) : owt_str_of(fallback);
-  int unauthorized = err == OWT_E_UNAUTHORIZED;
-  if (owt_response_send_error(io, err, msg, unauthorized ? &www_auth : NULL, unauthorized) != OWT_OK)
-    return -1;
+  owt_header extra[2];
+  size_t nextra = 0;
+  if (err == OWT_E_UNAUTHORIZED) extra[nextra++] = www_auth;
+  if (srv->cache_state) extra[nextra++] = cache_miss;
+  if (owt_response_send_error(io, err, msg, extra, nextra) != OWT_OK) return -1;
   srv->stats.bytes_out += msg.len;
   return owt_err_status(err);
 }
@@ -97,12 +108,68 @@ static owt_err check_auth(owt_server *srv) {
   return OWT_E_UNAUTHORIZED;
 }
 
-/* Write the reply: head, then the body or each chunk flushed as it comes.
- * Returns the status, or -1 when the client went away. */
-static int send_reply(owt_server *srv, owt_io *io, owt_py_reply *reply) {
+_Static_assert(OWT_PY_MAX_HEADERS <= OWT_CACHE_MAX_HEADERS, "a reply's headers fit a cache entry");
+
+/* The head for status and headers into srv->head, with X-Owt-Cache: hit or
+ * miss added when the request asked for the cache (an adaptor's own
+ * X-Owt-Cache is dropped then). */
+static owt_err build_head(owt_server *srv, int status, const owt_header *headers, size_t n,
+                          long long length) {
+  static const owt_str name = OWT_STR_LIT("X-Owt-Cache");
+  owt_header all[OWT_CACHE_MAX_HEADERS + 1];
+  size_t k = 0;
   owt_buf_reset(&srv->head);
+  if (!srv->cache_state) return owt_response_head(&srv->head, status, headers, n, length, NULL);
+  for (size_t i = 0; i < n && k < OWT_CACHE_MAX_HEADERS; i++)
+    if (!owt_str_caseeq(headers[i].name, name)) all[k++] = headers[i];
+  all[k++] = (owt_header){name, srv->cache_state == OWT_SERVER_CACHE_HIT ? OWT_STR_LIT("hit")
+                                                                         : OWT_STR_LIT("miss")};
+  return owt_response_head(&srv->head, status, all, k, length, NULL);
+}
+
+/* Answer from the cache when the request's key has an entry: the stored
+ * head, then its chunks in order, flushing each one of a stream. Returns
+ * the status sent, -1 when the client went away, or 0 on a miss (the
+ * request goes on to Python, recorded under srv->cache_key). */
+static int serve_from_cache(owt_server *srv, owt_io *io) {
+  owt_invocation *inv = &srv->inv;
+  owt_cache_hit hit;
+  owt_str chunk;
+  owt_str base = inv->has_cache_key ? owt_buf_str(&inv->cache_key) : owt_buf_str(&srv->req.path);
+  owt_str kwargs = owt_buf_str(&inv->kwargs_raw), user = owt_buf_str(&srv->user);
+  int status = -1;
+  owt_cache_key_make(&srv->cache_key, base, inv->cache_kwargs ? &kwargs : NULL,
+                     owt_auth_enabled(&srv->cfg->auth) ? &user : NULL);
+  srv->cache_state = OWT_SERVER_CACHE_MISS;
+  if (owt_cache_lookup(&srv->cache, &srv->cache_key, &hit) != OWT_OK) {
+    srv->stats.cache_misses++;
+    return 0;
+  }
+  srv->stats.cache_hits++;
+  srv->cache_state = OWT_SERVER_CACHE_HIT;
+  if (build_head(srv, hit.status, hit.headers, hit.nheaders, hit.streamed ? -1 : (long long)hit.body_len)) {
+    srv->cache_state = OWT_SERVER_CACHE_MISS;
+    status = send_error(srv, io, OWT_E_INTERNAL, "the cached response's head does not fit");
+    goto done;
+  }
+  if (io->write(io->ctx, srv->head.data, srv->head.len) || (hit.streamed && io->flush(io->ctx))) goto done;
+  while (owt_cache_hit_next(&hit, &chunk)) {
+    if (io->write(io->ctx, chunk.p, chunk.len) || (hit.streamed && io->flush(io->ctx))) goto done;
+    srv->stats.bytes_out += chunk.len;
+  }
+  status = hit.status;
+done:
+  owt_cache_hit_release(&hit);
+  return status;
+}
+
+/* Write the reply: head, then the body or each chunk flushed as it comes.
+ * A 200 to a request that asked for the cache is recorded into rec as it is
+ * written and committed only once all of it went out; on any early return
+ * the caller aborts rec. Returns the status, or -1 when the client went away. */
+static int send_reply(owt_server *srv, owt_io *io, owt_py_reply *reply, owt_cache_writer *rec) {
   long long length = reply->streaming ? -1 : (long long)reply->body.len;
-  owt_err err = owt_response_head(&srv->head, reply->status, reply->headers, reply->nheaders, length, NULL);
+  owt_err err = build_head(srv, reply->status, reply->headers, reply->nheaders, length);
   if (err) {
     owt_buf_reset(&srv->message);
     owt_buf_append_str(&srv->message, "Error executing code: the adaptor returned an invalid "
@@ -111,9 +178,14 @@ static int send_reply(owt_server *srv, owt_io *io, owt_py_reply *reply) {
     return send_error(srv, io, OWT_E_ADAPTOR, NULL);
   }
   if (io->write(io->ctx, srv->head.data, srv->head.len)) return -1;
+  if (srv->cache_state && reply->status == 200)
+    owt_cache_writer_begin(&srv->cache, rec, &srv->cache_key, reply->status, reply->headers,
+                           reply->nheaders, reply->streaming);
   if (!reply->streaming) {
     if (reply->body.len && io->write(io->ctx, reply->body.p, reply->body.len)) return -1;
     srv->stats.bytes_out += reply->body.len;
+    owt_cache_writer_chunk(&srv->cache, rec, reply->body.p, reply->body.len);
+    owt_cache_writer_commit(&srv->cache, rec);
     return reply->status;
   }
   if (io->flush(io->ctx)) return -1;
@@ -129,16 +201,21 @@ static int send_reply(owt_server *srv, owt_io *io, owt_py_reply *reply) {
       if (err == OWT_E_TIMEOUT) srv->stats.timeouts++;
       return reply->status;
     }
-    if (!chunk.p) return reply->status;
+    if (!chunk.p) {
+      owt_cache_writer_commit(&srv->cache, rec); /* the stream finished: keep it */
+      return reply->status;
+    }
     if (chunk.len == 0) continue;
     if (io->write(io->ctx, chunk.p, chunk.len) || io->flush(io->ctx)) return -1;
     srv->stats.bytes_out += chunk.len;
+    owt_cache_writer_chunk(&srv->cache, rec, chunk.p, chunk.len);
   }
 }
 
 static int run_invocation(owt_server *srv, owt_io *io) {
   owt_py_call_in in;
   owt_py_reply reply;
+  owt_cache_writer rec = OWT_CACHE_WRITER_INIT;
   owt_invocation *inv = &srv->inv;
   memset(&in, 0, sizeof in);
   in.code = owt_buf_str(&inv->code);
@@ -154,7 +231,8 @@ static int run_invocation(owt_server *srv, owt_io *io) {
 
   owt_deadline_arm(srv->cfg->timeout, srv->cfg->kill_grace);
   owt_err err = owt_py_call(srv->py, &in, &reply, &srv->message);
-  int status = err ? send_error(srv, io, err, "Error executing code") : send_reply(srv, io, &reply);
+  int status = err ? send_error(srv, io, err, "Error executing code") : send_reply(srv, io, &reply, &rec);
+  owt_cache_writer_abort(&srv->cache, &rec); /* nothing left when it was committed */
   if (owt_deadline_disarm()) {
     srv->stats.timeouts += err == OWT_E_TIMEOUT;
     owt_py_after_timeout(srv->py);
@@ -174,6 +252,8 @@ static int handle_steps(owt_server *srv, owt_io *io) {
   if (owt_admin_is_reserved(path) && owt_admin_is_public(path))
     return owt_admin_handle(io, srv->req.method, path, srv->board, owt_py_version());
   if ((err = check_auth(srv))) return send_error(srv, io, err, NULL);
+  if (owt_str_eq(path, OWT_STR_LIT("/_owt/cache")))
+    return owt_admin_cache(io, srv->req.method, srv->req.query, &srv->cache, srv->board);
   if (owt_admin_is_reserved(path))
     return owt_admin_handle(io, srv->req.method, path, srv->board, owt_py_version());
   if ((err = owt_request_read_body(&srv->req, io))) {
@@ -181,8 +261,14 @@ static int handle_steps(owt_server *srv, owt_io *io) {
     return send_error(srv, io, err, err == OWT_E_TOO_LARGE ? "the body is over the --max-body limit"
                                                            : "the body is shorter than Content-Length");
   }
-  if ((err = owt_invocation_parse(&srv->inv, &srv->req, limits)))
-    return send_error(srv, io, err, srv->inv.error);
+  err = owt_invocation_parse(&srv->inv, &srv->req, limits);
+  /* A hit never runs code, so it is served with no code in the request
+   * (the force-cache idea, PROTOCOL §8) and under --no-code. */
+  if (srv->inv.use_cache && (!err || srv->inv.missing_code)) {
+    int status = serve_from_cache(srv, io);
+    if (status) return status;
+  }
+  if (err) return send_error(srv, io, err, srv->inv.error);
   if (srv->inv.has_code && srv->cfg->no_code)
     return send_error(srv, io, OWT_E_FORBIDDEN, "this server runs with --no-code: code in requests "
                                                 "is refused; call a named adaptor with adaptor=NAME");
@@ -192,6 +278,7 @@ static int handle_steps(owt_server *srv, owt_io *io) {
 int owt_server_handle(owt_server *srv, owt_io *io) {
   double t0 = owt_now();
   srv->stats.busy_since = t0;
+  srv->cache_state = 0;
   owt_buf_reset(&srv->message);
   uint64_t bytes_before = srv->stats.bytes_out;
   int status = handle_steps(srv, io);
@@ -236,6 +323,25 @@ int owt_server_divert_stdout(void) {
   return saved;
 }
 
+/* End the request. libfcgi's close shuts down its write side and then
+ * blocks reading until the web server closes the connection (so a late
+ * byte cannot turn into a TCP reset that loses the response); that wait is
+ * idle time between every two requests. Once the request's stdin has been
+ * read to its end nothing more can arrive, so a plain close() is as safe:
+ * drain what is left (bounded), and skip the wait when the stream ended. */
+static void finish_request(FCGX_Request *req) {
+  char sink[4096];
+  size_t drained = 0;
+  while (req->in && !FCGX_HasSeenEOF(req->in) && drained < FINISH_DRAIN_MAX) {
+    int n = FCGX_GetStr(sink, sizeof sink, req->in);
+    if (n <= 0) break;
+    drained += (size_t)n;
+  }
+  if (req->in && FCGX_HasSeenEOF(req->in) && !FCGX_GetError(req->in) && !req->keepConnection)
+    req->detached = 1; /* FCGX_Free: close() without the lingering shutdown */
+  FCGX_Finish_r(req);
+}
+
 /* --max-requests and --max-rss: a worker that has served enough, or grown
  * too big, ends after the request it just finished; its manager (our
  * master, lighttpd, mod_fcgid) starts a fresh one. */
@@ -272,7 +378,7 @@ int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
     owt_py_protect_fds(fds, 2);
     owt_io_fcgx_bind(&io, &req);
     owt_server_handle(srv, &io);
-    FCGX_Finish_r(&req);
+    finish_request(&req);
     if (worker_should_recycle(srv)) break;
   }
   FCGX_Free(&req, 1);

@@ -3,6 +3,7 @@
 #ifndef OWT_SERVER_H
 #define OWT_SERVER_H
 
+#include "owt_cache.h"
 #include "owt_config.h"
 #include "owt_invocation.h"
 #include "owt_io.h"
@@ -23,7 +24,12 @@ typedef struct {
   owt_scoreboard *board;   /* every worker's slot (shared with the master), for /_owt/status */
   owt_slot *slot;          /* this worker's slot in board */
   owt_scoreboard own_board; /* a one-slot board when no master provides one */
+  owt_cache cache;          /* the response cache; off without --cache-dir */
+  owt_cache_key cache_key;  /* this request's key, when it asked for the cache */
+  int cache_state;          /* this request: 0 no cache asked, else OWT_SERVER_CACHE_HIT/_MISS */
 } owt_server;
+
+enum { OWT_SERVER_CACHE_MISS = 1, OWT_SERVER_CACHE_HIT = 2 };
 
 /* Prepare srv and start the interpreter. Returns 0, or 1 after logging why. */
 int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped_adaptors);

@@ -16,6 +16,8 @@ typedef struct {
   uint64_t timeouts;
   uint64_t client_gone; /* responses cut short by the client */
   uint64_t bytes_out;   /* body bytes sent */
+  uint64_t cache_hits;  /* use_cache requests answered from the cache */
+  uint64_t cache_misses; /* use_cache requests that were not */
   uint64_t rss_bytes;   /* resident memory after the last request */
   char path[128];       /* path of the current (or last) request */
 } owt_stats;
