@@ -6,6 +6,7 @@
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,6 +364,19 @@ static int worker_should_recycle(owt_server *srv) {
   return 0;
 }
 
+/* A connection the web server keeps open between requests (FCGI_KEEP_CONN,
+ * nginx fastcgi_keep_conn) pins this worker to it. While it is idle, watch
+ * the listening socket too: when another connection waits there (more
+ * concurrent requests than workers), hand the idle one back, or that
+ * connection would wait for a worker forever. */
+static void yield_idle_connection(FCGX_Request *req, int listen_fd) {
+  struct pollfd p[2] = {{req->ipcFd, POLLIN, 0}, {listen_fd, POLLIN, 0}};
+  if (req->ipcFd < 0) return;
+  while (poll(p, 2, -1) < 0)
+    if (errno != EINTR || stop_requested) return;
+  if (!p[0].revents && (p[1].revents & POLLIN)) FCGX_Free(req, 1);
+}
+
 int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
   FCGX_Request req;
   owt_io io;
@@ -373,6 +387,7 @@ int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
   }
   owt_log(OWT_LOG_INFO, "serving FastCGI on fd %d", listen_fd);
   while (!stop_requested) {
+    yield_idle_connection(&req, listen_fd);
     if (FCGX_Accept_r(&req) < 0) break;
     if (!owt_allow_check_fd(&srv->cfg->allow_from, req.ipcFd)) {
       owt_log(OWT_LOG_WARNING, "refused a FastCGI connection from a peer not in --allow-from");
