@@ -77,6 +77,64 @@ class Server:
 _SERVER = Server()
 
 
-def main(port: int = _DEFAULT_PORT, address: str = _DEFAULT_ADDRESS) -> None:
-    """Serve owt on address:port from inside an adaptor (not available yet)."""
-    raise NotImplementedError("nested servers: see examples/meta")
+def main(
+    port: int = _DEFAULT_PORT,
+    address: str = "127.0.0.1",
+    workers: int = 2,
+    options: tuple[str, ...] | list[str] = (),
+) -> int:
+    """Serve owt on address:port with ``spawn/owt-serve``; block until it stops.
+
+    Meant for ``multiprocessing.Process(target=server.main, kwargs={"port": p})``
+    (examples/meta): SIGTERM or SIGINT to this process (``Process.terminate()``)
+    is forwarded to owt-serve, which stops its web server and every worker before
+    this returns. Two workers by default, so the nested server can answer a request
+    that one of its own adaptors makes to it. ``options`` go to owt-serve and
+    owt-fcgi (``--front nginx``, ``--cache-dir DIR``, ...); a non-loopback address
+    needs ``--auth`` (or env ``OWT_AUTH``) there, as for owt-serve itself.
+
+    owt-serve is ``$OWT_SERVE``, else ``spawn/owt-serve`` next to this package
+    (``adaptors/owt`` in a source tree, ``$(pkgdatadir)/adaptors/owt`` installed).
+    Called inside owt-fcgi, the nested server runs the same binary. Returns
+    owt-serve's exit status.
+    """
+    import signal
+    import subprocess
+    import threading
+    from pathlib import Path
+
+    launcher = os.environ.get("OWT_SERVE") or str(
+        Path(__file__).resolve().parent.parent.parent / "spawn" / "owt-serve"
+    )
+    if not os.access(launcher, os.X_OK):
+        raise FileNotFoundError(f"owt-serve not found at {launcher} (set OWT_SERVE)")
+    env = dict(os.environ)
+    if not env.get("OWT_BIN"):
+        exe = os.path.realpath("/proc/self/exe")
+        if os.path.basename(exe).startswith("owt-fcgi"):
+            env["OWT_BIN"] = exe
+    argv = [launcher, "--address", str(address), "--port", str(int(port)),
+            "--workers", str(int(workers)), *[str(o) for o in options]]
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL)
+
+    def forward(signum: int, _frame: object) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, forward)
+    try:
+        return proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for sig, handler in previous.items():
+            if handler is not None:  # None: a handler installed from C, left as it is
+                signal.signal(sig, handler)
