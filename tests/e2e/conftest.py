@@ -54,6 +54,8 @@ def owt_server() -> Iterator[Callable[[Sequence[str]], OwtServer]]:
     """``owt_server(options)``: the shared server started with exactly these owt-fcgi options."""
     yield _server_for
     errors = []
+    for server in _servers.values():
+        server.terminate()
     for server in list(_servers.values()):
         try:
             server.stop()
@@ -85,6 +87,8 @@ def fresh_server() -> Iterator[Callable[..., OwtServer]]:
         return srv.start()
 
     yield start
+    for srv in started:
+        srv.terminate()
     for srv in started:
         srv.stop()
 

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -276,6 +277,8 @@ class OwtServer:
         self.sid: int | None = None
         self.started_pids: dict[int, str] = {}
         self.env = dict(env or {})
+        self.state_dir: str | None = None
+        self._terminated = False
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.stderr_path = ARTIFACTS / f"{name}.stderr.log"
         self.stdout_path = ARTIFACTS / f"{name}.stdout.log"
@@ -292,7 +295,9 @@ class OwtServer:
         last_error = ""
         for _attempt in range(3):
             self.port = free_port()
-            argv = [str(LAUNCHER), "--address", self.address, "--port", str(self.port), *self.options]
+            self.state_dir = tempfile.mkdtemp(prefix="owt-e2e-")
+            argv = [str(LAUNCHER), "--address", self.address, "--port", str(self.port),
+                    *self.launcher_options(), *self.options]
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
                 self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                              cwd=str(SRCDIR), env=env, start_new_session=True)
@@ -306,6 +311,7 @@ class OwtServer:
                 time.sleep(0.05)
             last_error = self.log_tail()
             self._kill_all()
+            self._remove_state()
             if "Address already in use" not in last_error and "bind" not in last_error.lower():
                 break
         raise RuntimeError(
@@ -337,13 +343,25 @@ class OwtServer:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def launcher_options(self) -> list[str]:
+        """A private response cache, so runs never share one (owt-serve's default is per port)."""
+        if "--cache-dir" in self.options or "--state-dir" in self.options:
+            return []
+        return ["--cache-dir", os.path.join(self.state_dir or "", "cache")]
+
+    def terminate(self) -> None:
+        """Send SIGTERM to the launcher (:meth:`stop` waits for it and checks)."""
+        if self.proc is not None and not self._terminated and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self._terminated = True
+
     def stop(self) -> None:
         """SIGTERM the launcher; raise AssertionError naming any process left behind."""
         if self.proc is None:
             return
         problems = []
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
+        if self.proc.poll() is None or self._terminated:
+            self.terminate()
             try:
                 rc = self.proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -359,6 +377,8 @@ class OwtServer:
                 f"{pid} {proc_comm(pid)} ({proc_cmdline(pid)})" for pid in left))
         self._kill_all()
         self.proc = None
+        self._terminated = False
+        self._remove_state()
         if problems:
             raise AssertionError(f"{self.name}: " + " / ".join(problems) + f"\nstderr tail:\n{self.log_tail()}")
 
@@ -372,6 +392,11 @@ class OwtServer:
             if not left or time.monotonic() > deadline:
                 return left
             time.sleep(0.05)
+
+    def _remove_state(self) -> None:
+        if self.state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self.state_dir = None
 
     def _kill_all(self) -> None:
         """Last resort so a failed run leaves nothing behind."""
