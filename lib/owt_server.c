@@ -388,7 +388,7 @@ int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
   owt_log(OWT_LOG_INFO, "serving FastCGI on fd %d", listen_fd);
   while (!stop_requested) {
     yield_idle_connection(&req, listen_fd);
-    if (FCGX_Accept_r(&req) < 0) break;
+    if (stop_requested || FCGX_Accept_r(&req) < 0) break;
     if (!owt_allow_check_fd(&srv->cfg->allow_from, req.ipcFd)) {
       owt_log(OWT_LOG_WARNING, "refused a FastCGI connection from a peer not in --allow-from");
       FCGX_Finish_r(&req);
