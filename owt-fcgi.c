@@ -53,6 +53,27 @@ static void apply_memory_limit(const owt_config *cfg) {
   if (setrlimit(RLIMIT_AS, &rl) != 0) owt_log(OWT_LOG_WARNING, "--memory-limit: %s", strerror(errno));
 }
 
+/* systemd socket activation (sd_listen_fds: LISTEN_PID, LISTEN_FDS, the first
+ * socket on fd 3): move the socket to fd 0, where FastCGI looks for it. The
+ * variables are dropped so that processes the adaptors start do not take them. */
+static void adopt_listen_fds(void) {
+  const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+  char *end = NULL;
+  if (!pid || !fds || strtol(pid, &end, 10) != (long)getpid() || *end) return;
+  long n = strtol(fds, &end, 10);
+  int bad = *end || n < 1;
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  if (bad) return;
+  if (n > 1) owt_log(OWT_LOG_WARNING, "LISTEN_FDS=%ld: serving the first socket (fd 3) only", n);
+  if (dup2(3, 0) < 0) {
+    owt_log(OWT_LOG_ERROR, "LISTEN_FDS: cannot move fd 3 to fd 0: %s", strerror(errno));
+    return;
+  }
+  close(3);
+}
+
 typedef struct {
   const owt_config *cfg;
   const char *adaptors;
@@ -128,6 +149,7 @@ int main(int argc, char **argv) {
   int rc = owt_config_parse(&cfg, argc, argv);
   if (rc) return rc;
   owt_log_set_level(cfg.log_level);
+  if (!cfg.listen && (cfg.mode == OWT_MODE_AUTO || cfg.mode == OWT_MODE_FASTCGI)) adopt_listen_fds();
 
   switch (cfg.mode) {
   case OWT_MODE_HELP: owt_config_usage(stdout); goto done;
