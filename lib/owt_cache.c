@@ -1,7 +1,7 @@
 /* owt_cache.c - the response cache directory: keys, entries, LRU eviction.
  *
  * Entry layout (integers little-endian; docs/cache.md has the table):
- *   "OWTCACHE" u32 version u32 flags u64 created u32 status u32 nheaders
+ *   "OWTCACHE" u32 version u32 flags u64 created_ms u32 status u32 nheaders
  *   digest[32] u32 keylen key[keylen]
  *   nheaders x (u32 len name, u32 len value)
  *   chunks: u32 len (> 0) bytes[len] ...
@@ -270,7 +270,7 @@ owt_err owt_cache_lookup(owt_cache *c, const owt_cache_key *key, owt_cache_hit *
       why = "corrupt or truncated (length or checksum mismatch)";
   }
   double now = c->clock();
-  if (!why && c->ttl > 0 && now - (double)created > c->ttl) why = "";
+  if (!why && c->ttl > 0 && now - (double)created / 1000.0 > c->ttl) why = ""; /* expired */
   if (!why && now - ((double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9) >= c->touch_interval)
     futimens(fd, NULL); /* LRU: a hit makes the entry the most recently used */
   close(fd);
@@ -401,11 +401,11 @@ owt_err owt_cache_writer_begin(owt_cache *c, owt_cache_writer *w, const owt_cach
     goto fail;
   }
   double now = c->clock();
+  uint64_t created_ms = now > 0 ? (uint64_t)(now * 1000.0) : 0;
   if ((err = owt_buf_append(&fixed, MAGIC, MAGIC_LEN)) || (err = put_u32(&fixed, OWT_CACHE_VERSION)) ||
-      (err = put_u32(&fixed, streamed ? FLAG_STREAMED : 0)) ||
-      (err = put_u64(&fixed, now > 0 ? (uint64_t)now : 0)) || (err = put_u32(&fixed, (uint32_t)status)) ||
-      (err = put_u32(&fixed, kept)) || (err = owt_buf_append(&fixed, key->digest, 32)) ||
-      (err = put_u32(&fixed, (uint32_t)key->base.len)))
+      (err = put_u32(&fixed, streamed ? FLAG_STREAMED : 0)) || (err = put_u64(&fixed, created_ms)) ||
+      (err = put_u32(&fixed, (uint32_t)status)) || (err = put_u32(&fixed, kept)) ||
+      (err = owt_buf_append(&fixed, key->digest, 32)) || (err = put_u32(&fixed, (uint32_t)key->base.len)))
     goto fail;
   if ((err = emit(w, fixed.data, fixed.len)) || (err = emit(w, key->base.p, key->base.len))) goto fail;
   for (size_t i = 0; i < nheaders; i++) {
@@ -603,7 +603,8 @@ static int entry_has_base(owt_cache *c, const char *name, owt_str base) {
   if (get_u32(fixed + FIXED_LEN - 4) != base.len) goto done;
   for (size_t off = 0; off < base.len;) {
     size_t want = base.len - off < sizeof small ? base.len - off : sizeof small;
-    if (pread(fd, small, want, (off_t)(FIXED_LEN + off)) != (ssize_t)want || memcmp(small, base.p + off, want))
+    if (pread(fd, small, want, (off_t)(FIXED_LEN + off)) != (ssize_t)want ||
+        memcmp(small, base.p + off, want))
       goto done;
     off += want;
   }
