@@ -10,8 +10,54 @@ and the stream ends with ``data: [DONE]``. ``speak.py`` speaks the same protocol
 espeak-ng, for machines without bark.
 """
 
-# lib/bark.py
+# adaptors/bark.py (the seed's lib/bark.py)
+import contextlib
+import importlib.machinery
+import importlib.util
+import sys
 from typing import Literal
+
+
+@contextlib.contextmanager
+def _bark_library():
+    """Make ``import bark`` mean the bark library while the block runs.
+
+    This file is ``bark.py`` in an adaptor directory, which owt puts on ``sys.path``:
+    a plain ``from bark.generation import ...`` would find this module, not the
+    library. The library is looked up in the other ``sys.path`` entries, bound to
+    ``bark`` for the imports, and the adaptor module put back afterwards (so
+    ``adaptor=bark`` still names this adaptor); ``bark.generation`` and the rest of
+    the library stay imported.
+    """
+    current = sys.modules.get("bark")
+    if current is not None and hasattr(current, "__path__"):
+        yield  # the library (or a stand-in package) is already there
+        return
+    library = _BARK_LIBRARY[0] if _BARK_LIBRARY else None
+    if library is None:
+        for entry in sys.path:
+            spec = importlib.machinery.PathFinder.find_spec("bark", [entry or "."])
+            if spec is not None and spec.submodule_search_locations:
+                break
+        else:
+            raise ModuleNotFoundError(
+                "No module named 'bark': the bark library (github.com/suno-ai/bark) "
+                "is not installed on this server", name="bark")
+        library = importlib.util.module_from_spec(spec)
+    sys.modules["bark"] = library
+    try:
+        if not _BARK_LIBRARY:
+            spec.loader.exec_module(library)
+            _BARK_LIBRARY.append(library)
+        yield
+    finally:
+        if current is None:
+            sys.modules.pop("bark", None)
+        else:
+            sys.modules["bark"] = current
+
+
+_BARK_LIBRARY = []
 
 def run(
     text: str = "",
@@ -37,8 +83,9 @@ def run(
         case "large":
             os.environ["SUNO_USE_SMALL_MODELS"] = "0"
 
-    from bark.generation import generate_text_semantic, preload_models, SAMPLE_RATE  # type: ignore
-    from bark.api import semantic_to_waveform  # type: ignore
+    with _bark_library():
+        from bark.generation import generate_text_semantic, preload_models, SAMPLE_RATE  # type: ignore
+        from bark.api import semantic_to_waveform  # type: ignore
 
     preload_models()
 

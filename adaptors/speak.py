@@ -42,7 +42,7 @@ import wave
 from collections.abc import Iterator
 from typing import Literal
 
-__all__ = ["run", "split_sentences", "synthesize", "wav_bytes"]
+__all__ = ["run", "split_sentences", "synthesize", "wav_bytes", "voice_for", "check_voice"]
 
 ESPEAK = "espeak-ng"
 
@@ -112,6 +112,15 @@ def _espeak() -> str:
     return path
 
 
+def check_voice(voice: str) -> None:
+    """Raise ValueError unless espeak-ng has ``voice`` (before the stream starts)."""
+    proc = subprocess.run([_espeak(), "--stdin", "-q", "-v", voice], input=b"",
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, check=False)
+    if proc.returncode != 0:
+        message = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+        raise ValueError(f"espeak-ng voice {voice!r}: {message}")
+
+
 def synthesize(sentence: str, voice: str = "en", speed: int = 175, pitch: int = 50) -> tuple[int, bytes]:
     """Speak one sentence: ``(sample_rate, 16-bit mono PCM)``.
 
@@ -161,7 +170,7 @@ def run(
     voice = voice_for(str(speaker))
     if split_type not in ("sentence", "none"):
         raise ValueError(f"split_type must be 'sentence' or 'none', not {split_type!r}")
-    _espeak()
+    check_voice(voice)
     clean_text = str(text).replace("\n", " ").strip()
     sentences = split_sentences(clean_text) if split_type == "sentence" else [clean_text]
     sentences = [s for s in sentences if s]

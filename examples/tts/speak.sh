@@ -30,8 +30,10 @@ JSON=$(jo \
 )
 
 echo "Running curl --json <code_b64 of $(basename "$ADAPTOR"), kwargs_b64, use_cache, cache_kwargs> $URL" >&2
+HEADERS=$(mktemp)
+trap 'rm -f "$HEADERS"' EXIT
 # One event per line: `data: {"sentence": ..., "cumulative": ...}`, then `data: [DONE]`.
-curl -sSN --fail-with-body --json "$JSON" "$URL" | (cd "$OUTDIR" && awk -v outdir="$OUTDIR" '
+curl -sSN --fail-with-body -D "$HEADERS" --json "$JSON" "$URL" | (cd "$OUTDIR" && awk -v outdir="$OUTDIR" '
   BEGIN { n = 0 }
   /^event: error/ { failed = 1; next }
   /^data: \[DONE\]/ { done = 1; next }
@@ -49,3 +51,5 @@ curl -sSN --fail-with-body --json "$JSON" "$URL" | (cd "$OUTDIR" && awk -v outdi
   END {
     if (!done) { print "speak.sh: the stream ended without [DONE]" > "/dev/stderr"; exit 1 }
   }')
+# The server says whether it answered from its cache (when it runs with --cache-dir).
+grep -i '^X-Owt-Cache:' "$HEADERS" | tr -d '\r' >&2 || true
