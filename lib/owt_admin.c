@@ -104,6 +104,10 @@ static owt_err metrics_text(owt_buf *out, const owt_scoreboard *board) {
       {"owt_client_gone_total", "counter", "Responses cut short because the client left.",
        offsetof(owt_stats, client_gone)},
       {"owt_response_bytes_total", "counter", "Body bytes sent.", offsetof(owt_stats, bytes_out)},
+      {"owt_cache_hits_total", "counter", "use_cache requests answered from the cache.",
+       offsetof(owt_stats, cache_hits)},
+      {"owt_cache_misses_total", "counter", "use_cache requests not in the cache.",
+       offsetof(owt_stats, cache_misses)},
       {"owt_worker_rss_bytes", "gauge", "Resident memory of the worker after its last request.",
        offsetof(owt_stats, rss_bytes)},
   };
