@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,8 +37,9 @@ int owt_listen_parse(const char *spec, owt_listen_addr *addr, const char **why) 
   }
   const char *port = colon + 1;
   size_t port_len = strlen(port);
-  if (port_len == 0 || port_len >= sizeof addr->port || strspn(port, "0123456789") != port_len)
-    return (*why = "the port must be a number"), -1;
+  if (port_len == 0 || port_len > 5 || strspn(port, "0123456789") != port_len ||
+      strtoul(port, NULL, 10) > 65535)
+    return (*why = "the port must be a number from 0 to 65535"), -1;
   if (host_len == 0 || host_len >= sizeof addr->host) return (*why = "the host is empty or too long"), -1;
   memcpy(addr->host, host, host_len);
   memcpy(addr->port, port, port_len + 1);

@@ -1,0 +1,147 @@
+/* test_allow.c - the --allow-from list and the --listen address parser. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "owt_allow.h"
+#include "owt_listen.h"
+#include "unit.h"
+
+static struct sockaddr_storage peer(const char *text) {
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+  if (inet_pton(AF_INET, text, &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+  } else {
+    assert_int_equal(inet_pton(AF_INET6, text, &in6->sin6_addr), 1);
+    in6->sin6_family = AF_INET6;
+  }
+  return ss;
+}
+
+static int allowed(const owt_allow *a, const char *text) {
+  struct sockaddr_storage ss = peer(text);
+  return owt_allow_check(a, (struct sockaddr *)&ss, sizeof ss);
+}
+
+static void test_empty_list_allows_everyone(void **state) {
+  (void)state;
+  owt_allow a = {0};
+  assert_true(allowed(&a, "203.0.113.9"));
+  assert_true(allowed(&a, "2001:db8::1"));
+}
+
+static void test_addresses_and_blocks(void **state) {
+  (void)state;
+  owt_allow a = {0};
+  const char *why = NULL;
+  assert_int_equal(owt_allow_add(&a, "127.0.0.1, 10.1.0.0/16 ::1 2001:db8:aa00::/40", &why), 0);
+  assert_int_equal(a.n, 4);
+  static const struct {
+    const char *peer;
+    int ok;
+  } cases[] = {
+      {"127.0.0.1", 1},    {"127.0.0.2", 0},         {"10.1.255.7", 1},
+      {"10.2.0.1", 0},     {"::1", 1},               {"::2", 0},
+      {"2001:db8:aa12::9", 1}, {"2001:db8:ab00::1", 0}, {"::ffff:10.1.2.3", 1},
+      {"::ffff:192.0.2.1", 0},
+  };
+  for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+    if (allowed(&a, cases[i].peer) != cases[i].ok)
+      fail_msg("%s: want %s", cases[i].peer, cases[i].ok ? "allowed" : "refused");
+  }
+}
+
+static void test_prefix_edges(void **state) {
+  (void)state;
+  owt_allow a = {0};
+  const char *why = NULL;
+  assert_int_equal(owt_allow_add(&a, "192.0.2.128/25,0.0.0.0/0", &why), 0);
+  assert_true(allowed(&a, "192.0.2.200"));
+  owt_allow b = {0};
+  assert_int_equal(owt_allow_add(&b, "192.0.2.128/25", &why), 0);
+  assert_true(allowed(&b, "192.0.2.128"));
+  assert_true(allowed(&b, "192.0.2.255"));
+  assert_false(allowed(&b, "192.0.2.127"));
+}
+
+static void test_unix_peers_pass(void **state) {
+  (void)state;
+  owt_allow a = {0};
+  const char *why = NULL;
+  assert_int_equal(owt_allow_add(&a, "10.0.0.1", &why), 0);
+  struct sockaddr sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_family = AF_UNIX;
+  assert_true(owt_allow_check(&a, &sa, sizeof sa));
+}
+
+static void test_bad_entries(void **state) {
+  (void)state;
+  static const char *const bad[] = {"localhost", "10.0.0.0/33", "::1/129", "10.0.0.1/",
+                                    "10.0.0.1/x", "1.2.3", "0123456789012345678901234567890123456789012345678901234567890123456789"};
+  for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+    owt_allow a = {0};
+    const char *why = NULL;
+    if (owt_allow_add(&a, bad[i], &why) != -1 || !why) fail_msg("%s was accepted", bad[i]);
+  }
+  owt_allow full = {0};
+  const char *why = NULL;
+  for (int i = 0; i < OWT_ALLOW_MAX; i++) assert_int_equal(owt_allow_add(&full, "10.0.0.1", &why), 0);
+  assert_int_equal(owt_allow_add(&full, "10.0.0.2", &why), -1);
+}
+
+static void test_listen_parse(void **state) {
+  (void)state;
+  owt_listen_addr addr;
+  const char *why = NULL;
+  assert_int_equal(owt_listen_parse("127.0.0.1:9000", &addr, &why), 0);
+  assert_string_equal(addr.host, "127.0.0.1");
+  assert_string_equal(addr.port, "9000");
+  assert_true(owt_listen_is_local(&addr));
+  assert_int_equal(owt_listen_parse("[::1]:9001", &addr, &why), 0);
+  assert_string_equal(addr.host, "::1");
+  assert_true(owt_listen_is_local(&addr));
+  assert_int_equal(owt_listen_parse("unix:/run/owt.sock", &addr, &why), 0);
+  assert_true(addr.is_unix);
+  assert_string_equal(addr.path, "/run/owt.sock");
+  assert_int_equal(owt_listen_parse("0.0.0.0:80", &addr, &why), 0);
+  assert_false(owt_listen_is_local(&addr));
+  static const char *const bad[] = {"9000", "host:", ":9000", "[::1]9000", "[::1:9000", "h:9x",
+                                    "unix:", "h:1234567"};
+  for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+    if (owt_listen_parse(bad[i], &addr, &why) != -1) fail_msg("%s was accepted", bad[i]);
+}
+
+static void test_listen_open_and_refuse_taken_port(void **state) {
+  (void)state;
+  owt_listen_addr addr;
+  const char *why = NULL;
+  char msg[256];
+  assert_int_equal(owt_listen_parse("127.0.0.1:0", &addr, &why), 0);
+  int fd = owt_listen_open(&addr, 16, 0, msg, sizeof msg);
+  assert_true(fd >= 0);
+  struct sockaddr_in sin;
+  socklen_t len = sizeof sin;
+  assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+  snprintf(addr.port, sizeof addr.port, "%u", ntohs(sin.sin_port));
+  int again = owt_listen_open(&addr, 16, 0, msg, sizeof msg);
+  assert_int_equal(again, -1);
+  assert_non_null(strstr(msg, "cannot listen"));
+  close(fd);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_empty_list_allows_everyone),
+      cmocka_unit_test(test_addresses_and_blocks),
+      cmocka_unit_test(test_prefix_edges),
+      cmocka_unit_test(test_unix_peers_pass),
+      cmocka_unit_test(test_bad_entries),
+      cmocka_unit_test(test_listen_parse),
+      cmocka_unit_test(test_listen_open_and_refuse_taken_port),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
