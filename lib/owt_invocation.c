@@ -108,15 +108,12 @@ static owt_err form_field(void *ctx, owt_str key, owt_str value) {
 
 static owt_err json_field(field_set *fs, int i, const cJSON *item) {
   owt_buf *out = &fs->value[i];
+  if (cJSON_IsNull(item)) return OWT_OK; /* null means "not given": a query value stands */
   owt_buf_reset(out);
   fs->set[i] = 1;
   if (cJSON_IsString(item)) return owt_buf_append_str(out, item->valuestring);
   if (cJSON_IsTrue(item)) return owt_buf_append_str(out, "true");
   if (cJSON_IsFalse(item)) return owt_buf_append_str(out, "false");
-  if (cJSON_IsNull(item)) {
-    fs->set[i] = 0; /* null means "not given" */
-    return OWT_OK;
-  }
   if (i != F_KWARGS && !(cJSON_IsNumber(item) && (i == F_USE_CACHE || i == F_CACHE_KWARGS))) {
     *fs->error = "a JSON body field has the wrong type (code_b64, fn_name, ... are strings)";
     return OWT_E_BAD_REQUEST;

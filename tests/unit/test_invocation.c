@@ -241,6 +241,17 @@ static void test_body_wins_over_query(void **state) {
   assert_span_equal(owt_buf_str(&f->inv.kwargs), "{\"from\":\"body\"}");
 }
 
+/* A JSON null is "not given": the query's value of the field stands. */
+static void test_json_null_keeps_query_value(void **state) {
+  fixture *f = *state;
+  assert_int_equal(parse(f, "code=fromquery&fn_name=q&use_cache=1", JSON,
+                         "{\"fn_name\": null, \"code\": null, \"use_cache\": null}"),
+                   OWT_OK);
+  assert_span_equal(owt_buf_str(&f->inv.code), "fromquery");
+  assert_span_equal(owt_buf_str(&f->inv.fn_name), "q");
+  assert_true(f->inv.use_cache);
+}
+
 /* ---- kwargs --------------------------------------------------------------------- */
 
 static void test_kwargs_in_json_body(void **state) {
@@ -611,6 +622,7 @@ int main(void) {
       T(test_fields_from_form_body),
       T(test_content_types),
       T(test_body_wins_over_query),
+      T(test_json_null_keeps_query_value),
       T(test_kwargs_in_json_body),
       T(test_kwargs_in_query),
       T(test_kwargs_refused),
