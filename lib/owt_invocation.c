@@ -2,6 +2,7 @@
 #include "owt_invocation.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "owt_b64.h"
@@ -268,9 +269,12 @@ owt_err owt_invocation_parse(owt_invocation *inv, const owt_request *r, const ow
   owt_invocation_reset(inv);
   memset(&fs, 0, sizeof fs);
   fs.error = &inv->error;
-  for (int i = 0; i < F__COUNT; i++) owt_buf_init(&fs.value[i], i == F_CODE_B64 || i == F_CODE
-                                                                     ? limits->max_code * 2 + 1024
-                                                                     : limits->max_body);
+  /* Raw code fields may be longer than the decoded code; saturate, as a huge
+   * --max-code would otherwise wrap around to a tiny cap. */
+  size_t code_raw_max =
+      limits->max_code > (SIZE_MAX - 1024) / 2 ? SIZE_MAX : limits->max_code * 2 + 1024;
+  for (int i = 0; i < F__COUNT; i++)
+    owt_buf_init(&fs.value[i], i == F_CODE_B64 || i == F_CODE ? code_raw_max : limits->max_body);
   if ((err = collect_fields(&fs, r, limits))) goto done;
   if ((err = decode_code(inv, &fs))) goto done;
   if ((err = decode_kwargs(inv, &fs))) goto done;

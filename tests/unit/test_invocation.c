@@ -519,6 +519,20 @@ static void test_max_code(void **state) {
   assert_non_null(f->inv.error);
 }
 
+/* A --max-code near SIZE_MAX means "no practical limit", not a wrapped-around tiny one. */
+static void test_max_code_huge(void **state) {
+  fixture *f = *state;
+  owt_limits l = OWT_LIMITS_DEFAULT;
+  l.max_code = SIZE_MAX;
+  set_limits(f, l);
+  char q[3000];
+  memcpy(q, "code=", 5);
+  memset(q + 5, 'x', sizeof q - 6);
+  q[sizeof q - 1] = '\0';
+  assert_int_equal(parse(f, q, NULL, NULL), OWT_OK);
+  assert_int_equal(f->inv.code.len, sizeof q - 6);
+}
+
 static void test_code_and_adaptor(void **state) {
   fixture *f = *state;
   assert_parse_fails(f, parse(f, "code=1&adaptor=sota", NULL, NULL), OWT_E_BAD_REQUEST, "either");
@@ -637,6 +651,7 @@ int main(void) {
       T(test_code_not_utf8),
       T(test_bad_base64),
       T(test_max_code),
+      T(test_max_code_huge),
       T(test_code_and_adaptor),
       T(test_bad_json_bodies),
       T(test_max_fields),
