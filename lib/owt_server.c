@@ -391,7 +391,7 @@ int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
     if (stop_requested || FCGX_Accept_r(&req) < 0) break;
     if (!owt_allow_check_fd(&srv->cfg->allow_from, req.ipcFd)) {
       owt_log(OWT_LOG_WARNING, "refused a FastCGI connection from a peer not in --allow-from");
-      FCGX_Finish_r(&req);
+      FCGX_Free(&req, 1); /* drop it: no response at all, as libfcgi does for FCGI_WEB_SERVER_ADDRS */
       continue;
     }
     int fds[2] = {listen_fd, req.ipcFd};
