@@ -148,12 +148,13 @@ def _teardown_host(host: Host) -> None:
 
 
 def render_nginx(state: Path, listen: str, backends: list[str]) -> Path:
-    """What docs/deploy.md does with sed: fill the template."""
-    servers = "\n    ".join(f"server {b} max_fails=1 fail_timeout=5s;" for b in backends)
-    text = TEMPLATE.read_text()
-    text = text.replace("@LISTEN@", listen).replace("@STATE_DIR@", str(state)).replace("@BACKENDS@", servers)
+    """The sed command of docs/deploy.md ("Scale-out") that fills the template."""
+    servers = "\\n    ".join(f"server {b} max_fails=1 fail_timeout=5s;" for b in backends)
     conf = state / "nginx.conf"
-    conf.write_text(text)
+    script = ('sed -e "s|@LISTEN@|$LISTEN|" -e "s|@STATE_DIR@|$STATE|g" -e "s|@BACKENDS@|$BACKENDS|" '
+              '"$TEMPLATE" > "$STATE/nginx.conf"')
+    subprocess.run(["bash", "-c", script], check=True, timeout=10,
+                   env=dict(os.environ, LISTEN=listen, STATE=str(state), BACKENDS=servers, TEMPLATE=str(TEMPLATE)))
     return conf
 
 
