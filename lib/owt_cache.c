@@ -121,6 +121,7 @@ owt_err owt_cache_open(owt_cache *c, const char *dir, uint64_t max_bytes, double
   c->touch_interval = 1.0;
   c->scan_every = 64;
   c->clock = default_clock;
+  owt_buf_init(&c->readbuf, OWT_CACHE_READ_MAX);
   if (!dir || !dir[0]) return OWT_OK;
   c->dir = dir;
   /* A missing directory is made by the first store, so a server that never
@@ -144,6 +145,7 @@ owt_err owt_cache_open(owt_cache *c, const char *dir, uint64_t max_bytes, double
 void owt_cache_close(owt_cache *c) {
   if (c->dirfd >= 0) close(c->dirfd);
   c->dirfd = -1;
+  owt_buf_free(&c->readbuf);
 }
 
 /* ---- keys ---------------------------------------------------------------------- */
@@ -183,7 +185,7 @@ void owt_cache_key_make(owt_cache_key *key, owt_str base, const owt_str *kwargs,
 
 /* ---- reading an entry ---------------------------------------------------------- */
 
-/* Check the whole mapping and fill hit's head. 0 when it is a sound entry
+/* Check the whole entry m[0..size) and fill hit's head. 0 when it is a sound entry
  * for digest; -1 when anything is off. */
 static int parse_entry(const unsigned char *m, size_t size, const unsigned char digest[32],
                        owt_cache_hit *hit, uint64_t *created) {
@@ -248,9 +250,34 @@ static void unlink_if_same(owt_cache *c, const char *name, const struct stat *ju
     unlinkat(c->dirfd, name, 0);
 }
 
+/* The entry's size bytes: read into c->readbuf when it is small (in a VM a
+ * mapping's page faults cost more than the copy), mapped when large. NULL
+ * when neither works, or the file is shorter than size. */
+static const unsigned char *load_entry(owt_cache *c, int fd, size_t size, int *mapped) {
+  size_t got = 0;
+  *mapped = 0;
+  if (size > OWT_CACHE_READ_MAX) {
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) return NULL;
+    *mapped = 1;
+    return m;
+  }
+  owt_buf_reset(&c->readbuf);
+  if (owt_buf_reserve(&c->readbuf, size) != OWT_OK) return NULL;
+  while (got < size) {
+    ssize_t n = pread(fd, c->readbuf.data + got, size - got, (off_t)got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return NULL;
+    got += (size_t)n;
+  }
+  c->readbuf.len = size;
+  return (const unsigned char *)c->readbuf.data;
+}
+
 owt_err owt_cache_lookup(owt_cache *c, const owt_cache_key *key, owt_cache_hit *hit) {
   struct stat st;
-  void *map = MAP_FAILED;
+  const unsigned char *data = NULL;
+  int mapped = 0;
   uint64_t created = 0;
   const char *why = NULL;
   int fd = -1;
@@ -264,9 +291,9 @@ owt_err owt_cache_lookup(owt_cache *c, const owt_cache_key *key, owt_cache_hit *
   } else if (st.st_size < FIXED_LEN + TRAILER_LEN || (uint64_t)st.st_size > SIZE_MAX) {
     why = "truncated";
   } else {
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) why = "cannot be mapped";
-    else if (parse_entry(map, (size_t)st.st_size, key->digest, hit, &created) != 0)
+    data = load_entry(c, fd, (size_t)st.st_size, &mapped);
+    if (!data) why = "unreadable";
+    else if (parse_entry(data, (size_t)st.st_size, key->digest, hit, &created) != 0)
       why = "corrupt or truncated (length or checksum mismatch)";
   }
   double now = c->clock();
@@ -280,13 +307,14 @@ owt_err owt_cache_lookup(owt_cache *c, const owt_cache_key *key, owt_cache_hit *
       owt_log(OWT_LOG_WARNING, "cache entry %s for %.*s is %s: deleted, treated as a miss", key->name,
               (int)(key->base.len > 200 ? 200 : key->base.len), key->base.p ? key->base.p : "", why);
     }
-    if (map != MAP_FAILED) munmap(map, (size_t)st.st_size);
+    if (mapped) munmap((void *)data, (size_t)st.st_size);
     unlink_if_same(c, key->name, &st);
     memset(hit, 0, sizeof *hit);
     goto miss;
   }
-  hit->map = map;
+  hit->map = data;
   hit->map_len = (size_t)st.st_size;
+  hit->mapped = mapped;
   c->hits++;
   return OWT_OK;
 miss:
@@ -307,8 +335,9 @@ int owt_cache_hit_next(owt_cache_hit *hit, owt_str *chunk) {
 }
 
 void owt_cache_hit_release(owt_cache_hit *hit) {
-  if (hit->map) munmap((void *)hit->map, hit->map_len);
+  if (hit->map && hit->mapped) munmap((void *)hit->map, hit->map_len);
   hit->map = NULL;
+  hit->mapped = 0;
   hit->map_len = 0;
   hit->chunks_left = 0;
 }

@@ -21,6 +21,7 @@
 #define OWT_CACHE_MAX_HEADERS 64    /* headers kept per entry (the adaptor's own) */
 #define OWT_CACHE_NAME_LEN 64       /* hex SHA-256: an entry's file name */
 #define OWT_CACHE_MAX_KEY (64u << 10) /* bytes of the key string kept in an entry */
+#define OWT_CACHE_READ_MAX (256u << 10) /* entries up to this are read, larger ones mapped */
 
 /* A key: the digest of its parts, the file name, and the base string
  * (cache_key_override or the path) which is kept in the entry so
@@ -46,11 +47,13 @@ typedef struct {
   unsigned stores_since_scan;
   unsigned tmp_counter;
   uint64_t hits, misses, stores, evictions, corrupt;
+  owt_buf readbuf; /* a small entry being replayed */
 } owt_cache;
 
 /* An entry being replayed: the head, then the chunks in order. Pointers
- * point into a read-only mapping of the file, valid until
- * owt_cache_hit_release(). */
+ * point into the entry's bytes (the cache's read buffer, or a read-only
+ * mapping of a large file), valid until owt_cache_hit_release() or the next
+ * lookup on the same cache. */
 typedef struct {
   int status;
   int streamed; /* 1: the response was streamed; replay chunk by chunk, flushing each */
@@ -61,6 +64,7 @@ typedef struct {
   /* private */
   const unsigned char *map;
   size_t map_len;
+  int mapped;        /* map is an mmap() to undo on release */
   size_t next;       /* offset of the next chunk record */
   uint32_t chunks_left;
 } owt_cache_hit;
