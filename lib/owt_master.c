@@ -121,9 +121,12 @@ static void reap(master *m) {
         m->fatal = 1;
       }
       double lived = owt_now() - w->started;
-      if (!expected && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+      /* Dying inside a request is that request's fault (a segfault, os._exit):
+       * the worker had started fine, so it does not count toward the backoff. */
+      int in_request = m->board->slots[i].worker.busy_since > 0;
+      if (!expected && !in_request && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         m->fast_deaths = lived < FAST_DEATH_SECONDS ? m->fast_deaths + 1 : 0;
-      } else if (lived >= FAST_DEATH_SECONDS) {
+      } else if (lived >= FAST_DEATH_SECONDS || in_request) {
         m->fast_deaths = 0;
       }
       m->board->slots[i].in_use = 0;
