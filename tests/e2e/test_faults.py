@@ -338,6 +338,30 @@ def test_os_exit_502(main_server: NginxServer) -> None:
     """, [502], within=3, replaced=True)
 
 
+def test_crash_burst_does_not_hold_back_respawns(main_server: NginxServer) -> None:
+    """8 crashing requests in a row: each costs its own request, and the respawn back-off
+    (meant for workers that cannot start) does not stall everyone else."""
+    main_server.wait_workers()
+    log_before = len(main_server.log_text())
+    seg = target("""
+        import ctypes
+        def run():
+            return ctypes.string_at(0)
+    """, path="/burst")
+    with HelloStream(main_server) as hellos:
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        statuses = [main_server.get(seg, timeout=30)[0] for _ in range(8)]
+        burst = time.monotonic() - t0
+        time.sleep(0.3)
+    main_server.wait_workers()
+    RESULTS["segfault_burst_8"] = {"statuses": statuses, "seconds": round(burst, 3), **hellos.summary()}
+    hellos.check()
+    assert statuses == [502] * 8
+    assert "died young" not in main_server.log_text()[log_before:]
+    assert hellos.max_latency < 1.5, hellos.summary()
+
+
 def test_2gb_allocation_under_memory_limit_500(main_server: NginxServer) -> None:
     run_fault(main_server, "alloc_2gb", """
         def run():
@@ -537,6 +561,21 @@ def test_sighup_under_load_loses_nothing(main_server: NginxServer) -> None:
     assert main_server.master_pid() == master
 
 
+def test_sigusr1_to_a_worker_is_a_clean_stop(main_server: NginxServer) -> None:
+    old = main_server.wait_workers()
+    with HelloStream(main_server, threads=2, pause=0.001) as hellos:
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        os.kill(old[0], signal.SIGUSR1)
+        main_server.wait_workers(exclude=[old[0]])
+        replaced = time.monotonic() - t0
+        time.sleep(0.3)
+    RESULTS["sigusr1_worker"] = {"replaced_after_s": round(replaced, 3),
+                                 "other_requests_lost": len(hellos.failures), **hellos.summary()}
+    hellos.check()
+    assert f"worker {old[0]} exited" in main_server.log_text()
+
+
 # ---- recycling ---------------------------------------------------------------------------
 
 
@@ -626,6 +665,41 @@ def test_sigterm_lets_in_flight_requests_finish(fresh_nginx: Callable[..., Nginx
     assert "draining" in log and "master exiting" in log
     assert "still running after --grace-timeout" not in log
     srv.stop_after_exit()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "during the SIGTERM drain the listening socket stays open but no worker accepts: a new "
+    "request waits in the backlog until the master exits, then nginx answers 502"))
+def test_request_during_drain_gets_503_at_once(fresh_nginx: Callable[..., NginxServer]) -> None:  # noqa: F811
+    srv = fresh_nginx(("-vv",))
+    srv.wait_workers()
+    master = srv.master_pid()
+    result: dict[str, Any] = {}
+
+    def in_flight() -> None:
+        result["long"] = srv.get(target("""
+            import time
+            def run():
+                time.sleep(2)
+                return 'finished'
+        """, path="/long"), timeout=30)[0]
+
+    t = threading.Thread(target=in_flight)
+    t.start()
+    time.sleep(0.3)
+    os.kill(master, signal.SIGTERM)
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    try:
+        code_, _ = srv.get(HELLO_TARGET, timeout=30)
+    finally:
+        waited = time.monotonic() - t0
+        t.join(30)
+        RESULTS["request_during_drain"] = {"status": locals().get("code_"), "seconds": round(waited, 3),
+                                           "in_flight_status": result.get("long")}
+        srv.stop_after_exit()
+    assert result.get("long") == 200
+    assert (code_, waited < 1.0) == (503, True), f"{code_} after {waited:.2f} s"
 
 
 # ---- other modes: lighttpd (fd 0) and CGI ----------------------------------------------------------
