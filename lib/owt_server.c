@@ -374,7 +374,10 @@ static void yield_idle_connection(FCGX_Request *req, int listen_fd) {
   if (req->ipcFd < 0) return;
   while (poll(p, 2, -1) < 0)
     if (errno != EINTR || stop_requested) return;
-  if (!p[0].revents && (p[1].revents & POLLIN)) FCGX_Free(req, 1);
+  if (!p[0].revents && (p[1].revents & POLLIN)) {
+    req->detached = 1; /* nothing in flight: close() without the lingering shutdown */
+    FCGX_Free(req, 1);
+  }
 }
 
 int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
