@@ -858,6 +858,7 @@ def test_kept_connections_do_not_starve_another(masters: Callable[[Sequence[str]
         third = fcgi_client.request(path, hello, timeout=5)
         RESULTS["third_connection_with_two_kept"] = {"seconds": round(time.monotonic() - t0, 3)}
         assert (third.status, third.body) == (200, b"hello")
+        assert time.monotonic() - t0 < 1.0, RESULTS["third_connection_with_two_kept"]
     finally:
         for sock in kept:
             sock.close()
