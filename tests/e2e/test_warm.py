@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from e2e_cases import code
+from e2e_cases import STATUS_NO_WORKERS, code
 from owt_e2e import OWT_BIN, OwtServer, b64, get, http_send, rss_kib
 
 LRU16 = ("--max-adaptors", "16")
@@ -64,6 +64,7 @@ class Client:
 
 
 def status_worker_pid(server: OwtServer) -> int:
+    """``workers[0].pid`` of /_owt/status, checked against the server's process tree."""
     resp = http_send(server, get("/_owt/status"))
     assert resp.status == 200, resp.describe()
     workers = resp.json()["workers"]
@@ -71,6 +72,18 @@ def status_worker_pid(server: OwtServer) -> int:
     pid = workers[0]["pid"]
     assert pid in server.worker_pids(), f"status pid {pid} is not one of {server.worker_pids()}"
     return pid
+
+
+def worker_pid(server: OwtServer) -> int:
+    """The worker's pid from /_owt/status; while status lists none (see STATUS_NO_WORKERS),
+    the one owt-fcgi process of the server."""
+    resp = http_send(server, get("/_owt/status"))
+    assert resp.status == 200, resp.describe()
+    if resp.json().get("workers"):
+        return status_worker_pid(server)
+    pids = server.worker_pids()
+    assert len(pids) == 1, pids
+    return pids[0]
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +103,7 @@ def test_module_level_counter_grows_on_one_worker(server: OwtServer) -> None:
     assert results[0]["pid"] in server.worker_pids()
 
 
+@pytest.mark.xfail(strict=True, reason=STATUS_NO_WORKERS)
 def test_worker_pid_in_status_is_the_adaptor_process(server: OwtServer) -> None:
     client = Client(server)
     try:
@@ -158,6 +172,10 @@ def model_code(i: int, tag: str) -> str:
     return f"# {tag} {i}\nMODEL = bytes([{i % 251}]) * 262144\ndef run():\n    return {i}\n"
 
 
+class RssOverBound(AssertionError):
+    """The worker's memory grew past what the LRU bound allows."""
+
+
 def rss_growth(server: OwtServer, make: Callable[[int, str], str]) -> tuple[float, float, int]:
     """(growth after 500 codes, peak growth, RSS after warm-up) in MiB/KiB, over a warm-up of 100."""
     client = Client(server)
@@ -166,7 +184,7 @@ def rss_growth(server: OwtServer, make: Callable[[int, str], str]) -> tuple[floa
         for i in range(100):
             status, body = client.call(make(i, tag))
             assert (status, body) == (200, str(i).encode()), body
-        pid = status_worker_pid(server)
+        pid = worker_pid(server)
         before = peak = rss_kib(pid)
         for i in range(100, 500):
             status, body = client.call(make(i, tag))
@@ -174,7 +192,7 @@ def rss_growth(server: OwtServer, make: Callable[[int, str], str]) -> tuple[floa
             if i % 10 == 0:
                 peak = max(peak, rss_kib(pid))
         after = rss_kib(pid)
-        assert status_worker_pid(server) == pid, "the worker changed during the run"
+        assert worker_pid(server) == pid, "the worker changed during the run"
     finally:
         client.close()
     return (after - before) / 1024, (max(peak, after) - before) / 1024, before
@@ -188,18 +206,20 @@ def no_sanitizer() -> None:
 
 def test_500_distinct_codes_keep_rss_within_the_lru_bound(lru_server: OwtServer, no_sanitizer: None) -> None:
     growth, peak, before = rss_growth(lru_server, compiled_code)
-    assert growth < 4 and peak < 8, (
-        f"worker RSS grew {growth:.1f} MiB (peak {peak:.1f} MiB over {before} KiB) across 400 more "
-        f"distinct codes of ~0.4 MiB each, with --max-adaptors 16")
+    if not (growth < 4 and peak < 8):
+        raise RssOverBound(
+            f"worker RSS grew {growth:.1f} MiB (peak {peak:.1f} MiB over {before} KiB) across 400 more "
+            f"distinct codes of ~0.4 MiB each, with --max-adaptors 16")
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@pytest.mark.xfail(strict=True, raises=RssOverBound, reason=(
     "an evicted adaptor's module is a reference cycle (its functions' __globals__ is the module "
     "dict), freed only when CPython's cyclic GC next runs a full collection; module state the GC "
     "does not count (bytes, arrays: a loaded model) piles up far past the LRU's bound"))
 def test_evicted_module_state_is_freed(fresh_server: Callable[..., OwtServer], no_sanitizer: None) -> None:
     server = fresh_server(LRU16)
     growth, peak, before = rss_growth(server, model_code)
-    assert growth < 8 and peak < 8, (
-        f"worker RSS grew {growth:.1f} MiB (peak {peak:.1f} MiB over {before} KiB) across 400 more "
-        f"distinct codes each holding 0.25 MiB, with --max-adaptors 16 (bound: 4 MiB)")
+    if not (growth < 8 and peak < 8):
+        raise RssOverBound(
+            f"worker RSS grew {growth:.1f} MiB (peak {peak:.1f} MiB over {before} KiB) across 400 more "
+            f"distinct codes each holding 0.25 MiB, with --max-adaptors 16 (bound: 4 MiB)")
