@@ -123,8 +123,8 @@ static int run_master(const owt_config *cfg, const char *adaptors) {
     owt_log(OWT_LOG_ERROR, "%s", msg);
     return 1;
   }
-  if (owt_master_drop_privileges(cfg) != 0) goto done;
   if (cfg->pidfile && write_pidfile(cfg->pidfile) != 0) goto done;
+  if (owt_master_drop_privileges(cfg, addr.is_unix ? addr.path : NULL) != 0) goto done;
   if (owt_scoreboard_create(&board, 2 * cfg->workers) != 0) {
     owt_log(OWT_LOG_ERROR, "cannot map the scoreboard: %s", strerror(errno));
     goto done;

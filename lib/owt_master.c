@@ -245,7 +245,7 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
   return m.fatal ? 1 : 0;
 }
 
-int owt_master_drop_privileges(const owt_config *cfg) {
+int owt_master_drop_privileges(const owt_config *cfg, const char *socket_path) {
   if (!cfg->user && !cfg->group) return 0;
   if (geteuid() != 0) {
     owt_log(OWT_LOG_WARNING, "--user/--group ignored: not running as root");
@@ -266,6 +266,8 @@ int owt_master_drop_privileges(const owt_config *cfg) {
     if (!gr) return owt_log(OWT_LOG_ERROR, "--group %s: no such group", cfg->group), -1;
     gid = gr->gr_gid;
   }
+  if (socket_path && chown(socket_path, cfg->user ? uid : (uid_t)-1, gid) != 0)
+    return owt_log(OWT_LOG_ERROR, "chown %s: %s", socket_path, strerror(errno)), -1;
   if ((cfg->group || cfg->user) && setgid(gid) != 0)
     return owt_log(OWT_LOG_ERROR, "setgid: %s", strerror(errno)), -1;
   if (user_name && initgroups(user_name, gid) != 0)

@@ -22,8 +22,9 @@ typedef int (*owt_worker_fn)(void *ctx, int listen_fd, owt_scoreboard *board, in
 int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, owt_worker_fn fn,
                    void *ctx);
 
-/* Drop to cfg->user / cfg->group when running as root. 0, or -1 after
- * logging why. */
-int owt_master_drop_privileges(const owt_config *cfg);
+/* Drop to cfg->user / cfg->group when running as root, handing the unix
+ * socket at socket_path (NULL: none) to them first, so that --socket-mode
+ * speaks of that user and group. 0, or -1 after logging why. */
+int owt_master_drop_privileges(const owt_config *cfg, const char *socket_path);
 
 #endif
