@@ -17,10 +17,12 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -864,6 +866,36 @@ def test_listen_unix_socket_mode(masters: Callable[[Sequence[str]], Master], tmp
     assert stat.S_IMODE(path.stat().st_mode) == 0o660
     assert m.stop() == 0, m.log.read_text()
     assert not path.exists(), "the socket outlived the master"
+
+
+def test_user_and_group_get_the_socket(masters: Callable[[Sequence[str]], Master]) -> None:
+    """Started as root with --user/--group: the unix socket is theirs (so --socket-mode 660
+    lets the web server's group in), the pidfile is written before privileges go."""
+    import pwd
+    if os.geteuid() != 0:
+        pytest.skip("needs root (--user/--group only act when started as root)")
+    try:
+        www = pwd.getpwnam("www-data")
+    except KeyError:
+        pytest.skip("no www-data user")
+    state = Path(tempfile.mkdtemp(prefix="owt-user-"))
+    try:
+        state.chmod(0o755)
+        sock, pidfile = state / "owt.sock", state / "owt.pid"
+        m = masters(["--listen", f"unix:{sock}", "--workers", "1", "--user", "www-data",
+                     "--group", "www-data", "--socket-mode", "660", "--pidfile", str(pidfile)])
+        m.wait_ready(str(sock))
+        st = sock.stat()
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (www.pw_uid, www.pw_gid, 0o660)
+        assert pidfile.read_text().strip() == str(m.proc.pid)
+        probe = ("import sys; sys.path.insert(0, sys.argv[1]); import fcgi_client; "
+                 "sys.stdout.write(fcgi_client.get(sys.argv[2], '/_owt/health').body.decode())")
+        as_www = subprocess.run(["runuser", "-u", "www-data", "--", "/usr/bin/python3", "-c", probe,
+                                 str(Path(__file__).parent), str(sock)], capture_output=True, timeout=20)
+        assert as_www.stdout == b"ok", as_www.stderr[-2000:]
+        assert m.stop() == 0
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def test_kept_connections_do_not_starve_another(masters: Callable[[Sequence[str]], Master],
