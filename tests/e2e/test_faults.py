@@ -947,3 +947,70 @@ def test_worker_that_cannot_start_stops_the_master(tmp_path: Path) -> None:
     RESULTS["bad_venv"] = {"exit": run.returncode, "seconds": round(time.monotonic() - t0, 3)}
     assert run.returncode != 0
     assert b"no-such-venv" in run.stderr and b"could not start" in run.stderr, run.stderr[-2000:]
+
+
+# ---- spawn/owt-fcgi-master.service ------------------------------------------------------------------
+
+UNIT = owt_e2e.SRCDIR / "spawn" / "owt-fcgi-master.service"
+
+
+def _unit_value(text: str, key: str) -> str:
+    values = [line.split("=", 1)[1] for line in text.splitlines() if line.startswith(key + "=")]
+    assert len(values) == 1, f"{key}= {values}"
+    return values[0]
+
+
+def test_systemd_master_unit_verifies(tmp_path: Path) -> None:
+    """systemd-analyze verify has nothing to say about the unit (with ExecStart pointing at
+    the binary built here, since /usr/local/bin/owt-fcgi is not installed in the test)."""
+    owt_e2e.require_tools("systemd-analyze")
+    owt_e2e.require_binary()
+    text = UNIT.read_text()
+    (tmp_path / UNIT.name).write_text(text.replace("/usr/local/bin/owt-fcgi", str(OWT_BIN)))
+    done = subprocess.run(["systemd-analyze", "verify", "--man=no", UNIT.name], cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, SYSTEMD_LOG_LEVEL="notice"))
+    noise = [line for line in (done.stdout + done.stderr).splitlines()
+             if line.strip() and "Cannot add dependency job" not in line]
+    assert done.returncode == 0 and not noise, "\n".join(noise)
+    assert _unit_value(text, "ExecReload") == "/bin/kill -HUP $MAINPID"
+    assert _unit_value(text, "KillSignal") == "SIGTERM"
+    assert _unit_value(text, "KillMode") == "mixed"
+    exec_start = _unit_value(text, "ExecStart").split()
+    grace = float(exec_start[exec_start.index("--grace-timeout") + 1])
+    assert float(_unit_value(text, "TimeoutStopSec")) > grace + 1, "systemd must not kill before the drain ends"
+
+
+def test_systemd_master_unit_command_line_runs(masters: Callable[[Sequence[str]], Master]) -> None:
+    """The unit's ExecStart, with its /run directory moved to a temporary one: it serves,
+    reloads on SIGHUP (ExecReload) and drains on SIGTERM (KillSignal) to exit 0."""
+    text = UNIT.read_text()
+    argv = _unit_value(text, "ExecStart").split()
+    run_dir = Path(tempfile.mkdtemp(prefix="owt-unit-"))
+    try:
+        run_dir.chmod(0o755)
+        args = [a.replace("/run/owt-fcgi-master", str(run_dir)).replace("${OWT_WORKERS}", "2")
+                for a in argv[1:] if a != "$OWT_ARGS"]
+        if os.geteuid() != 0:
+            for flag in ("--user", "--group"):
+                i = args.index(flag)
+                del args[i:i + 2]
+        m = masters(args)
+        sock = str(run_dir / "owt.sock")
+        assert m.wait_ready(sock).status == 200
+        status = json.loads(fcgi_client.get(sock, "/_owt/status").body)
+        old = sorted(w["pid"] for w in status["workers"])
+        assert len(old) == 2, status
+        m.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while True:
+            pids = sorted(w["pid"] for w in json.loads(fcgi_client.get(sock, "/_owt/status").body)["workers"])
+            if len(pids) == 2 and not set(pids) & set(old):
+                break
+            assert time.monotonic() < deadline, f"still {pids} after SIGHUP (were {old})"
+            time.sleep(0.05)
+        hello = fcgi_client.get(sock, "/hello", {"code_b64": b64(HELLO)})
+        assert (hello.status, hello.body) == (200, b"hello")
+        assert m.stop() == 0, m.log.read_text()
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
