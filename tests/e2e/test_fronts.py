@@ -409,7 +409,7 @@ def test_systemd_socket_activate(workdir: Path) -> None:
                                          "UBSAN_OPTIONS", "LSAN_OPTIONS") if k in os.environ]
     activator = Daemon("systemd-socket-activate",
                        ["systemd-socket-activate", "--listen", str(sock), *passed,
-                        str(OWT_BIN), "--auth", AUTH, "-v"], env)
+                        str(OWT_BIN), "--auth", AUTH, "-vv"], env)
     lighttpd = None
     try:
         deadline = time.monotonic() + 10
