@@ -751,6 +751,30 @@ def test_timeout_under_lighttpd_fd0(owt_server: Callable[[Sequence[str]], OwtSer
     assert (after.status, after.body) == (200, b"hello")
 
 
+def test_segfault_under_lighttpd_fd0(owt_server: Callable[[Sequence[str]], OwtServer]) -> None:
+    """Without the master, lighttpd (bin-path) restarts the dead worker; lighttpd answers
+    the crashed request itself (500, its choice) and serves the next ones."""
+    srv = owt_server(("-vv", "--timeout", str(TIMEOUT), "--kill-grace", str(KILL_GRACE)))
+    before = srv.worker_pids()
+    resp = http_send(srv, get("/segv", code_b64=b64(code("""
+        import ctypes
+        def run():
+            return ctypes.string_at(0)
+    """))), timeout=30)
+    t0 = time.monotonic()
+    while True:
+        after = http_send(srv, get("/hello", code_b64=b64(HELLO)))
+        if after.status == 200 or time.monotonic() - t0 > 10:
+            break
+        time.sleep(0.02)
+    recovered = time.monotonic() - t0
+    RESULTS["lighttpd_fd0_segfault"] = {"status": resp.status, "next_200_after_s": round(recovered, 3),
+                                        "workers_before": len(before), "workers_after": len(srv.worker_pids())}
+    assert resp.status in (500, 502, 503), resp.describe()
+    assert (after.status, after.body) == (200, b"hello")
+    assert recovered < 3, RESULTS["lighttpd_fd0_segfault"]
+
+
 def test_timeout_in_cgi_mode() -> None:
     owt_e2e.require_binary()
     t0 = time.monotonic()
