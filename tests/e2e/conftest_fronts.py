@@ -47,18 +47,15 @@ def require_front(front: str) -> None:
     if front == "apache":
         if not (APACHE_MODULES / "mod_fcgid.so").is_file():
             owt_e2e.unavailable("needs mod_fcgid (apt-get install libapache2-mod-fcgid)")
-        require_reachable_by("www-data")
 
 
-def require_reachable_by(user: str) -> None:
-    """Apache started as root runs owt-fcgi as ``user``: it must reach the build tree."""
+def reachable_by(user: str, path: Path) -> bool:
+    """Whether ``user`` may run ``path`` (Apache started as root runs owt-fcgi as www-data)."""
     if os.geteuid() != 0:
-        return
-    probe = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(owt_e2e.OWT_BIN)],
+        return True
+    probe = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(path)],
                            capture_output=True, timeout=10)
-    if probe.returncode != 0:
-        owt_e2e.unavailable(f"{user} cannot run {owt_e2e.OWT_BIN} (a directory above it is not "
-                            f"searchable by others): Apache's workers run as {user}")
+    return probe.returncode == 0
 
 
 class FrontServer(OwtServer):

@@ -29,7 +29,7 @@ import pytest
 
 import owt_e2e
 from conftest_fronts import (AUTH, PASSWORD, USER, FrontServer, auth_header, front_server,  # noqa: F401
-                             front_servers, log_of, require_front, require_reachable_by)
+                             front_servers, log_of, reachable_by, require_front)
 from owt_e2e import ARTIFACTS, OWT_BIN, SRCDIR, OwtServer, b64, free_port, session_members
 
 STREAM = """
@@ -366,7 +366,13 @@ def test_shared_host_recipe(workdir: Path) -> None:
                             text=True, timeout=10, check=True).stdout.strip()
     users.write_text(f"{USER}:{hashed}\n")
     users.chmod(0o644)
-    subprocess.run(["sed", "-i", "-e", f"s|^OWT_FCGI=.*|OWT_FCGI={OWT_BIN}|",
+    owt_bin = OWT_BIN
+    if not reachable_by(run_user, OWT_BIN):
+        # The build tree is private: the "account" gets a copy, as a user would build one.
+        (workdir / "owt").mkdir()
+        owt_bin = Path(shutil.copy(OWT_BIN, workdir / "owt" / "owt-fcgi"))
+        shutil.copytree(SRCDIR / "adaptors", workdir / "owt" / "adaptors")
+    subprocess.run(["sed", "-i", "-e", f"s|^OWT_FCGI=.*|OWT_FCGI={owt_bin}|",
                     "-e", f"s|^OWT_USERS=.*|OWT_USERS={users}|", "-e", "s|^OWT_CACHE=.*|OWT_CACHE=|",
                     str(docroot / "owt.fcgi")], check=True, timeout=10)
     (docroot / "owt.fcgi").chmod(0o755)
