@@ -128,6 +128,10 @@ def cgi() -> Callable[..., owt_e2e.CgiRun]:
     return owt_e2e.run_cgi
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    owt_e2e.prune_artifacts()
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     _touched.clear()
 

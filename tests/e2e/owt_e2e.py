@@ -30,6 +30,8 @@ BUILDDIR = Path(os.environ.get("OWT_BUILDDIR") or SRCDIR).resolve()
 OWT_BIN = Path(os.environ.get("OWT_BIN") or BUILDDIR / "owt-fcgi").resolve()
 LAUNCHER = SRCDIR / "spawn" / "owt-serve"
 ARTIFACTS = SRCDIR / "tests" / "artifacts"
+LOGS = ARTIFACTS / f"e2e-{os.getpid()}"
+"""This session's server logs: one directory per pytest process, so concurrent runs never share a file."""
 
 CGI_ADDRESS = "127.0.0.1"
 CGI_PORT = 8089
@@ -247,6 +249,16 @@ def rss_kib(pid: int) -> int:
     raise AssertionError(f"no VmRSS for pid {pid}")
 
 
+def prune_artifacts() -> None:
+    """Remove the log directories of e2e sessions whose pytest process is gone."""
+    if not ARTIFACTS.is_dir():
+        return
+    for entry in ARTIFACTS.glob("e2e-*"):
+        pid = entry.name[4:]
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -279,9 +291,9 @@ class OwtServer:
         self.env = dict(env or {})
         self.state_dir: str | None = None
         self._terminated = False
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.stderr_path = ARTIFACTS / f"{name}.stderr.log"
-        self.stdout_path = ARTIFACTS / f"{name}.stdout.log"
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.stderr_path = LOGS / f"{name}.stderr.log"
+        self.stdout_path = LOGS / f"{name}.stdout.log"
 
     @property
     def url(self) -> str:
