@@ -25,6 +25,8 @@ from owt_e2e import CgiTransport, HttpTransport, OwtServer
 VERBOSE = ("-vv",)
 
 _servers: dict[tuple[str, ...], OwtServer] = {}
+_started: list[OwtServer] = []
+"""Every shared server of the session, including any that died and were replaced."""
 _touched: list[OwtServer] = []
 _counter = [0]
 
@@ -43,6 +45,7 @@ def _server_for(options: Sequence[str]) -> OwtServer:
         _counter[0] += 1
         server = OwtServer(key, name=f"server{_counter[0]}-{_slug(key)}")
         _servers[key] = server
+        _started.append(server)
         server.start()
     if server not in _touched:
         _touched.append(server)
@@ -54,14 +57,15 @@ def owt_server() -> Iterator[Callable[[Sequence[str]], OwtServer]]:
     """``owt_server(options)``: the shared server started with exactly these owt-fcgi options."""
     yield _server_for
     errors = []
-    for server in _servers.values():
+    for server in _started:
         server.terminate()
-    for server in list(_servers.values()):
+    for server in _started:
         try:
             server.stop()
         except AssertionError as exc:
             errors.append(str(exc))
     _servers.clear()
+    _started.clear()
     if errors:
         pytest.fail("\n\n".join(errors), pytrace=False)
 

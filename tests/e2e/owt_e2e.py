@@ -326,9 +326,11 @@ class OwtServer:
             self._remove_state()
             if "Address already in use" not in last_error and "bind" not in last_error.lower():
                 break
+        rc = self.proc.returncode if self.proc else None
+        self.proc = None
         raise RuntimeError(
             f"owt-serve {' '.join(self.options)} did not print 'Owt serving on' "
-            f"(exit {self.proc.returncode if self.proc else None}); stderr tail:\n{last_error}"
+            f"(exit {rc}); stderr tail:\n{last_error}"
         )
 
     def _record_processes(self) -> None:
@@ -449,7 +451,10 @@ def http_send(server: OwtServer, req: Req, timeout: float = 30.0) -> Resp:
     """One request over a fresh connection with http.client: exactly the given headers and body."""
     import http.client
 
-    before = len(server.stderr_path.read_bytes()) if server.stderr_path.exists() else 0
+    try:
+        before = os.path.getsize(server.stderr_path)
+    except OSError:
+        before = 0
     conn = http.client.HTTPConnection(server.address, server.port, timeout=timeout)
     try:
         target = urllib.parse.quote(req.path, safe="/:@!$&'()*+,;=-._~")
