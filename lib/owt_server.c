@@ -397,6 +397,9 @@ int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
       FCGX_Free(&req, 1); /* drop it: no response at all, as libfcgi does for FCGI_WEB_SERVER_ADDRS */
       continue;
     }
+    /* Programs adaptors start through C (libc system(), popen()) must not keep the
+     * connection: a worker that died would leave the web server waiting for them. */
+    fcntl(req.ipcFd, F_SETFD, FD_CLOEXEC);
     int fds[2] = {listen_fd, req.ipcFd};
     owt_py_protect_fds(fds, 2);
     owt_io_fcgx_bind(&io, &req);
