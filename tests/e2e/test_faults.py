@@ -389,6 +389,18 @@ def test_crash_burst_does_not_hold_back_respawns(main_server: NginxServer) -> No
     assert hellos.max_latency < 1.5, hellos.summary()
 
 
+def test_crash_after_starting_a_program_from_c(main_server: NginxServer) -> None:
+    """A program started through libc system() outlives the worker: it must not hold the
+    FastCGI connection, or nginx would wait for it before answering 502."""
+    rec = run_fault(main_server, "os_exit_after_libc_system", """
+        import ctypes, os
+        def run():
+            ctypes.CDLL(None).system(b'sleep 3 &')
+            os._exit(3)
+    """, [502], within=1.0, replaced=True)
+    assert rec["seconds_to_answer"] < 1.0
+
+
 def test_2gb_allocation_under_memory_limit_500(main_server: NginxServer) -> None:
     run_fault(main_server, "alloc_2gb", """
         def run():
