@@ -575,6 +575,10 @@ class CgiTransport:
 
     def send(self, req: Req, options: Sequence[str] = (), timeout: float = 30.0) -> Resp:
         run = run_cgi(req, options, timeout=timeout)
+        hint = ""
+        if run.returncode == 23 and "ASAN_OPTIONS" in os.environ:
+            hint = " (23: LeakSanitizer found a leak; see the log_path in ASAN_OPTIONS)"
         assert run.returncode == 0, (
-            f"owt-fcgi --cgi exited {run.returncode}; stderr:\n{run.stderr.decode(errors='replace')[-3000:]}")
+            f"owt-fcgi --cgi exited {run.returncode}{hint}; stderr:\n"
+            f"{run.stderr.decode(errors='replace')[-3000:]}")
         return run.resp
