@@ -3,6 +3,7 @@
     probe.py get URL                      status, headers and body of one GET
     probe.py stream URL                   arrival minus embedded time.time() per chunk line
     probe.py coldwarm URL [N]             first request against the median of the next N
+    probe.py hammer URL N [CONNS]         exactly N GETs over CONNS keep-alive connections
 
 bench/run imports these functions; the command line is for poking at one server by hand.
 Every network wait is bounded by a socket timeout and an overall deadline.
@@ -12,6 +13,7 @@ import json
 import socket
 import statistics
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -97,6 +99,44 @@ def coldwarm(url, n=100, timeout=120.0):
     return times[0], times[1:]
 
 
+def hammer(url, n, conns=4, timeout=120.0):
+    """Send exactly n GETs over conns keep-alive connections (reconnecting if the server
+    closes one). Returns (answered 200, other answers or failures). Bounded by timeout."""
+    host, port, path = _split(url)
+    deadline = time.monotonic() + timeout
+    counts = [[0, 0] for _ in range(conns)]
+
+    def worker(i, todo):
+        conn = None
+        while todo > 0 and time.monotonic() < deadline:
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(host, port, timeout=10)
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                resp.read()
+                counts[i][0 if resp.status == 200 else 1] += 1
+                if resp.will_close:
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                counts[i][1] += 1
+                if conn is not None:
+                    conn.close()
+                conn = None
+            todo -= 1
+        if conn is not None:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i, n // conns + (i < n % conns)))
+               for i in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.1, deadline - time.monotonic()) + 15)
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
 def _main(argv):
     if len(argv) >= 2 and argv[0] == "get":
         status, headers, body = request(argv[1])
@@ -107,6 +147,9 @@ def _main(argv):
     elif len(argv) >= 2 and argv[0] == "coldwarm":
         cold, warm = coldwarm(argv[1], int(argv[2]) if len(argv) > 2 else 100)
         print(json.dumps({"cold_ms": cold, "warm_median_ms": statistics.median(warm)}))
+    elif len(argv) >= 3 and argv[0] == "hammer":
+        ok, bad = hammer(argv[1], int(argv[2]), int(argv[3]) if len(argv) > 3 else 4)
+        print(json.dumps({"ok": ok, "bad": bad}))
     else:
         print(__doc__)
         return 2
