@@ -376,6 +376,14 @@ def test_shared_host_recipe(workdir: Path) -> None:
                     "-e", f"s|^OWT_USERS=.*|OWT_USERS={users}|", "-e", "s|^OWT_CACHE=.*|OWT_CACHE=|",
                     str(docroot / "owt.fcgi")], check=True, timeout=10)
     (docroot / "owt.fcgi").chmod(0o755)
+    # A second directory with the .htaccess's optional mod_rewrite block switched on.
+    pretty = docroot / "pretty"
+    pretty.mkdir()
+    shutil.copy(docroot / "owt.fcgi", pretty / "owt.fcgi")
+    shutil.copy(docroot / ".htaccess", pretty / ".htaccess")
+    subprocess.run(["sed", "-i", "-e", "s/^#<IfModule/<IfModule/", "-e", "s/^#  Rewrite/  Rewrite/",
+                    "-e", "s|^#</IfModule>|</IfModule>|", str(pretty / ".htaccess")], check=True, timeout=10)
+    pretty.chmod(0o755)
 
     env = dict(os.environ, PATH=owt_e2e._tool_path())
     apache = Daemon("shared-host-apache", ["apache2", "-DFOREGROUND", "-f", str(workdir / "httpd.conf")], env)
@@ -394,6 +402,9 @@ def test_shared_host_recipe(workdir: Path) -> None:
         done = run_example("echo_kwargs.sh", url)
         assert done.stdout == f"Hello, owt, from 127.0.0.1:{port}!", done.stderr + apache.tail()
         assert_streams_live(port, "/owt.fcgi/stream?" + q(code_b64=b64(STREAM)), "shared host")
+        for target, path in [("/pretty/hello/world", "/hello/world"), ("/pretty/", "/")]:
+            a = send(port, "GET", f"{target}?{code}")
+            assert (a.status, a.body.decode()) == (200, path), f"{target}: {a.status} {a.body[:300]!r}" + apache.tail()
         # Everything else in the directory stays Apache's: the wrapper is run, never shown.
         a = send(port, "GET", "/.htaccess", auth=False)
         assert a.status == 403
