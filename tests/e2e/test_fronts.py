@@ -30,7 +30,7 @@ import pytest
 import owt_e2e
 from conftest_fronts import (AUTH, PASSWORD, USER, FrontServer, auth_header, front_server,  # noqa: F401
                              front_servers, log_of, reachable_by, require_front)
-from owt_e2e import ARTIFACTS, OWT_BIN, SRCDIR, OwtServer, b64, free_port, session_members
+from owt_e2e import LOGS, OWT_BIN, SRCDIR, OwtServer, b64, free_port, session_members
 
 STREAM = """
 import time
@@ -279,9 +279,9 @@ class Daemon:
     """A foreground server in its own session, stderr to an artifact; stop() checks nothing is left."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        LOGS.mkdir(parents=True, exist_ok=True)
         self.name = name
-        self.log = ARTIFACTS / f"{name}.stderr.log"
+        self.log = LOGS / f"{name}.stderr.log"
         with open(self.log, "wb") as err:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
                                          start_new_session=True, env=env, cwd=str(SRCDIR))

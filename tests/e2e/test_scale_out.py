@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 import owt_e2e
-from owt_e2e import ARTIFACTS, OWT_BIN, SRCDIR, b64, free_port
+from owt_e2e import LOGS, OWT_BIN, SRCDIR, b64, free_port
 
 TEMPLATE = SRCDIR / "spawn" / "nginx-scale-out.conf"
 BACKEND_PORT = 9000
@@ -100,7 +100,8 @@ def _make_host(letter: str, index: int, tag: str) -> Host:
 
 
 def _start_backend(host: Host) -> None:
-    host.log = ARTIFACTS / f"scale-out-{host.name}.stderr.log"
+    LOGS.mkdir(parents=True, exist_ok=True)
+    host.log = LOGS / f"scale-out-{host.name}.stderr.log"
     argv = ["ip", "netns", "exec", host.ns, str(OWT_BIN), "--listen", host.backend, "--workers", "2",
             "--allow-from", host.root_addr, "--cache-dir", "", "-vv"]
     with open(host.log, "wb") as err:
@@ -174,7 +175,7 @@ def cluster() -> Iterator[Cluster]:
         for _attempt in range(3):
             c.port = free_port()
             conf = render_nginx(state, f"127.0.0.1:{c.port}", [h.backend for h in hosts])
-            c.nginx_log = ARTIFACTS / "scale-out-nginx.stderr.log"
+            c.nginx_log = LOGS / "scale-out-nginx.stderr.log"
             with open(c.nginx_log, "wb") as err:
                 c.nginx = subprocess.Popen(["nginx", "-c", str(conf)], stdin=subprocess.DEVNULL,
                                            stdout=err, stderr=err, start_new_session=True)
