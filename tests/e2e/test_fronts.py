@@ -30,7 +30,7 @@ import pytest
 import owt_e2e
 from conftest_fronts import (AUTH, PASSWORD, USER, FrontServer, auth_header, front_server,  # noqa: F401
                              front_servers, log_of, reachable_by, require_front)
-from owt_e2e import LOGS, OWT_BIN, SRCDIR, OwtServer, b64, free_port, session_members
+from owt_e2e import LOGS, OWT_BIN, SRCDIR, b64, free_port, session_members
 
 STREAM = """
 import time
