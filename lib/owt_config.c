@@ -260,7 +260,7 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
 
 int owt_config_parse(owt_config *cfg, int argc, char **argv) {
   memset(cfg, 0, sizeof *cfg);
-  cfg->log_level = OWT_LOG_WARNING;
+  cfg->log_level = OWT_LOG_ERROR; /* -v warnings, -vv one line per request, -vvv debug */
   cfg->limits = OWT_LIMITS_DEFAULT;
   cfg->max_adaptors = 64;
   cfg->timeout = 300;

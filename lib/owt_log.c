@@ -9,13 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static owt_log_level log_level = OWT_LOG_WARNING;
+static owt_log_level log_level = OWT_LOG_ERROR;
 
 void owt_log_set_level(owt_log_level level) { log_level = level; }
 owt_log_level owt_log_get_level(void) { return log_level; }
 
 static const char *level_name(owt_log_level level) {
   switch (level) {
+  case OWT_LOG_OUTPUT: return "output";
   case OWT_LOG_ERROR: return "error";
   case OWT_LOG_WARNING: return "warning";
   case OWT_LOG_INFO: return "info";

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 typedef enum {
+  OWT_LOG_OUTPUT = -1, /* what adaptors print(): always logged, whatever the level */
   OWT_LOG_ERROR = 0,
   OWT_LOG_WARNING = 1,
   OWT_LOG_INFO = 2,

@@ -1,7 +1,7 @@
 /* owt_py_module.c - the _owt built-in module.
  *
  * _owt.log(level, message)   write through the C logger (one line per line)
- * _owt.ERROR/WARNING/INFO/DEBUG
+ * _owt.OUTPUT/ERROR/WARNING/INFO/DEBUG  (OUTPUT: an adaptor's print(), always logged)
  * _owt.version               the owt-fcgi version
  * _owt.Timeout               BaseException raised when --timeout passes;
  *                            .kind == "timeout" (mapped to 504)
@@ -35,7 +35,7 @@ static PyObject *owt_mod_log(PyObject *self, PyObject *args) {
   Py_ssize_t len;
   (void)self;
   if (!PyArg_ParseTuple(args, "is#", &level, &text, &len)) return NULL;
-  if (level < OWT_LOG_ERROR) level = OWT_LOG_ERROR;
+  if (level < OWT_LOG_OUTPUT) level = OWT_LOG_OUTPUT;
   if (level > OWT_LOG_DEBUG) level = OWT_LOG_DEBUG;
   owt_log_text((owt_log_level)level, text, (size_t)len);
   Py_RETURN_NONE;
@@ -89,7 +89,8 @@ PyObject *owt_py_module_init(void) {
   }
   /* PyModule_AddObjectRef does not steal: the module and we both own one. */
   if (PyModule_AddObjectRef(m, "Timeout", timeout_type) < 0) goto fail;
-  if (PyModule_AddIntConstant(m, "ERROR", OWT_LOG_ERROR) < 0 ||
+  if (PyModule_AddIntConstant(m, "OUTPUT", OWT_LOG_OUTPUT) < 0 ||
+      PyModule_AddIntConstant(m, "ERROR", OWT_LOG_ERROR) < 0 ||
       PyModule_AddIntConstant(m, "WARNING", OWT_LOG_WARNING) < 0 ||
       PyModule_AddIntConstant(m, "INFO", OWT_LOG_INFO) < 0 ||
       PyModule_AddIntConstant(m, "DEBUG", OWT_LOG_DEBUG) < 0 ||

@@ -18,14 +18,15 @@ try:
 except ImportError:
     _owt = None
 
-__all__ = ["ERROR", "WARNING", "INFO", "DEBUG", "log", "LogWriter", "install_stdio", "LogHandler"]
+__all__ = ["OUTPUT", "ERROR", "WARNING", "INFO", "DEBUG", "log", "LogWriter", "install_stdio", "LogHandler"]
 
+OUTPUT: int = getattr(_owt, "OUTPUT", -1)  # an adaptor's print(): logged at every verbosity
 ERROR: int = getattr(_owt, "ERROR", 0)
 WARNING: int = getattr(_owt, "WARNING", 1)
 INFO: int = getattr(_owt, "INFO", 2)
 DEBUG: int = getattr(_owt, "DEBUG", 3)
 
-_NAMES = {ERROR: "ERROR", WARNING: "WARNING", INFO: "INFO", DEBUG: "DEBUG"}
+_NAMES = {OUTPUT: "OUTPUT", ERROR: "ERROR", WARNING: "WARNING", INFO: "INFO", DEBUG: "DEBUG"}
 
 _MAX_LINE = 64 * 1024
 
@@ -145,9 +146,9 @@ def install_stdio() -> tuple[Any, Any]:
     """Point ``sys.stdout``/``sys.stderr`` at the log; return the previous pair."""
     previous = (sys.stdout, sys.stderr)
     if not isinstance(sys.stdout, LogWriter):
-        sys.stdout = LogWriter(INFO, "<stdout>")
+        sys.stdout = LogWriter(OUTPUT, "<stdout>")
     if not isinstance(sys.stderr, LogWriter):
-        sys.stderr = LogWriter(INFO, "<stderr>")
+        sys.stderr = LogWriter(OUTPUT, "<stderr>")
     root = logging.getLogger()
     if not any(isinstance(h, LogHandler) for h in root.handlers) and not root.handlers:
         handler = LogHandler()

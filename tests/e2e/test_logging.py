@@ -42,13 +42,8 @@ def test_print_goes_to_the_log_not_the_response(transport: Any) -> None:
         assert text in log, f"{text} not in the log:\n{log[-2000:]}"
 
 
-PRINT_AT_DEFAULT_LEVEL = (
-    "adaptor print() output is logged at info level, so a server started without -v "
-    "drops it: it reaches no log at all"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=PRINT_AT_DEFAULT_LEVEL)
 def test_print_reaches_the_log_at_default_verbosity_http(owt_server: Callable[[Sequence[str]], OwtServer]) -> None:
     server = owt_server(())
     marker = f"printed-{uuid.uuid4().hex}"
@@ -59,7 +54,6 @@ def test_print_reaches_the_log_at_default_verbosity_http(owt_server: Callable[[S
     assert marker + "-stdout" in log and marker + "-stderr" in log
 
 
-@pytest.mark.xfail(strict=True, reason=PRINT_AT_DEFAULT_LEVEL)
 def test_print_reaches_the_log_at_default_verbosity_cgi(cgi: Callable[..., Any]) -> None:
     marker = f"printed-{uuid.uuid4().hex}"
     run = cgi(get("/", code=printing_code(marker)))

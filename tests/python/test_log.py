@@ -87,5 +87,5 @@ def test_install_stdio(restore_process: None, lines: list[tuple[int, str]]) -> N
     assert isinstance(sys.stdout, _log.LogWriter) and isinstance(sys.stderr, _log.LogWriter)
     assert previous[0] is not sys.stdout
     print("captured")
-    assert (_log.INFO, "captured") in lines
+    assert (_log.OUTPUT, "captured") in lines
     assert _log.install_stdio()[0] is sys.stdout
