@@ -397,8 +397,8 @@ def test_print_goes_to_the_log_not_the_response(restore_process: None, capfd: py
     )
     assert body == b"body"
     err = capfd.readouterr().err
-    assert "INFO hello from the adaptor" in err
-    assert "INFO to stderr" in err
+    assert "OUTPUT hello from the adaptor" in err
+    assert "OUTPUT to stderr" in err
 
 
 def test_print_goes_through_owt_module_when_present(
@@ -416,7 +416,7 @@ def test_print_goes_through_owt_module_when_present(
     monkeypatch.setattr(_log, "_owt", FakeOwt)
     rt.configure({"adaptor_dirs": [str(adaptor_dir)]})
     rt.handle("def run():\n    print('via _owt')\n    return 1\n", None, "run", "", 0, None, {}, b"", "/")
-    assert lines == [(_log.INFO, "via _owt")]
+    assert lines == [(_log.OUTPUT, "via _owt")]
 
 
 def test_errors_raised_to_c_are_left_for_c_to_log(monkeypatch: pytest.MonkeyPatch, handle: Any) -> None:

@@ -57,8 +57,3 @@ def test_request_without_server_params_falls_back() -> None:
 
 def test_one_instance() -> None:
     assert Server.sing() is Server.sing() is server._SERVER
-
-
-def test_main_is_a_stub() -> None:
-    with pytest.raises(NotImplementedError, match="nested servers: see examples/meta"):
-        server.main(port=9877)
