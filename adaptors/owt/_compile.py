@@ -43,8 +43,16 @@ class Warm:
         self.mode = mode
 
     def drop(self) -> None:
-        """Forget the source kept for tracebacks."""
+        """Evicted: forget the source kept for tracebacks and empty the module.
+
+        The module's functions refer back to its dict (``__globals__``), a cycle
+        CPython frees only at a full garbage collection; meanwhile module state such
+        as a loaded model would pile up far past the LRU's bound. Emptying the dict
+        breaks the cycle now. (A thread the adaptor left running on module globals
+        loses them: keep such state in an adaptor directory module instead.)
+        """
         linecache.cache.pop(self.filename, None)
+        self.module.__dict__.clear()
 
 
 class LRU:

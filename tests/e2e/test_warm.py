@@ -212,10 +212,6 @@ def test_500_distinct_codes_keep_rss_within_the_lru_bound(lru_server: OwtServer,
             f"distinct codes of ~0.4 MiB each, with --max-adaptors 16")
 
 
-@pytest.mark.xfail(strict=True, raises=RssOverBound, reason=(
-    "an evicted adaptor's module is a reference cycle (its functions' __globals__ is the module "
-    "dict), freed only when CPython's cyclic GC next runs a full collection; module state the GC "
-    "does not count (bytes, arrays: a loaded model) piles up far past the LRU's bound"))
 def test_evicted_module_state_is_freed(fresh_server: Callable[..., OwtServer], no_sanitizer: None) -> None:
     server = fresh_server(LRU16)
     growth, peak, before = rss_growth(server, model_code)
