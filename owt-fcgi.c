@@ -105,7 +105,7 @@ static int write_pidfile(const char *path) {
 /* --listen: bind, drop privileges, fork and watch workers. */
 static int run_master(const owt_config *cfg, const char *adaptors) {
   owt_listen_addr addr;
-  owt_scoreboard board = {NULL, 0};
+  owt_scoreboard board = {NULL, 0, NULL};
   const char *why = NULL;
   char msg[512];
   int rc = 1, fd = -1;

@@ -37,7 +37,7 @@ static owt_err slot_json(owt_buf *out, const owt_slot *slot, double now) {
 }
 
 static void totals(const owt_scoreboard *board, owt_stats *sum, uint64_t *kills) {
-  memset(sum, 0, sizeof *sum);
+  *sum = *board->retired; /* workers that have exited still count */
   *kills = 0;
   for (size_t i = 0; i < board->n; i++) {
     const owt_slot *slot = &board->slots[i];
@@ -173,9 +173,13 @@ static owt_err cache_query_field(void *ctx, owt_str raw_key, owt_str raw_value) 
 static owt_err cache_usage_json(owt_buf *out, owt_cache *cache, const owt_scoreboard *board) {
   uint64_t entries = 0, bytes = 0, hits = 0, misses = 0;
   owt_err err = owt_cache_usage(cache, &entries, &bytes);
+  if (board && board->retired) {
+    hits = board->retired->cache_hits;
+    misses = board->retired->cache_misses;
+  }
   if (err) return err;
   for (size_t i = 0; board && i < board->n; i++) {
-    if (!board->slots[i].worker.pid) continue; /* counters stay meaningful after a worker left */
+    if (!board->slots[i].in_use) continue; /* an exited worker's counters are in retired */
     hits += board->slots[i].worker.cache_hits;
     misses += board->slots[i].worker.cache_misses;
   }

@@ -129,6 +129,7 @@ static void reap(master *m) {
       } else if (lived >= FAST_DEATH_SECONDS || in_request) {
         m->fast_deaths = 0;
       }
+      owt_scoreboard_retire(m->board, &m->board->slots[i].worker);
       m->board->slots[i].in_use = 0;
       *w = (worker){0, 0, 0, 0};
       break;

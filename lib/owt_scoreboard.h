@@ -21,14 +21,19 @@ typedef struct {
 } owt_slot;
 
 typedef struct {
-  owt_slot *slots; /* n slots, shared (MAP_SHARED) when created before fork */
+  owt_slot *slots;   /* n slots, shared (MAP_SHARED) when created before fork */
   size_t n;
+  owt_stats *retired; /* counters of workers that have exited (the master adds them) */
 } owt_scoreboard;
 
 /* Map n zeroed slots shared with children forked later. 0 or -1. */
 int owt_scoreboard_create(owt_scoreboard *board, size_t n);
 
 void owt_scoreboard_destroy(owt_scoreboard *board);
+
+/* Add a finished worker's counters (requests, errors, ...) to board->retired,
+ * so server totals do not drop when a worker is replaced. */
+void owt_scoreboard_retire(owt_scoreboard *board, const owt_stats *worker);
 
 /* A free slot index (in_use == 0), or -1. */
 int owt_scoreboard_claim(owt_scoreboard *board);

@@ -41,7 +41,10 @@ int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped)
   owt_buf_init(&srv->user, OWT_AUTH_USER_MAX);
   srv->stats.pid = getpid();
   srv->stats.started = owt_now();
-  if (owt_scoreboard_create(&srv->own_board, 1) == 0) owt_server_attach(srv, &srv->own_board, 0);
+  if (owt_scoreboard_create(&srv->own_board, 1) == 0) {
+    srv->own_board.slots[0].in_use = 1; /* no master: this worker's own slot is live */
+    owt_server_attach(srv, &srv->own_board, 0);
+  }
   if (owt_py_start(&srv->py, cfg, shipped, why, sizeof why) != OWT_OK) {
     owt_log(OWT_LOG_ERROR, "%s", why);
     return 1;

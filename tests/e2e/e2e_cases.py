@@ -161,23 +161,16 @@ def _metrics_samples(resp: Resp, ctx: Ctx) -> None:
     assert samples, f"no owt_requests_total sample:\n{resp.text}"
 
 
-STATUS_NO_WORKERS = (
-    "/_owt/status lists no worker and /_owt/metrics has no per-worker samples outside the "
-    "--listen master: owt_server_init attaches its own one-slot scoreboard "
-    "(owt_server_attach) but never sets the slot's in_use, and owt_admin skips slots not in use"
-)
 
 # ---- §1 routing ---------------------------------------------------------------------
 add(Case("s1_health", get("/_owt/health"), Expect(200, TEXT, "ok")))
 add(Case("s1_status_is_json", get("/_owt/status"),
          Expect(200, JSON, check=lambda r, c: _is_object(r.json()))))
-add(Case("s1_status_lists_the_worker", get("/_owt/status"), Expect(200, check=_status_json),
-         xfail={"*": STATUS_NO_WORKERS}))
+add(Case("s1_status_lists_the_worker", get("/_owt/status"), Expect(200, check=_status_json)))
 add(Case("s1_metrics_text", get("/_owt/metrics"),
          Expect(200, contains=("# TYPE owt_requests_total counter",),
                 check=lambda r, c: _is_text(r.content_type))))
-add(Case("s1_metrics_samples", get("/_owt/metrics"), Expect(200, check=_metrics_samples),
-         xfail={"*": STATUS_NO_WORKERS}))
+add(Case("s1_metrics_samples", get("/_owt/metrics"), Expect(200, check=_metrics_samples)))
 add(Case("s1_owt_prefix_reserved", get("/_owt/nothing-here", code="lambda: 'ran'"),
          Expect(404, absent=("ran",))))
 add(Case("s1_root_path", get("/", code="lambda: request.path"), Expect(200, body="/")))

@@ -334,9 +334,6 @@ def test_segfault_is_not_replayed_to_the_next_worker(main_server: NginxServer) -
     assert len(set(before) - set(after)) == 1, f"one crash, one dead worker: {before} -> {after}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "/_owt/status totals (and the Prometheus sums) add up the live workers only: when a "
-    "worker is replaced its requests, errors and timeouts drop out of the totals"))
 def test_status_totals_outlive_a_replaced_worker(main_server: NginxServer) -> None:
     main_server.wait_workers()
     with HelloStream(main_server, threads=2, pause=0) as hellos:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from e2e_cases import STATUS_NO_WORKERS, code
+from e2e_cases import code
 from owt_e2e import OWT_BIN, OwtServer, b64, get, http_send, rss_kib
 
 LRU16 = ("--max-adaptors", "16")
@@ -75,8 +75,7 @@ def status_worker_pid(server: OwtServer) -> int:
 
 
 def worker_pid(server: OwtServer) -> int:
-    """The worker's pid from /_owt/status; while status lists none (see STATUS_NO_WORKERS),
-    the one owt-fcgi process of the server."""
+    """The worker's pid from /_owt/status, else the one owt-fcgi process of the server."""
     resp = http_send(server, get("/_owt/status"))
     assert resp.status == 200, resp.describe()
     if resp.json().get("workers"):
@@ -103,7 +102,6 @@ def test_module_level_counter_grows_on_one_worker(server: OwtServer) -> None:
     assert results[0]["pid"] in server.worker_pids()
 
 
-@pytest.mark.xfail(strict=True, reason=STATUS_NO_WORKERS)
 def test_worker_pid_in_status_is_the_adaptor_process(server: OwtServer) -> None:
     client = Client(server)
     try:
