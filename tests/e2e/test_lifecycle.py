@@ -77,10 +77,6 @@ def test_two_workers_all_stopped(fresh_server: Callable[..., OwtServer]) -> None
     server.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "spawn/owt-serve runs under set -e and its stop() ends with "
-    "'[ \"$cleanup_state\" = 1 ] && rm -rf ...', which fails when --state-dir was given: "
-    "the INT/TERM trap 'stop; exit 0' then exits 1"))
 def test_sigterm_with_state_dir_exits_0(tmp_path: Path) -> None:
     state = tmp_path / "state"
     server = OwtServer(("--state-dir", str(state), "-vv"), name="state-dir")
