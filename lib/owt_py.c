@@ -475,6 +475,36 @@ void owt_py_reply_close(owt_py *py, owt_py_reply *reply) {
   memset(reply, 0, sizeof *reply);
 }
 
+static void on_sigterm(int signo) {
+  (void)signo;
+  PyErr_SetInterruptEx(SIGTERM); /* async-signal-safe: runs _owt._terminated */
+}
+
+int owt_py_interrupt_on_sigterm(owt_py *py) {
+  int rc = -1;
+  py_enter(py);
+  PyObject *signal_mod = PyImport_ImportModule("signal");                          /* new */
+  PyObject *handler = signal_mod ? PyObject_GetAttrString(PyImport_AddModule("_owt"), "_terminated")
+                                 : NULL;                                          /* new */
+  PyObject *res = handler ? PyObject_CallMethod(signal_mod, "signal", "iO", SIGTERM, handler)
+                          : NULL;                                                 /* new */
+  if (res) {
+    /* Over the interpreter's own OS-level handler, as for SIGALRM. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigterm;
+    sigemptyset(&sa.sa_mask);
+    rc = sigaction(SIGTERM, &sa, NULL);
+  } else {
+    PyErr_Clear();
+  }
+  Py_XDECREF(res);
+  Py_XDECREF(handler);
+  Py_XDECREF(signal_mod);
+  py_leave(py);
+  return rc;
+}
+
 void owt_py_after_timeout(owt_py *py) {
   /* The soft deadline tripped the interpreter's SIGALRM handler; if the
    * request ended before it ran, run it now and drop its Timeout, so the

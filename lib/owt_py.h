@@ -63,6 +63,11 @@ owt_err owt_py_reply_next(owt_py *py, owt_py_reply *reply, owt_str *chunk, owt_b
  * adaptor's generator is closed so its finally blocks run. */
 void owt_py_reply_close(owt_py *py, owt_py_reply *reply);
 
+/* CGI mode: make SIGTERM (how lighttpd and Apache end a CGI whose client has
+ * gone) raise _owt.Terminated in the running adaptor, so a streaming
+ * generator's finally blocks run before the process exits. 0 or -1. */
+int owt_py_interrupt_on_sigterm(owt_py *py);
+
 /* Call after a request whose deadline fired: clears a Timeout that was
  * scheduled but never raised. */
 void owt_py_after_timeout(owt_py *py);

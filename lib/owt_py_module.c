@@ -5,7 +5,10 @@
  * _owt.version               the owt-fcgi version
  * _owt.Timeout               BaseException raised when --timeout passes;
  *                            .kind == "timeout" (mapped to 504)
+ * _owt.Terminated            BaseException raised in CGI mode when the web
+ *                            server sends SIGTERM (its client went away)
  * _owt._alarm(signum, frame) the SIGALRM handler the interpreter runs
+ * _owt._terminated(...)      the SIGTERM handler, CGI mode only
  * _owt._after_fork_child()   registered with os.register_at_fork */
 #include "owt_py_module.h"
 
@@ -17,7 +20,8 @@
 
 #define PROTECTED_MAX 8
 
-static PyObject *timeout_type; /* strong reference, lives as long as the process */
+static PyObject *timeout_type;    /* strong reference, lives as long as the process */
+static PyObject *terminated_type; /* likewise */
 static int protected_fds[PROTECTED_MAX];
 static size_t n_protected;
 
@@ -48,6 +52,13 @@ static PyObject *owt_mod_alarm(PyObject *self, PyObject *args) {
   return NULL;
 }
 
+static PyObject *owt_mod_terminated(PyObject *self, PyObject *args) {
+  (void)self;
+  (void)args;
+  PyErr_SetString(terminated_type, "the web server ended this request (the client went away)");
+  return NULL;
+}
+
 static PyObject *owt_mod_after_fork_child(PyObject *self, PyObject *args) {
   (void)self;
   (void)args;
@@ -64,6 +75,7 @@ static PyObject *owt_mod_after_fork_child(PyObject *self, PyObject *args) {
 static PyMethodDef owt_methods[] = {
     {"log", owt_mod_log, METH_VARARGS, "log(level, message): write to the owt-fcgi error log."},
     {"_alarm", owt_mod_alarm, METH_VARARGS, "SIGALRM handler: raise Timeout."},
+    {"_terminated", owt_mod_terminated, METH_VARARGS, "SIGTERM handler in CGI mode: raise Terminated."},
     {"_after_fork_child", owt_mod_after_fork_child, METH_NOARGS,
      "Detach a forked child from the web server's sockets."},
     {NULL, NULL, 0, NULL},
@@ -87,8 +99,20 @@ PyObject *owt_py_module_init(void) {
     Py_XDECREF(kind);
     if (rc < 0) goto fail;
   }
+  if (!terminated_type) {
+    terminated_type = PyErr_NewExceptionWithDoc(
+        "_owt.Terminated", "The web server ended a CGI request (its client went away). "
+        "A BaseException, so the adaptor's finally blocks run and nothing swallows it.",
+        PyExc_BaseException, NULL);
+    if (!terminated_type) goto fail;
+    PyObject *kind = PyUnicode_FromString("client_gone"); /* new */
+    int rc = kind ? PyObject_SetAttrString(terminated_type, "kind", kind) : -1;
+    Py_XDECREF(kind);
+    if (rc < 0) goto fail;
+  }
   /* PyModule_AddObjectRef does not steal: the module and we both own one. */
   if (PyModule_AddObjectRef(m, "Timeout", timeout_type) < 0) goto fail;
+  if (PyModule_AddObjectRef(m, "Terminated", terminated_type) < 0) goto fail;
   if (PyModule_AddIntConstant(m, "OUTPUT", OWT_LOG_OUTPUT) < 0 ||
       PyModule_AddIntConstant(m, "ERROR", OWT_LOG_ERROR) < 0 ||
       PyModule_AddIntConstant(m, "WARNING", OWT_LOG_WARNING) < 0 ||

@@ -422,6 +422,8 @@ int owt_server_run_cgi(owt_server *srv, int response_fd) {
   owt_io_cgi cgi = {0, response_fd, 0};
   size_t length = 0;
   signal(SIGPIPE, SIG_IGN);
+  if (owt_py_interrupt_on_sigterm(srv->py) != 0)
+    owt_log(OWT_LOG_WARNING, "cannot route SIGTERM to the adaptor: a cut-off stream will not run its finally");
   owt_py_protect_fds(&cgi.out_fd, 1);
   /* CGI stdin carries exactly CONTENT_LENGTH bytes; read no more. */
   owt_request probe;

@@ -221,12 +221,8 @@ def run(marker):
 """
 
 
-def test_client_gone_closes_the_generator(front_server: FrontServer, request: pytest.FixtureRequest) -> None:
+def test_client_gone_closes_the_generator(front_server: FrontServer) -> None:
     """PROTOCOL 6: the client goes away mid-stream -> the generator is closed (finally runs)."""
-    if front_server.front == "cgi":
-        request.applymarker(pytest.mark.xfail(
-            reason="lighttpd mod_cgi ends the CGI process with SIGTERM when the client goes; "
-                   "owt-fcgi --cgi dies of it without closing the generator", strict=True))
     s = front_server
     marker = Path(tempfile.gettempdir()) / f"owt-gone-{os.getpid()}-{s.front}"
     marker.unlink(missing_ok=True)
