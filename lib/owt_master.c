@@ -3,9 +3,13 @@
  * The master never runs Python: it only forks. Signals reach it through
  * sigtimedwait() on a blocked set, so there is no handler state to race
  * with; the wait's timeout doubles as the watchdog tick. */
+#define _GNU_SOURCE 1 /* accept4 */
 #include "owt_master.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -16,8 +20,10 @@
 #include <unistd.h>
 
 #include "owt_log.h"
+#include "owt_reject.h"
 
 #define TICK_SECONDS 0.2
+#define DRAIN_TICK_SECONDS 0.02
 #define FAST_DEATH_SECONDS 2.0 /* a worker dying this soon after start counts toward backoff */
 #define MAX_BACKOFF_SECONDS 10.0
 #define HANG_MARGIN_SECONDS 2.0 /* past timeout + kill-grace, the master kills */
@@ -180,6 +186,27 @@ static void begin_stop(master *m, int sig) {
   m->stopping = 1;
   m->stop_deadline = owt_now() + m->cfg->grace_timeout;
   for (size_t i = 0; i < m->board->n; i++) ask_to_stop(&m->workers[i]);
+  /* From now on the master answers new connections itself (503), so they
+   * are told at once instead of waiting in the backlog for a worker that
+   * will never accept. Non-blocking: an accept a worker won must not stall
+   * the master; workers asked to stop no longer accept. */
+  fcntl(m->listen_fd, F_SETFL, fcntl(m->listen_fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* During the drain: a 503 for every connection waiting on the socket. */
+static void refuse_while_draining(master *m) {
+  static const char busy[] = "Status: 503 Service Unavailable\r\n"
+                             "Content-Type: text/plain; charset=utf-8\r\n"
+                             "X-Content-Type-Options: nosniff\r\n"
+                             "Retry-After: 1\r\n\r\n"
+                             "the server is shutting down";
+  for (int i = 0; i < 64; i++) {
+    struct pollfd p = {m->listen_fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) return;
+    int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) return;
+    owt_reject_connection(fd, busy, sizeof busy - 1, 64 * 1024, 500);
+  }
 }
 
 /* Kill what will not end by itself: a worker busy far past its timeout
@@ -225,7 +252,8 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
 
   for (size_t i = 0; i < m.wanted; i++) spawn_worker(&m);
   while (!(m.stopping || m.fatal) || live_total(&m) > 0) {
-    struct timespec tick = {0, (long)(TICK_SECONDS * 1e9)};
+    /* Draining, the master also answers the socket: look at it often. */
+    struct timespec tick = {0, (long)((m.stopping ? DRAIN_TICK_SECONDS : TICK_SECONDS) * 1e9)};
     siginfo_t info;
     int sig = sigtimedwait(&set, &info, &tick);
     if (sig == SIGCHLD) reap(&m);
@@ -236,6 +264,7 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
     schedule_respawns(&m);
     do_respawns(&m);
     watchdog(&m);
+    if (m.stopping) refuse_while_draining(&m);
     if (m.stopping && owt_now() > m.stop_deadline + 1.0) {
       for (size_t i = 0; i < board->n; i++)
         if (m.workers[i].pid) kill(m.workers[i].pid, SIGKILL);

@@ -703,9 +703,6 @@ def test_sigterm_lets_in_flight_requests_finish(fresh_nginx: Callable[..., Nginx
     srv.stop_after_exit()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "during the SIGTERM drain the listening socket stays open but no worker accepts: a new "
-    "request waits in the backlog until the master exits, then nginx answers 502"))
 def test_request_during_drain_gets_503_at_once(fresh_nginx: Callable[..., NginxServer]) -> None:  # noqa: F811
     srv = fresh_nginx(("-vv",))
     srv.wait_workers()

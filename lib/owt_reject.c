@@ -1,0 +1,93 @@
+/* owt_reject.c - a minimal FastCGI responder for one canned answer. */
+#include "owt_reject.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { FCGI_BEGIN_REQUEST = 1, FCGI_END_REQUEST = 3, FCGI_STDIN = 5, FCGI_STDOUT = 6 };
+
+static int read_full(int fd, unsigned char *p, size_t n, int timeout_ms) {
+  while (n) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int r = poll(&pfd, 1, timeout_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    ssize_t got = read(fd, p, n);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (got <= 0) return -1;
+    p += got;
+    n -= (size_t)got;
+  }
+  return 0;
+}
+
+static int write_full(int fd, const unsigned char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
+      struct pollfd pfd = {fd, POLLOUT, 0};
+      if (poll(&pfd, 1, 1000) <= 0) return -1;
+      continue;
+    }
+    if (w <= 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static void header(unsigned char h[8], int type, unsigned id, size_t len) {
+  h[0] = 1;
+  h[1] = (unsigned char)type;
+  h[2] = (unsigned char)(id >> 8);
+  h[3] = (unsigned char)id;
+  h[4] = (unsigned char)(len >> 8);
+  h[5] = (unsigned char)len;
+  h[6] = 0;
+  h[7] = 0;
+}
+
+/* Skip records until the empty STDIN that ends the request. Returns the
+ * request id, or -1. */
+static int consume_request(int fd, size_t max_bytes, int timeout_ms) {
+  unsigned char h[8], sink[512];
+  size_t seen = 0;
+  int id = -1;
+  for (;;) {
+    if (read_full(fd, h, 8, timeout_ms)) return -1;
+    size_t clen = (size_t)h[4] << 8 | h[5], plen = h[6];
+    if (h[0] != 1) return -1;
+    if (h[1] == FCGI_BEGIN_REQUEST && id < 0) id = h[2] << 8 | h[3];
+    seen += 8 + clen + plen;
+    if (seen > max_bytes) return id; /* enough: answer what we have */
+    for (size_t left = clen + plen; left;) {
+      size_t n = left < sizeof sink ? left : sizeof sink;
+      if (read_full(fd, sink, n, timeout_ms)) return -1;
+      left -= n;
+    }
+    if (h[1] == FCGI_STDIN && clen == 0) return id;
+  }
+}
+
+int owt_reject_connection(int fd, const char *resp, size_t len, size_t max_bytes, int timeout_ms) {
+  int rc = -1;
+  unsigned char h[8], end[8] = {0};
+  int id = consume_request(fd, max_bytes, timeout_ms);
+  if (id < 0) goto done;
+  for (size_t off = 0; off < len;) {
+    size_t n = len - off > 65535 ? 65535 : len - off;
+    header(h, FCGI_STDOUT, (unsigned)id, n);
+    if (write_full(fd, h, 8) || write_full(fd, (const unsigned char *)resp + off, n)) goto done;
+    off += n;
+  }
+  header(h, FCGI_STDOUT, (unsigned)id, 0);
+  if (write_full(fd, h, 8)) goto done;
+  header(h, FCGI_END_REQUEST, (unsigned)id, 8);
+  if (write_full(fd, h, 8) || write_full(fd, end, 8)) goto done; /* appStatus 0, REQUEST_COMPLETE */
+  rc = 0;
+done:
+  close(fd);
+  return rc;
+}
