@@ -13,6 +13,17 @@ static volatile sig_atomic_t stage = STAGE_IDLE;
 static volatile sig_atomic_t fired = 0;
 static void (*soft_callback)(void);
 static struct timeval grace_tv;
+static int fallback_fd = -1;
+static const char *fallback_resp;
+static size_t fallback_len;
+static volatile sig_atomic_t *fallback_started;
+
+void owt_deadline_set_fallback(int fd, const char *resp, size_t len, volatile sig_atomic_t *started) {
+  fallback_resp = resp;
+  fallback_len = len;
+  fallback_started = started;
+  fallback_fd = fd;
+}
 
 static void set_timer(struct timeval tv) {
   struct itimerval it;
@@ -42,6 +53,8 @@ static void on_alarm(int signo) {
         "owt-fcgi: error: the adaptor did not stop after its timeout (stuck in C code?); "
         "ending this worker\n";
     ssize_t ignored = write(2, msg, sizeof msg - 1);
+    if (fallback_fd >= 0 && fallback_started && !*fallback_started)
+      ignored = write(fallback_fd, fallback_resp, fallback_len);
     (void)ignored;
     _exit(70);
   }

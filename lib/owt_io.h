@@ -6,6 +6,7 @@
 #ifndef OWT_IO_H
 #define OWT_IO_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,6 +26,7 @@ typedef struct owt_io {
 typedef struct {
   int in_fd;
   int out_fd;
+  volatile sig_atomic_t started; /* a byte of the response has been written */
   size_t body_left; /* CONTENT_LENGTH still to read; CGI stdin has no EOF marker of its own */
 } owt_io_cgi;
 

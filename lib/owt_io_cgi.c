@@ -18,6 +18,7 @@ static ssize_t cgi_read(void *ctx, char *buf, size_t n) {
 
 static int cgi_write(void *ctx, const char *p, size_t n) {
   owt_io_cgi *cgi = ctx;
+  cgi->started = 1;
   while (n) {
     ssize_t w = write(cgi->out_fd, p, n);
     if (w < 0 && errno == EINTR) continue;

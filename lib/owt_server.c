@@ -419,12 +419,18 @@ int owt_server_run_fastcgi(owt_server *srv, int listen_fd) {
 
 int owt_server_run_cgi(owt_server *srv, int response_fd) {
   owt_io io;
-  owt_io_cgi cgi = {0, response_fd, 0};
+  static const char timed_out[] = "Status: 504 Gateway Timeout\r\n"
+                                  "Content-Type: text/plain; charset=utf-8\r\n"
+                                  "X-Content-Type-Options: nosniff\r\n\r\n"
+                                  "Error executing code: Timeout: the adaptor did not stop after its "
+                                  "timeout (stuck in C code)";
+  owt_io_cgi cgi = {0, response_fd, 0, 0};
   size_t length = 0;
   signal(SIGPIPE, SIG_IGN);
   if (owt_py_interrupt_on_sigterm(srv->py) != 0)
     owt_log(OWT_LOG_WARNING, "cannot route SIGTERM to the adaptor: a cut-off stream will not run its finally");
   owt_py_protect_fds(&cgi.out_fd, 1);
+  owt_deadline_set_fallback(response_fd, timed_out, sizeof timed_out - 1, &cgi.started);
   /* CGI stdin carries exactly CONTENT_LENGTH bytes; read no more. */
   owt_request probe;
   owt_request_init(&probe, &srv->cfg->limits);
