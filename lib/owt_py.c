@@ -517,4 +517,10 @@ void owt_py_after_timeout(owt_py *py) {
 void owt_py_stop(owt_py *py) {
   if (!py) return;
   owt_log(OWT_LOG_DEBUG, "worker stopping");
+  /* Drop what we hold and the struct; the interpreter itself stays until
+   * the process exits (see owt_py.h). The GIL is kept: no more Python. */
+  py_enter(py);
+  Py_CLEAR(py->handle);
+  Py_CLEAR(py->format_exception);
+  free(py);
 }

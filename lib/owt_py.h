@@ -80,7 +80,8 @@ void owt_py_protect_fds(const int *fds, size_t n);
 /* "3.11.2 (main, ...)" */
 const char *owt_py_version(void);
 
-/* Finalize nothing (numpy and friends do not survive it); just log. */
+/* Release py and the references it holds. The interpreter is not finalised
+ * (numpy and friends do not survive it): call only on the way out. */
 void owt_py_stop(owt_py *py);
 
 #endif
