@@ -152,15 +152,14 @@ def _starts_with_error_line(resp: Resp, ctx: Ctx) -> None:
     assert resp.text.startswith("Error executing code: ValueError: boom\n"), resp.text
 
 
-CASES: list[Case] = []
-add = CASES.append
-
 def _metrics_samples(resp: Resp, ctx: Ctx) -> None:
     assert resp.content_type is not None and resp.content_type.startswith("text/plain"), resp.content_type
     samples = re.findall(r"^owt_requests_total(?:\{[^}]*\})? (\d+)$", resp.text, re.M)
     assert samples, f"no owt_requests_total sample:\n{resp.text}"
 
 
+CASES: list[Case] = []
+add = CASES.append
 
 # ---- §1 routing ---------------------------------------------------------------------
 add(Case("s1_health", get("/_owt/health"), Expect(200, TEXT, "ok")))

@@ -9,8 +9,6 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from e2e_cases import HELLO, code
 from owt_e2e import OwtServer, b64, get, http_send, proc_comm, session_members
 

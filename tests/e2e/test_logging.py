@@ -7,10 +7,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import pytest
-
 from e2e_cases import code
-from owt_e2e import OwtServer, get
+from owt_e2e import OwtServer, get, http_send
 
 
 def printing_code(marker: str) -> str:
@@ -42,12 +40,9 @@ def test_print_goes_to_the_log_not_the_response(transport: Any) -> None:
         assert text in log, f"{text} not in the log:\n{log[-2000:]}"
 
 
-
-
 def test_print_reaches_the_log_at_default_verbosity_http(owt_server: Callable[[Sequence[str]], OwtServer]) -> None:
     server = owt_server(())
     marker = f"printed-{uuid.uuid4().hex}"
-    from owt_e2e import http_send
     resp = http_send(server, get("/", code=printing_code(marker)))
     assert (resp.status, resp.body) == (200, b"answer"), resp.describe()
     log = wait_for(server, (marker + "-stdout",), timeout=2.0)

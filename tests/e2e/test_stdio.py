@@ -3,7 +3,6 @@ mode fd 1 is pointed at fd 2; under FastCGI the worker's stdout is not the clien
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 

@@ -74,17 +74,6 @@ def status_worker_pid(server: OwtServer) -> int:
     return pid
 
 
-def worker_pid(server: OwtServer) -> int:
-    """The worker's pid from /_owt/status, else the one owt-fcgi process of the server."""
-    resp = http_send(server, get("/_owt/status"))
-    assert resp.status == 200, resp.describe()
-    if resp.json().get("workers"):
-        return status_worker_pid(server)
-    pids = server.worker_pids()
-    assert len(pids) == 1, pids
-    return pids[0]
-
-
 @pytest.fixture(scope="module")
 def lru_server(owt_server: Callable[[Sequence[str]], OwtServer]) -> OwtServer:
     return owt_server(LRU16)
@@ -170,10 +159,6 @@ def model_code(i: int, tag: str) -> str:
     return f"# {tag} {i}\nMODEL = bytes([{i % 251}]) * 262144\ndef run():\n    return {i}\n"
 
 
-class RssOverBound(AssertionError):
-    """The worker's memory grew past what the LRU bound allows."""
-
-
 def rss_growth(server: OwtServer, make: Callable[[int, str], str]) -> tuple[float, float, int]:
     """(growth after 500 codes, peak growth, RSS after warm-up) in MiB/KiB, over a warm-up of 100."""
     client = Client(server)
@@ -182,7 +167,7 @@ def rss_growth(server: OwtServer, make: Callable[[int, str], str]) -> tuple[floa
         for i in range(100):
             status, body = client.call(make(i, tag))
             assert (status, body) == (200, str(i).encode()), body
-        pid = worker_pid(server)
+        pid = status_worker_pid(server)
         before = peak = rss_kib(pid)
         for i in range(100, 500):
             status, body = client.call(make(i, tag))
@@ -190,7 +175,7 @@ def rss_growth(server: OwtServer, make: Callable[[int, str], str]) -> tuple[floa
             if i % 10 == 0:
                 peak = max(peak, rss_kib(pid))
         after = rss_kib(pid)
-        assert worker_pid(server) == pid, "the worker changed during the run"
+        assert status_worker_pid(server) == pid, "the worker changed during the run"
     finally:
         client.close()
     return (after - before) / 1024, (max(peak, after) - before) / 1024, before
@@ -204,16 +189,13 @@ def no_sanitizer() -> None:
 
 def test_500_distinct_codes_keep_rss_within_the_lru_bound(lru_server: OwtServer, no_sanitizer: None) -> None:
     growth, peak, before = rss_growth(lru_server, compiled_code)
-    if not (growth < 4 and peak < 8):
-        raise RssOverBound(
+    assert growth < 4 and peak < 8, (
             f"worker RSS grew {growth:.1f} MiB (peak {peak:.1f} MiB over {before} KiB) across 400 more "
             f"distinct codes of ~0.4 MiB each, with --max-adaptors 16")
 
 
-def test_evicted_module_state_is_freed(fresh_server: Callable[..., OwtServer], no_sanitizer: None) -> None:
-    server = fresh_server(LRU16)
-    growth, peak, before = rss_growth(server, model_code)
-    if not (growth < 8 and peak < 8):
-        raise RssOverBound(
+def test_evicted_module_state_is_freed(lru_server: OwtServer, no_sanitizer: None) -> None:
+    growth, peak, before = rss_growth(lru_server, model_code)
+    assert growth < 8 and peak < 8, (
             f"worker RSS grew {growth:.1f} MiB (peak {peak:.1f} MiB over {before} KiB) across 400 more "
             f"distinct codes each holding 0.25 MiB, with --max-adaptors 16 (bound: 4 MiB)")
