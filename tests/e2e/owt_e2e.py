@@ -7,6 +7,7 @@ transports (:class:`HttpTransport` through ``spawn/owt-serve`` and lighttpd,
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import os
@@ -273,6 +274,17 @@ def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+_STATE_DIRS: set[str] = set()
+"""Private directories of servers not stopped through :meth:`OwtServer.stop`: removed at exit."""
+
+
+@atexit.register
+def _remove_state_dirs() -> None:
+    for path in list(_STATE_DIRS):
+        shutil.rmtree(path, ignore_errors=True)
+    _STATE_DIRS.clear()
+
+
 class OwtServer:
     """``spawn/owt-serve`` on a free loopback port with owt-fcgi options, stderr in a file.
 
@@ -307,7 +319,6 @@ class OwtServer:
         last_error = ""
         for _attempt in range(3):
             self.port = free_port()
-            self.state_dir = tempfile.mkdtemp(prefix="owt-e2e-")
             argv = [str(LAUNCHER), "--address", self.address, "--port", str(self.port),
                     *self.launcher_options(), *self.options]
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -361,7 +372,10 @@ class OwtServer:
         """A private response cache, so runs never share one (owt-serve's default is per port)."""
         if "--cache-dir" in self.options or "--state-dir" in self.options:
             return []
-        return ["--cache-dir", os.path.join(self.state_dir or "", "cache")]
+        if self.state_dir is None:
+            self.state_dir = tempfile.mkdtemp(prefix="owt-e2e-")
+            _STATE_DIRS.add(self.state_dir)
+        return ["--cache-dir", os.path.join(self.state_dir, "cache")]
 
     def terminate(self) -> None:
         """Send SIGTERM to the launcher (:meth:`stop` waits for it and checks)."""
@@ -410,6 +424,7 @@ class OwtServer:
     def _remove_state(self) -> None:
         if self.state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+            _STATE_DIRS.discard(self.state_dir)
             self.state_dir = None
 
     def _kill_all(self) -> None:
