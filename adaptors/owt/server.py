@@ -82,6 +82,7 @@ def main(
     address: str = "127.0.0.1",
     workers: int = 2,
     options: tuple[str, ...] | list[str] = (),
+    ready: object = None,
 ) -> int:
     """Serve owt on address:port with ``spawn/owt-serve``; block until it stops.
 
@@ -92,6 +93,9 @@ def main(
     that one of its own adaptors makes to it. ``options`` go to owt-serve and
     owt-fcgi (``--front nginx``, ``--cache-dir DIR``, ...); a non-loopback address
     needs ``--auth`` (or env ``OWT_AUTH``) there, as for owt-serve itself.
+    ``ready`` (a ``multiprocessing.Event``, or a callable) is set, or called, once
+    owt-serve prints "Owt serving on ADDR:PORT": the server answers and its own
+    start-up checks are over.
 
     owt-serve is ``$OWT_SERVE``, else ``spawn/owt-serve`` next to this package
     (``adaptors/owt`` in a source tree, ``$(pkgdatadir)/adaptors/owt`` installed).
@@ -110,31 +114,62 @@ def main(
         raise FileNotFoundError(f"owt-serve not found at {launcher} (set OWT_SERVE)")
     env = dict(os.environ)
     if not env.get("OWT_BIN"):
-        exe = os.path.realpath("/proc/self/exe")
-        if os.path.basename(exe).startswith("owt-fcgi"):
+        try:
+            exe = os.readlink("/proc/self/exe")
+        except OSError:
+            exe = ""
+        exe = exe.removesuffix(" (deleted)")  # rebuilt since: the path has the new binary
+        if os.path.basename(exe).startswith("owt-fcgi") and os.access(exe, os.X_OK):
             env["OWT_BIN"] = exe
     argv = [launcher, "--address", str(address), "--port", str(int(port)),
             "--workers", str(int(workers)), *[str(o) for o in options]]
-    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL)
+
+    procs: list[subprocess.Popen[bytes]] = []
+    stopping: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+        stopping.append(signum)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, forward)
     try:
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        procs.append(proc)
+        if stopping:
+            proc.send_signal(signal.SIGTERM)
+        threading.Thread(target=_relay, args=(proc.stdout, ready), daemon=True).start()
         return proc.wait()
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
         for sig, handler in previous.items():
             if handler is not None:  # None: a handler installed from C, left as it is
                 signal.signal(sig, handler)
+
+
+def _relay(stream: "object", ready: object) -> None:
+    """Copy owt-serve's output to ours; signal ``ready`` at "Owt serving on"."""
+    import sys
+
+    for line in stream:  # type: ignore[attr-defined]
+        try:
+            sys.stdout.write(line.decode("utf-8", "replace"))
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        if ready is not None and line.startswith(b"Owt serving on "):
+            if callable(getattr(ready, "set", None)):
+                ready.set()  # type: ignore[attr-defined]
+            elif callable(ready):
+                ready()

@@ -23,8 +23,9 @@ def run(**kwargs):
   exec('''
 print('One level deeper, importing owt')
 from owt import server
-from multiprocessing import Process
-server_thread = Process(target=server.main, kwargs={"port": new_port})
+from multiprocessing import Event, Process
+ready = Event()
+server_thread = Process(target=server.main, kwargs={"port": new_port, "ready": ready})
 ''', _globals, _locals)
 
   def kill():
@@ -33,18 +34,14 @@ server_thread = Process(target=server.main, kwargs={"port": new_port})
     _locals['server_thread'].join()
     print('Killed server on %d' % new_port)
 
-  def wait_until_serving(url):
+  def wait_until_serving():
+    # main() sets ready once owt-serve says "Owt serving on": the server answers
+    # and is idle (a request sent to it now gets a free worker).
     import time
     deadline = time.monotonic() + 30
-    while True:
-      try:
-        if requests.get(url, timeout=2).status_code == 200:
-          return
-      except requests.ConnectionError:
-        pass
+    while not _locals['ready'].wait(0.1):
       if not _locals['server_thread'].is_alive() or time.monotonic() > deadline:
         raise RuntimeError('the nested server on port %d did not start' % new_port)
-      time.sleep(0.05)
 
   from multiprocessing import Process
   from owt import request
@@ -55,7 +52,7 @@ server_thread = Process(target=server.main, kwargs={"port": new_port})
   try:
     port = urllib.parse.urlparse("$URL_PORT").port
     new_url = "$URL_PORT".replace(str(port), str(new_port))
-    wait_until_serving(urllib.parse.urljoin(new_url, '/_owt/health'))
+    wait_until_serving()
     bootstrapped_url = f"{new_url}?code_b64={urllib.parse.quote_plus(payload_code_b64)}&kwargs_b64={urllib.parse.quote_plus(payload_kwargs_b64)}"
     resp = requests.get(bootstrapped_url).content
   finally:
