@@ -15,6 +15,7 @@
 #include "config.h"
 #include "lib/owt_auth.h"
 #include "lib/owt_config.h"
+#include "lib/owt_encode.h"
 #include "lib/owt_listen.h"
 #include "lib/owt_log.h"
 #include "lib/owt_master.h"
@@ -35,6 +36,82 @@ static int hash_password(void) {
   memset(line, 0, sizeof line);
   printf("%s\n", hex);
   return 0;
+}
+
+/* The adaptor file for --encode / --once, bounded by --max-code. */
+static int read_code_file(const owt_config *cfg, owt_buf *out) {
+  FILE *f = fopen(cfg->code_file, "rb");
+  char chunk[65536];
+  size_t n;
+  if (!f) {
+    fprintf(stderr, "owt-fcgi: %s: %s\n", cfg->code_file, strerror(errno));
+    return -1;
+  }
+  owt_err err = OWT_OK;
+  while (!err && (n = fread(chunk, 1, sizeof chunk, f)) > 0) err = owt_buf_append(out, chunk, n);
+  int failed = ferror(f);
+  fclose(f);
+  if (err || failed) {
+    fprintf(stderr, "owt-fcgi: %s: %s\n", cfg->code_file,
+            err == OWT_E_TOO_LARGE ? "over --max-code" : "cannot read it");
+    return -1;
+  }
+  return 0;
+}
+
+/* --encode FILE.py [KWARGS]: print the request, nothing else. */
+static int encode_main(const owt_config *cfg) {
+  owt_buf code = OWT_BUF_INIT(cfg->limits.max_code), out = OWT_BUF_INIT((size_t)-1 / 2);
+  int rc = 1;
+  if (read_code_file(cfg, &code) != 0) goto done;
+  owt_str kwargs = cfg->kwargs_text ? owt_str_of(cfg->kwargs_text) : OWT_STR_NULL;
+  if (owt_encode_request(&out, owt_buf_str(&code), kwargs, (owt_encode_format)cfg->encode_format,
+                         cfg->curl_url) != OWT_OK)
+    goto done;
+  rc = printf("%s\n", out.data) < 0;
+done:
+  owt_buf_free(&code);
+  owt_buf_free(&out);
+  return rc;
+}
+
+/* --once FILE.py [KWARGS] [--path P]: the request a client would POST,
+ * as a CGI environment and stdin, so the one request below takes exactly
+ * the CGI path a web server would drive. */
+static int prepare_once(const owt_config *cfg) {
+  owt_buf code = OWT_BUF_INIT(cfg->limits.max_code), body = OWT_BUF_INIT((size_t)-1 / 2);
+  char length[32];
+  int rc = -1;
+  FILE *in = NULL;
+  if (read_code_file(cfg, &code) != 0) goto done;
+  owt_str kwargs = cfg->kwargs_text ? owt_str_of(cfg->kwargs_text) : OWT_STR_NULL;
+  if (owt_encode_request(&body, owt_buf_str(&code), kwargs, OWT_ENCODE_JSON, NULL) != OWT_OK) goto done;
+  if (!(in = tmpfile()) || fwrite(body.data, 1, body.len, in) != body.len || fflush(in) != 0 ||
+      fseek(in, 0, SEEK_SET) != 0 || dup2(fileno(in), 0) < 0) {
+    fprintf(stderr, "owt-fcgi: --once: %s\n", strerror(errno));
+    goto done;
+  }
+  snprintf(length, sizeof length, "%zu", body.len);
+  const char *path = cfg->once_path ? cfg->once_path : "/";
+  setenv("GATEWAY_INTERFACE", "CGI/1.1", 1);
+  setenv("SERVER_PROTOCOL", "HTTP/1.1", 1);
+  setenv("REQUEST_METHOD", "POST", 1);
+  setenv("CONTENT_TYPE", "application/json", 1);
+  setenv("CONTENT_LENGTH", length, 1);
+  setenv("PATH_INFO", path, 1);
+  setenv("REQUEST_URI", path, 1);
+  setenv("QUERY_STRING", "", 1);
+  setenv("SERVER_NAME", "localhost", 1);
+  setenv("SERVER_ADDR", "127.0.0.1", 1);
+  setenv("SERVER_PORT", "0", 1);
+  setenv("REMOTE_ADDR", "127.0.0.1", 1);
+  setenv("HTTP_HOST", "localhost", 1);
+  rc = 0;
+done:
+  if (in) fclose(in); /* fd 0 keeps its own copy */
+  owt_buf_free(&code);
+  owt_buf_free(&body);
+  return rc;
 }
 
 /* A CGI client still deserves an HTTP answer when the interpreter fails. */
@@ -155,6 +232,14 @@ int main(int argc, char **argv) {
   case OWT_MODE_HELP: owt_config_usage(stdout); goto done;
   case OWT_MODE_VERSION: printf("owt-fcgi %s (Python %s)\n", PACKAGE_VERSION, owt_py_version()); goto done;
   case OWT_MODE_HASH_PASSWORD: rc = hash_password(); goto done;
+  case OWT_MODE_ENCODE: rc = encode_main(&cfg); goto done;
+  case OWT_MODE_ONCE:
+    if (prepare_once(&cfg) != 0) {
+      rc = 1;
+      goto done;
+    }
+    cfg.mode = OWT_MODE_CGI;
+    break;
   case OWT_MODE_AUTO: cfg.mode = FCGX_IsCGI() ? OWT_MODE_CGI : OWT_MODE_FASTCGI; break;
   default: break;
   }

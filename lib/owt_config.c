@@ -36,6 +36,12 @@ enum {
   OPT_PIDFILE,
   OPT_INSECURE,
   OPT_ALLOW_FROM,
+  OPT_ENCODE,
+  OPT_ONCE,
+  OPT_QUERY,
+  OPT_JSON,
+  OPT_CURL,
+  OPT_PATH,
   OPT_CACHE_DIR,
   OPT_CACHE_MAX_BYTES,
   OPT_CACHE_TTL,
@@ -73,6 +79,12 @@ static const struct option long_options[] = {
     {"pidfile", required_argument, NULL, OPT_PIDFILE},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"allow-from", required_argument, NULL, OPT_ALLOW_FROM},
+    {"encode", no_argument, NULL, OPT_ENCODE},
+    {"once", no_argument, NULL, OPT_ONCE},
+    {"query", no_argument, NULL, OPT_QUERY},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"curl", required_argument, NULL, OPT_CURL},
+    {"path", required_argument, NULL, OPT_PATH},
     {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
     {"cache-max-bytes", required_argument, NULL, OPT_CACHE_MAX_BYTES},
     {"cache-ttl", required_argument, NULL, OPT_CACHE_TTL},
@@ -119,6 +131,14 @@ void owt_config_usage(FILE *out) {
         "  --allow-from LIST      TCP peers (addresses, CIDR blocks) allowed to connect;\n"
         "                         also env FCGI_WEB_SERVER_ADDRS\n"
         "  --insecure             allow a non-loopback --listen without --auth or --allow-from\n"
+        "\n"
+        "Without a web server:\n"
+        "  --encode FILE.py [KWARGS] [--query | --json | --curl URL]\n"
+        "                         print the request for FILE.py: query string (default),\n"
+        "                         JSON body, or a ready curl command\n"
+        "  --once FILE.py [KWARGS] [--path P]\n"
+        "                         run one request through the CGI path; print the response\n"
+        "\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version and the embedded Python's\n",
         out);
@@ -242,6 +262,18 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
   }
   case OPT_PIDFILE: cfg->pidfile = arg; return 0;
   case OPT_INSECURE: cfg->insecure = 1; return 0;
+  case OPT_ENCODE: cfg->mode = OWT_MODE_ENCODE; return 0;
+  case OPT_ONCE: cfg->mode = OWT_MODE_ONCE; return 0;
+  case OPT_QUERY: cfg->encode_format = 0; return 0;
+  case OPT_JSON: cfg->encode_format = 1; return 0;
+  case OPT_CURL:
+    cfg->encode_format = 2;
+    cfg->curl_url = arg;
+    return 0;
+  case OPT_PATH:
+    if (arg[0] != '/') return bad("--path", arg, "want a path starting with /");
+    cfg->once_path = arg;
+    return 0;
   case OPT_ALLOW_FROM:
     if (owt_allow_add(&cfg->allow_from, arg, &why)) return bad("--allow-from", arg, why);
     return 0;
@@ -285,6 +317,13 @@ int owt_config_parse(owt_config *cfg, int argc, char **argv) {
     if (c == '?') return 2; /* getopt printed which option */
     int rc = parse_option(cfg, c, optarg);
     if (rc) return rc;
+  }
+  if (cfg->mode == OWT_MODE_ENCODE || cfg->mode == OWT_MODE_ONCE) {
+    /* FILE.py [KWARGS]: the two positional arguments of these modes. */
+    if (optind >= argc) return bad(cfg->mode == OWT_MODE_ENCODE ? "--encode" : "--once", "",
+                                   "want FILE.py [KWARGS]");
+    cfg->code_file = argv[optind++];
+    if (optind < argc) cfg->kwargs_text = argv[optind++];
   }
   if (optind < argc) return bad("unexpected argument", argv[optind], "see --help");
   return 0;

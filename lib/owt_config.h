@@ -23,6 +23,8 @@ typedef enum {
   OWT_MODE_HASH_PASSWORD,
   OWT_MODE_HELP,
   OWT_MODE_VERSION,
+  OWT_MODE_ENCODE, /* --encode FILE [KWARGS]: print a request for it */
+  OWT_MODE_ONCE,   /* --once FILE [KWARGS]: run one request through the CGI path */
 } owt_mode;
 
 typedef struct {
@@ -55,6 +57,12 @@ typedef struct {
   const char *pidfile;
   int insecure;            /* allow a non-loopback --listen without auth or allow-list */
   owt_allow allow_from;    /* TCP peers allowed to speak FastCGI; empty: any */
+  /* --encode / --once */
+  const char *code_file;   /* FILE.py */
+  const char *kwargs_text; /* KWARGS, or NULL */
+  int encode_format;       /* owt_encode_format */
+  const char *curl_url;    /* --curl URL */
+  const char *once_path;   /* --path P (default "/") */
   /* the response cache (lib/owt_cache.h) */
   const char *cache_dir;   /* --cache-dir DIR; NULL or "": the cache is off */
   uint64_t cache_max_bytes; /* bound of the directory (default 256M) */
