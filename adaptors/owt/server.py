@@ -104,8 +104,10 @@ def main(
     """
     import signal
     import subprocess
+    import sys
     import threading
     from pathlib import Path
+    from typing import Any
 
     launcher = os.environ.get("OWT_SERVE") or str(
         Path(__file__).resolve().parent.parent.parent / "spawn" / "owt-serve"
@@ -123,6 +125,20 @@ def main(
             env["OWT_BIN"] = exe
     argv = [launcher, "--address", str(address), "--port", str(int(port)),
             "--workers", str(int(workers)), *[str(o) for o in options]]
+
+    def relay(stream: Any) -> None:
+        """Copy owt-serve's output to ours; signal ``ready`` at "Owt serving on"."""
+        for line in stream:
+            try:
+                sys.stdout.write(line.decode("utf-8", "replace"))
+                sys.stdout.flush()
+            except (OSError, ValueError):
+                pass
+            if ready is not None and line.startswith(b"Owt serving on "):
+                if callable(getattr(ready, "set", None)):
+                    ready.set()  # type: ignore[attr-defined]
+                elif callable(ready):
+                    ready()
 
     procs: list[subprocess.Popen[bytes]] = []
     stopping: list[int] = []
@@ -142,7 +158,7 @@ def main(
         procs.append(proc)
         if stopping:
             proc.send_signal(signal.SIGTERM)
-        threading.Thread(target=_relay, args=(proc.stdout, ready), daemon=True).start()
+        threading.Thread(target=relay, args=(proc.stdout,), daemon=True).start()
         return proc.wait()
     finally:
         for proc in procs:
@@ -157,19 +173,3 @@ def main(
             if handler is not None:  # None: a handler installed from C, left as it is
                 signal.signal(sig, handler)
 
-
-def _relay(stream: "object", ready: object) -> None:
-    """Copy owt-serve's output to ours; signal ``ready`` at "Owt serving on"."""
-    import sys
-
-    for line in stream:  # type: ignore[attr-defined]
-        try:
-            sys.stdout.write(line.decode("utf-8", "replace"))
-            sys.stdout.flush()
-        except (OSError, ValueError):
-            pass
-        if ready is not None and line.startswith(b"Owt serving on "):
-            if callable(getattr(ready, "set", None)):
-                ready.set()  # type: ignore[attr-defined]
-            elif callable(ready):
-                ready()
