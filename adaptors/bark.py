@@ -37,7 +37,7 @@ def _bark_library():
     if library is None:
         for entry in sys.path:
             spec = importlib.machinery.PathFinder.find_spec("bark", [entry or "."])
-            if spec is not None and spec.submodule_search_locations:
+            if spec is not None and spec.loader is not None and spec.submodule_search_locations:
                 break
         else:
             raise ModuleNotFoundError(
@@ -58,6 +58,7 @@ def _bark_library():
 
 
 _BARK_LIBRARY = []
+
 
 def run(
     text: str = "",
