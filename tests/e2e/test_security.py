@@ -175,3 +175,14 @@ def test_public_listen_needs_auth_or_allow_list(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=20)
     assert done.returncode == 2
     assert "--insecure" in done.stderr and "--allow-from" in done.stderr
+
+
+def test_owt_serve_refuses_a_public_address_without_auth() -> None:
+    owt_e2e.require_binary()
+    serve = owt_e2e.ROOT / "spawn" / "owt-serve" if hasattr(owt_e2e, "ROOT") else None
+    serve = serve or Path(__file__).resolve().parents[2] / "spawn" / "owt-serve"
+    for address in ("0.0.0.0", "192.0.2.10", "::"):
+        done = subprocess.run([str(serve), "--address", address, "--port", "9"],
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2, (address, done.stdout, done.stderr)
+        assert "without --auth" in done.stderr and "--insecure" in done.stderr
