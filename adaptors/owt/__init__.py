@@ -13,7 +13,6 @@ from typing import Any
 from owt import stream
 from owt.request import request
 from owt.response import Response
-from owt.server import Server
 
 __all__ = ["pipe", "request", "Server", "Response", "stream"]
 
@@ -30,6 +29,13 @@ def _missing_pipe(error: BaseException) -> Any:
 
 
 def __getattr__(name: str) -> Any:
+    # Server is imported on first use, so `python -m owt.server` runs the module
+    # fresh rather than one the package already imported.
+    if name == "Server":
+        from owt.server import Server
+
+        globals()["Server"] = Server
+        return Server
     if name == "pipe":
         try:
             from owt.summat import pipe

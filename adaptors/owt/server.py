@@ -173,3 +173,20 @@ def main(
             if handler is not None:  # None: a handler installed from C, left as it is
                 signal.signal(sig, handler)
 
+
+
+def _cli(argv: list[str] | None = None) -> int:
+    """``python -m owt.server [--address A] [--port P] [--workers N] [owt-serve options]``:
+    the seed's start command, here starting owt-fcgi behind lighttpd."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m owt.server", description=_cli.__doc__)
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=_DEFAULT_PORT)
+    parser.add_argument("--workers", type=int, default=2)
+    args, rest = parser.parse_known_args(argv)
+    return main(port=args.port, address=args.address, workers=args.workers, options=rest)
+
+
+if __name__ == "__main__":
+    raise SystemExit(_cli())
