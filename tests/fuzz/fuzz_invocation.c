@@ -9,22 +9,9 @@
 #include "owt_invocation.h"
 #include "owt_utf8.h"
 
+#include "fuzz_source.h"
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-typedef struct {
-  const unsigned char *p;
-  size_t left;
-} source;
-
-static ssize_t source_read(void *ctx, char *buf, size_t n) {
-  source *s = ctx;
-  n = n < s->left ? n : s->left;
-  n = n < 13 ? n : 13;
-  memcpy(buf, s->p, n);
-  s->p += n;
-  s->left -= n;
-  return (ssize_t)n;
-}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   static char *types[] = {"CONTENT_TYPE=application/json",
@@ -41,7 +28,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   memcpy(query + 13, data + 1, qlen);
   query[13 + qlen] = '\0';
   char *envp[] = {"REQUEST_METHOD=POST", query, types[data[0] % 3], NULL};
-  source src = {nul ? nul + 1 : data + size, nul ? size - (size_t)(nul + 1 - data) : 0};
+  source src = {nul ? nul + 1 : data + size, nul ? size - (size_t)(nul + 1 - data) : 0, 13};
   owt_io io = {&src, source_read, NULL, NULL, envp};
   owt_request req;
   owt_invocation inv;

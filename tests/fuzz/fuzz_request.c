@@ -10,22 +10,9 @@
 
 #include "owt_request.h"
 
+#include "fuzz_source.h"
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-typedef struct {
-  const unsigned char *p;
-  size_t left;
-} source;
-
-static ssize_t source_read(void *ctx, char *buf, size_t n) {
-  source *s = ctx;
-  n = n < s->left ? n : s->left;
-  n = n < 5 ? n : 5;
-  memcpy(buf, s->p, n);
-  s->p += n;
-  s->left -= n;
-  return (ssize_t)n;
-}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   char *copy = malloc(size + 1);
@@ -39,7 +26,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   limits.max_params = 2048;
   limits.max_body = 64;
   owt_request r;
-  source body = {data, size};
+  source body = {data, size, 5};
   owt_io io = {&body, source_read, NULL, NULL, envp};
   owt_request_init(&r, &limits);
   owt_err first = owt_request_read_params(&r, envp, &limits);
