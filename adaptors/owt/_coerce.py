@@ -7,7 +7,6 @@ context, one item per ``next``, and that C closes when the client goes away.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import re
@@ -131,13 +130,15 @@ class _AsyncSource:
 
     def __init__(self, aiterable: Any) -> None:
         self._ait = aiterable.__aiter__()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: Any = None  # an asyncio event loop, made on first use
 
     def __iter__(self) -> "_AsyncSource":
         return self
 
     def __next__(self) -> Any:
         if self._loop is None:
+            import asyncio  # only async adaptors pay for it (ssl, socket, ...)
+
             self._loop = asyncio.new_event_loop()
         try:
             return self._loop.run_until_complete(self._ait.__anext__())
@@ -294,6 +295,8 @@ def coerce(result: Any, req: Request | None = None, _depth: int = 0) -> Result:
     if type(result) is str:
         return 200, [("Content-Type", _text_type(result))], result.encode("utf-8", "replace"), None
     if inspect.iscoroutine(result):
+        import asyncio  # only async adaptors pay for it (ssl, socket, ...)
+
         return coerce(asyncio.run(result), req, _depth + 1)
     content_type: str | None = None
     if isinstance(result, Response):

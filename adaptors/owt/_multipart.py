@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import io
 import os
 from typing import BinaryIO
@@ -59,6 +57,9 @@ def parse(body: bytes, content_type: str) -> tuple[MultiDict, MultiDict]:
     files: list[tuple[str, FileStorage]] = []
     header = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
     try:
+        import email.parser  # only multipart uploads pay for the email package
+        import email.policy
+
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
         parts = list(message.iter_parts()) if message.is_multipart() else []
     except Exception:  # noqa: BLE001 - a malformed body is an empty form, as for urlencoded

@@ -15,8 +15,6 @@ import json as _json
 import sys as _sys
 from collections.abc import Mapping as _Mapping
 from functools import cached_property as _cached_property
-from http.cookies import CookieError as _CookieError
-from http.cookies import SimpleCookie as _SimpleCookie
 from typing import Any as _Any
 from urllib.parse import parse_qsl as _parse_qsl
 from urllib.parse import quote as _quote
@@ -168,7 +166,10 @@ class Request:
         raw = self.environ.get("HTTP_COOKIE")
         if not raw:
             return {}
-        jar: _SimpleCookie = _SimpleCookie()
+        from http.cookies import CookieError as _CookieError  # on first use of .cookies
+        from http.cookies import SimpleCookie as _SimpleCookie
+
+        jar = _SimpleCookie()
         try:
             jar.load(raw)
         except _CookieError:
