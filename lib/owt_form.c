@@ -35,28 +35,40 @@ owt_err owt_form_each(const char *s, size_t len, size_t max_pairs, owt_form_fn f
   return OWT_OK;
 }
 
-owt_err owt_url_decode(const char *in, size_t len, owt_buf *out) {
-  /* Decoding never grows the text, so one reservation covers it. */
-  owt_err err = owt_buf_reserve(out, len);
-  if (err == OWT_E_TOO_LARGE) {
-    /* The decoded form may still fit; fall back to checked appends. */
-  } else if (err) {
-    return err;
-  }
-  size_t start = out->len;
-  for (size_t i = 0; i < len; i++) {
-    char c = in[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%' && i + 2 < len) {
-      int hi = hexval((unsigned char)in[i + 1]);
-      int lo = hexval((unsigned char)in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        c = (char)(hi << 4 | lo);
-        i += 2;
-      }
+/* The byte at in[*i] decoded ('+' as ' ', %XX as its byte); advances *i
+ * past what it consumed. */
+static char decode_at(const char *in, size_t len, size_t *i) {
+  char c = in[*i];
+  if (c == '+') {
+    c = ' ';
+  } else if (c == '%' && *i + 2 < len) {
+    int hi = hexval((unsigned char)in[*i + 1]);
+    int lo = hexval((unsigned char)in[*i + 2]);
+    if (hi >= 0 && lo >= 0) {
+      c = (char)(hi << 4 | lo);
+      *i += 2;
     }
-    if ((err = owt_buf_append_byte(out, c))) {
+  }
+  (*i)++;
+  return c;
+}
+
+owt_err owt_url_decode(const char *in, size_t len, owt_buf *out) {
+  /* Decoding never grows the text, so one reservation covers it: then
+   * write straight into the buffer (this runs over every query string). */
+  owt_err err = owt_buf_reserve(out, len);
+  if (err == OWT_OK) {
+    char *o = out->data + out->len;
+    for (size_t i = 0; i < len;) *o++ = decode_at(in, len, &i);
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
+    return OWT_OK;
+  }
+  if (err != OWT_E_TOO_LARGE) return err;
+  /* The decoded form may still fit under the cap: checked appends. */
+  size_t start = out->len;
+  for (size_t i = 0; i < len;) {
+    if ((err = owt_buf_append_byte(out, decode_at(in, len, &i)))) {
       out->len = start;
       if (out->data) out->data[start] = '\0';
       return err;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -327,6 +328,35 @@ static PyObject *str_or_none(owt_str s, int none_when_empty) {
   return PyUnicode_DecodeUTF8(s.p ? s.p : "", (Py_ssize_t)s.len, "surrogateescape"); /* new */
 }
 
+/* Param names repeat on every request (HTTP_HOST, QUERY_STRING, ...): their
+ * str objects are made once and kept in a small table (a miss just makes a
+ * new one), so each request decodes only the values. */
+#define KEY_CACHE_SIZE 128
+#define KEY_CACHE_NAME_MAX 48
+static struct {
+  char name[KEY_CACHE_NAME_MAX];
+  size_t len;
+  PyObject *key; /* strong reference, interned */
+} key_cache[KEY_CACHE_SIZE];
+
+static PyObject *param_key(const char *name, size_t len) {
+  if (len >= KEY_CACHE_NAME_MAX) return PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "surrogateescape");
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)name[i]) * 16777619u;
+  __typeof__(key_cache[0]) *slot = &key_cache[h % KEY_CACHE_SIZE];
+  if (slot->key && slot->len == len && memcmp(slot->name, name, len) == 0) {
+    Py_INCREF(slot->key);
+    return slot->key; /* new reference for the caller */
+  }
+  PyObject *key = PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "surrogateescape"); /* new */
+  if (!key) return NULL;
+  PyUnicode_InternInPlace(&key);
+  Py_XSETREF(slot->key, Py_NewRef(key));
+  memcpy(slot->name, name, len);
+  slot->len = len;
+  return key;
+}
+
 /* The params as a dict of str (undecodable bytes kept as surrogates). */
 static PyObject *environ_dict(char **envp, size_t n) {
   PyObject *d = PyDict_New(); /* new */
@@ -334,7 +364,7 @@ static PyObject *environ_dict(char **envp, size_t n) {
     const char *kv = envp[i];
     const char *eq = strchr(kv, '=');
     if (!eq) continue;
-    PyObject *k = PyUnicode_DecodeUTF8(kv, eq - kv, "surrogateescape");       /* new */
+    PyObject *k = param_key(kv, (size_t)(eq - kv));                            /* new */
     PyObject *v = PyUnicode_DecodeUTF8(eq + 1, (Py_ssize_t)strlen(eq + 1), "surrogateescape"); /* new */
     if (!k || !v || PyDict_SetItem(d, k, v) < 0) Py_CLEAR(d);
     Py_XDECREF(k);

@@ -32,6 +32,17 @@ static int dropped_header(owt_str name) {
   return 0;
 }
 
+/* A decimal number, without printf: heads are built on every request. */
+static owt_err append_decimal(owt_buf *out, unsigned long long v) {
+  char digits[24];
+  size_t i = sizeof digits;
+  do {
+    digits[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return owt_buf_append(out, digits + i, sizeof digits - i);
+}
+
 static owt_err add_header(owt_buf *out, owt_str name, owt_str value) {
   owt_err err;
   if ((err = owt_buf_append(out, name.p, name.len))) return err;
@@ -45,7 +56,10 @@ owt_err owt_response_head(owt_buf *out, int status, const owt_header *headers, s
   int has_type = 0, has_nosniff = 0, has_cache_control = 0, has_accel = 0, sse = 0;
   owt_err err;
   if (status < 100 || status > 999) return OWT_E_ADAPTOR;
-  if ((err = owt_buf_printf(out, "Status: %d %s\r\n", status, owt_err_reason(status)))) return err;
+  if ((err = owt_buf_append(out, "Status: ", 8)) || (err = append_decimal(out, (unsigned)status)) ||
+      (err = owt_buf_append_byte(out, ' ')) || (err = owt_buf_append_str(out, owt_err_reason(status))) ||
+      (err = owt_buf_append(out, "\r\n", 2)))
+    return err;
   for (size_t i = 0; i < nheaders; i++) {
     owt_str name = headers[i].name, value = headers[i].value;
     if (!valid_name(name) || !valid_value(value)) return OWT_E_ADAPTOR;
@@ -66,7 +80,10 @@ owt_err owt_response_head(owt_buf *out, int status, const owt_header *headers, s
   if (sse && !has_cache_control && (err = owt_buf_append_str(out, "Cache-Control: no-cache\r\n")))
     return err;
   if (sse && !has_accel && (err = owt_buf_append_str(out, "X-Accel-Buffering: no\r\n"))) return err;
-  if (content_length >= 0 && (err = owt_buf_printf(out, "Content-Length: %lld\r\n", content_length)))
+  if (content_length >= 0 &&
+      ((err = owt_buf_append_str(out, "Content-Length: ")) ||
+       (err = append_decimal(out, (unsigned long long)content_length)) ||
+       (err = owt_buf_append(out, "\r\n", 2))))
     return err;
   if (event_stream) *event_stream = sse;
   return owt_buf_append(out, "\r\n", 2);

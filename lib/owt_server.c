@@ -63,6 +63,8 @@ static void publish(owt_server *srv) {
 }
 
 void owt_server_free(owt_server *srv) {
+  EVP_MD_CTX_free(srv->sha256_ctx);
+  EVP_MD_free(srv->sha256);
   owt_cache_close(&srv->cache);
   owt_scoreboard_destroy(&srv->own_board);
   owt_py_stop(srv->py);
@@ -88,17 +90,18 @@ static int send_error(owt_server *srv, owt_io *io, owt_err err, const char *fall
   return owt_err_status(err);
 }
 
-static void digest_of(const owt_invocation *inv, unsigned char out[32]) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+static void digest_of(owt_server *srv, const owt_invocation *inv, unsigned char out[32]) {
   unsigned int len = 32;
   memset(out, 0, 32);
-  if (!ctx) return; /* all-zero digest: the runtime still keys on the code itself */
-  EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  if (!srv->sha256) srv->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+  if (!srv->sha256_ctx) srv->sha256_ctx = EVP_MD_CTX_new();
+  EVP_MD_CTX *ctx = srv->sha256_ctx;
+  /* On failure the digest stays all-zero: the runtime then keys on the code itself. */
+  if (!srv->sha256 || !ctx || !EVP_DigestInit_ex2(ctx, srv->sha256, NULL)) return;
   EVP_DigestUpdate(ctx, inv->fn_name.data, inv->fn_name.len);
   EVP_DigestUpdate(ctx, "", 1);
   if (inv->code.len) EVP_DigestUpdate(ctx, inv->code.data, inv->code.len);
-  EVP_DigestFinal_ex(ctx, out, &len);
-  EVP_MD_CTX_free(ctx);
+  if (!EVP_DigestFinal_ex(ctx, out, &len)) memset(out, 0, 32);
 }
 
 static owt_err check_auth(owt_server *srv) {
@@ -231,7 +234,7 @@ static int run_invocation(owt_server *srv, owt_io *io) {
   in.nparams = srv->req.nparams;
   in.body = owt_buf_str(&srv->req.body);
   in.path = owt_buf_str(&srv->req.path);
-  digest_of(inv, in.digest);
+  digest_of(srv, inv, in.digest);
 
   owt_deadline_arm(srv->cfg->timeout, srv->cfg->kill_grace);
   owt_err err = owt_py_call(srv->py, &in, &reply, &srv->message);

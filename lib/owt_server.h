@@ -24,6 +24,8 @@ typedef struct {
   owt_scoreboard *board;   /* every worker's slot (shared with the master), for /_owt/status */
   owt_slot *slot;          /* this worker's slot in board */
   owt_scoreboard own_board; /* a one-slot board when no master provides one */
+  struct evp_md_st *sha256;        /* fetched once: a fetch per request costs more than the hash */
+  struct evp_md_ctx_st *sha256_ctx; /* reused for every request's digest */
   owt_cache cache;          /* the response cache; off without --cache-dir */
   owt_cache_key cache_key;  /* this request's key, when it asked for the cache */
   int cache_state;          /* this request: 0 no cache asked, else OWT_SERVER_CACHE_HIT/_MISS */
