@@ -17,6 +17,16 @@ for p in "${wanted[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  # lighttpd, nginx and apache2 would each start a system service on port 80
+  # at install, and the second one fails its install. owt starts its own
+  # instances on its own ports, so keep the services from starting meanwhile
+  # (only when no policy is in place already; it is removed afterwards).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+  fi
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
