@@ -127,8 +127,25 @@ static owt_err json_field(field_set *fs, int i, const cJSON *item) {
   return err;
 }
 
+/* Whether the JSON text escapes a NUL (\u0000) in a string: cJSON would
+ * cut the string there, so code after it would silently vanish. An escape
+ * counts when an odd number of backslashes leads to the 'u'. */
+static int json_has_nul_escape(owt_str body) {
+  for (size_t i = 0; i + 6 <= body.len; i++) {
+    if (body.p[i] != '\\' || body.p[i + 1] != 'u' || memcmp(body.p + i + 2, "0000", 4) != 0) continue;
+    size_t slashes = 0;
+    while (slashes < i + 1 && body.p[i - slashes] == '\\') slashes++;
+    if (slashes % 2 == 1) return 1;
+  }
+  return 0;
+}
+
 static owt_err collect_json(field_set *fs, owt_str body) {
   const char *end = NULL;
+  if (json_has_nul_escape(body)) {
+    *fs->error = "the JSON body has a NUL (\\u0000) in a string";
+    return OWT_E_BAD_REQUEST;
+  }
   cJSON *root = cJSON_ParseWithLengthOpts(body.p, body.len, &end, 0);
   owt_err err = OWT_OK;
   if (!root) {

@@ -559,9 +559,13 @@ static void test_bad_json_bodies(void **state) {
       {"{\"code\": [\"1\"]}", "wrong type"},
       {"{\"adaptor\": {\"name\": \"x\"}}", "wrong type"},
       {"{\"cache_key_override\": 1}", "wrong type"},
+      {"{\"code\": \"print(1)\\u0000junk\"}", "NUL"},
+      {"{\"code\": \"1\", \"kwargs\": {\"a\": \"\\\\\\u0000\"}}", "NUL"},
   };
   for (size_t i = 0; i < ARRAY_LEN(b); i++)
     assert_parse_fails(f, parse(f, NULL, JSON, b[i].body), OWT_E_BAD_REQUEST, b[i].part);
+  /* an escaped backslash before u0000 is text, not a NUL */
+  assert_int_equal(parse(f, NULL, JSON, "{\"code\": \"x = '\\\\u0000'\"}"), OWT_OK);
   /* whitespace after the object is fine */
   assert_int_equal(parse(f, NULL, JSON, "{\"code\": \"1\"}\r\n \t"), OWT_OK);
   /* a body cut at its length: the bytes after it are never seen */
