@@ -23,8 +23,8 @@ owt_err owt_auth_add(owt_auth *a, owt_str spec, const char **why) {
   spec = owt_str_trim(spec);
   const char *colon = memchr(spec.p, ':', spec.len);
   if (!colon) return (*why = "an auth entry must be user:sha256hex"), OWT_E_BAD_REQUEST;
-  owt_str user = {spec.p, (size_t)(colon - spec.p)};
-  owt_str hex = owt_str_trim((owt_str){colon + 1, spec.len - user.len - 1});
+  owt_str user = owt_str_trim((owt_str){spec.p, (size_t)(colon - spec.p)});
+  owt_str hex = owt_str_trim((owt_str){colon + 1, (size_t)(spec.p + spec.len - colon - 1)});
   if (user.len == 0 || user.len > OWT_AUTH_USER_MAX)
     return (*why = "an auth user name must be 1 to 128 bytes"), OWT_E_BAD_REQUEST;
   if (hex.len != 64)
@@ -62,17 +62,20 @@ owt_err owt_auth_add_list(owt_auth *a, owt_str list, const char **why) {
 }
 
 owt_err owt_auth_load_file(owt_auth *a, const char *path, const char **why, int *line) {
-  char buf[1024];
+  char *buf = NULL; /* getline: a long comment line stays one line */
+  size_t cap = 0;
+  ssize_t n;
   owt_err err = OWT_OK;
   *line = 0;
   FILE *f = fopen(path, "r");
   if (!f) return (*why = "cannot open the auth file"), OWT_E_NOT_FOUND;
-  while (fgets(buf, sizeof buf, f)) {
+  while ((n = getline(&buf, &cap, f)) >= 0) {
     (*line)++;
-    owt_str s = owt_str_trim(owt_str_of(buf));
+    owt_str s = owt_str_trim((owt_str){buf, (size_t)n});
     if (s.len == 0 || s.p[0] == '#') continue;
     if ((err = owt_auth_add(a, s, why))) break;
   }
+  free(buf);
   fclose(f);
   return err;
 }

@@ -181,6 +181,25 @@ static void test_load_file(void **state) {
   unlink(path);
 }
 
+static void test_load_file_long_comment_and_spaced_user(void **state) {
+  (void)state;
+  char path[64];
+  static char text[4096];
+  size_t n = (size_t)snprintf(text, sizeof text, "# ");
+  memset(text + n, 'x', 2000); /* longer than any fixed line buffer */
+  n += 2000;
+  snprintf(text + n, sizeof text - n, "\n alice :" SECRET_HEX "\n");
+  write_temp(path, text);
+  owt_auth a = {NULL, 0};
+  const char *why = NULL;
+  int line = -1;
+  assert_int_equal(owt_auth_load_file(&a, path, &why, &line), OWT_OK);
+  assert_int_equal(a.n, 1);
+  assert_string_equal(a.entries[0].user, "alice"); /* "alice " would never match */
+  owt_auth_free(&a);
+  unlink(path);
+}
+
 static void test_load_file_errors(void **state) {
   (void)state;
   char path[64];
@@ -368,6 +387,7 @@ int main(void) {
       cmocka_unit_test(test_add_errors),
       cmocka_unit_test(test_add_list),
       cmocka_unit_test(test_load_file),
+      cmocka_unit_test(test_load_file_long_comment_and_spaced_user),
       cmocka_unit_test(test_load_file_errors),
       cmocka_unit_test_setup_teardown(test_check_right_credentials, setup_table, teardown_table),
       cmocka_unit_test_setup_teardown(test_check_refused, setup_table, teardown_table),
