@@ -12,13 +12,6 @@
 
 #define AUTH_HEADER_MAX 4096
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 owt_err owt_auth_add(owt_auth *a, owt_str spec, const char **why) {
   spec = owt_str_trim(spec);
   const char *colon = memchr(spec.p, ':', spec.len);
@@ -34,7 +27,7 @@ owt_err owt_auth_add(owt_auth *a, owt_str spec, const char **why) {
   memset(&entry, 0, sizeof entry);
   memcpy(entry.user, user.p, user.len);
   for (size_t i = 0; i < 32; i++) {
-    int hi = hexval(hex.p[2 * i]), lo = hexval(hex.p[2 * i + 1]);
+    int hi = owt_hex_digit(hex.p[2 * i]), lo = owt_hex_digit(hex.p[2 * i + 1]);
     if (hi < 0 || lo < 0) return (*why = "an auth digest must be hex"), OWT_E_BAD_REQUEST;
     entry.digest[i] = (unsigned char)(hi << 4 | lo);
   }

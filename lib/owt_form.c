@@ -3,13 +3,6 @@
 
 #include <string.h>
 
-static int hexval(unsigned char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 owt_err owt_form_each(const char *s, size_t len, size_t max_pairs, owt_form_fn fn, void *ctx) {
   size_t pairs = 0;
   size_t i = 0;
@@ -42,8 +35,8 @@ static char decode_at(const char *in, size_t len, size_t *i) {
   if (c == '+') {
     c = ' ';
   } else if (c == '%' && *i + 2 < len) {
-    int hi = hexval((unsigned char)in[*i + 1]);
-    int lo = hexval((unsigned char)in[*i + 2]);
+    int hi = owt_hex_digit((unsigned char)in[*i + 1]);
+    int lo = owt_hex_digit((unsigned char)in[*i + 2]);
     if (hi >= 0 && lo >= 0) {
       c = (char)(hi << 4 | lo);
       *i += 2;
@@ -80,19 +73,9 @@ owt_err owt_url_decode(const char *in, size_t len, owt_buf *out) {
 int owt_form_key_is(owt_str raw_key, const char *name) {
   /* Decode and compare in one pass: no buffer, no allocation. */
   size_t n = 0;
-  for (size_t i = 0; i < raw_key.len; i++, n++) {
-    unsigned char c = (unsigned char)raw_key.p[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%' && i + 2 < raw_key.len) {
-      int hi = hexval((unsigned char)raw_key.p[i + 1]);
-      int lo = hexval((unsigned char)raw_key.p[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        c = (unsigned char)(hi << 4 | lo);
-        i += 2;
-      }
-    }
-    if (name[n] == '\0' || (unsigned char)name[n] != c) return 0;
+  for (size_t i = 0; i < raw_key.len; n++) {
+    char c = decode_at(raw_key.p, raw_key.len, &i);
+    if (name[n] == '\0' || name[n] != c) return 0;
   }
   return name[n] == '\0';
 }

@@ -100,7 +100,7 @@ owt_str owt_request_param(const owt_request *r, const char *name) {
   return OWT_STR_NULL;
 }
 
-static owt_err parse_content_length(owt_str s, size_t *out) {
+owt_err owt_request_parse_length(owt_str s, size_t *out) {
   char digits[24];
   s = owt_str_trim(s);
   if (s.len == 0) {
@@ -121,12 +121,12 @@ static owt_err parse_content_length(owt_str s, size_t *out) {
 }
 
 owt_err owt_request_content_length(const owt_request *r, size_t *out) {
-  return parse_content_length(r->content_length, out);
+  return owt_request_parse_length(r->content_length, out);
 }
 
 owt_err owt_request_read_body(owt_request *r, owt_io *io) {
   size_t expected = 0;
-  owt_err err = parse_content_length(r->content_length, &expected);
+  owt_err err = owt_request_parse_length(r->content_length, &expected);
   if (err) return err;
   if (expected > r->body.max) return OWT_E_TOO_LARGE;
   /* Read to the end of the stream, whatever CONTENT_LENGTH said, but never

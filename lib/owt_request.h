@@ -40,6 +40,9 @@ owt_err owt_request_read_params(owt_request *r, char **envp, const owt_limits *l
  * short of it; OWT_E_IO when the stream fails. */
 owt_err owt_request_read_body(owt_request *r, owt_io *io);
 
+/* A CONTENT_LENGTH value as a number (0 when empty); errors as below. */
+owt_err owt_request_parse_length(owt_str value, size_t *out);
+
 /* CONTENT_LENGTH as a number (0 when absent). OWT_E_BAD_REQUEST when it is
  * not one, OWT_E_TOO_LARGE when it does not fit. */
 owt_err owt_request_content_length(const owt_request *r, size_t *out);

@@ -434,13 +434,10 @@ int owt_server_run_cgi(owt_server *srv, int response_fd) {
     owt_log(OWT_LOG_WARNING, "cannot route SIGTERM to the adaptor: a cut-off stream will not run its finally");
   owt_py_protect_fds(&cgi.out_fd, 1);
   owt_deadline_set_fallback(response_fd, timed_out, sizeof timed_out - 1, &cgi.started);
-  /* CGI stdin carries exactly CONTENT_LENGTH bytes; read no more. */
-  owt_request probe;
-  owt_request_init(&probe, &srv->cfg->limits);
-  if (owt_request_read_params(&probe, environ, &srv->cfg->limits) == OWT_OK &&
-      owt_request_content_length(&probe, &length) == OWT_OK)
+  /* CGI stdin carries exactly CONTENT_LENGTH bytes; read no more. (A bad
+   * value reads nothing; the pipeline answers it with its own error.) */
+  if (owt_request_parse_length(owt_str_of(getenv("CONTENT_LENGTH")), &length) == OWT_OK)
     cgi.body_left = length > srv->cfg->limits.max_body ? srv->cfg->limits.max_body + 1 : length;
-  owt_request_free(&probe);
   owt_io_cgi_bind(&io, &cgi, environ);
   owt_server_handle(srv, &io);
   return 0;

@@ -34,6 +34,14 @@ static inline int owt_str_caseeq(owt_str a, owt_str b) {
   return 1;
 }
 
+/* The value of a hex digit, or -1. */
+static inline int owt_hex_digit(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 /* a without leading and trailing ASCII whitespace. */
 static inline owt_str owt_str_trim(owt_str a) {
   while (a.len && (a.p[0] == ' ' || a.p[0] == '\t' || a.p[0] == '\r' || a.p[0] == '\n')) {
