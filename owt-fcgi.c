@@ -6,6 +6,7 @@
  * anything else is one plain CGI request. */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "lib/owt_py.h"
 #include "lib/owt_response.h"
 #include "lib/owt_server.h"
+#include "lib/owt_worker.h"
 
 /* --hash-password: a password on stdin (one line) -> its SHA-256 hex. */
 static int hash_password(void) {
@@ -128,6 +130,10 @@ static void apply_memory_limit(const owt_config *cfg) {
   if (!cfg->memory_limit) return;
   struct rlimit rl = {(rlim_t)cfg->memory_limit, (rlim_t)cfg->memory_limit};
   if (setrlimit(RLIMIT_AS, &rl) != 0) owt_log(OWT_LOG_WARNING, "--memory-limit: %s", strerror(errno));
+  /* glibc reserves 64 MB of address space for each malloc arena it adds
+   * for another thread: under RLIMIT_AS that reservation, not memory in
+   * use, would run out first. Two arenas serve the request threads. */
+  mallopt(M_ARENA_MAX, 2);
 }
 
 /* systemd socket activation (sd_listen_fds: LISTEN_PID, LISTEN_FDS, the first
@@ -163,9 +169,9 @@ static int master_worker(void *ctx, int listen_fd, owt_scoreboard *board, int sl
   int saved = owt_server_divert_stdout();
   if (saved >= 0) close(saved);
   apply_memory_limit(w->cfg);
-  if (owt_server_init(&srv, w->cfg, w->adaptors) != 0) return OWT_EXIT_CONFIG;
+  if (owt_server_init(&srv, w->cfg, w->adaptors, w->cfg->threads) != 0) return OWT_EXIT_CONFIG;
   owt_server_attach(&srv, board, slot);
-  int rc = owt_server_run_fastcgi(&srv, listen_fd);
+  int rc = owt_worker_run(&srv, listen_fd);
   owt_server_free(&srv);
   return rc;
 }
@@ -179,41 +185,58 @@ static int write_pidfile(const char *path) {
   return 0;
 }
 
-/* --listen: bind, drop privileges, fork and watch workers. */
-static int run_master(const owt_config *cfg, const char *adaptors) {
-  owt_listen_addr addr;
-  owt_scoreboard board = {NULL, 0, NULL};
+/* The master's socket: bound here for --listen, or the one a process
+ * manager handed over on fd 0 (lighttpd bin-path, spawn-fcgi, socket
+ * activation) when --workers asks for a master there. */
+static int master_socket(const owt_config *cfg, owt_listen_addr *addr) {
   const char *why = NULL;
   char msg[512];
-  int rc = 1, fd = -1;
-  if (owt_listen_parse(cfg->listen, &addr, &why) != 0) {
+  int fd;
+  if (!cfg->listen) return 0;
+  if (owt_listen_parse(cfg->listen, addr, &why) != 0) {
     fprintf(stderr, "owt-fcgi: --listen %s: %s\n", cfg->listen, why);
-    return 2;
+    return -2;
   }
-  if (!owt_listen_is_local(&addr) && !owt_auth_enabled(&cfg->auth) && cfg->allow_from.n == 0 &&
+  if (!owt_listen_is_local(addr) && !owt_auth_enabled(&cfg->auth) && cfg->allow_from.n == 0 &&
       !cfg->insecure) {
     fprintf(stderr, "owt-fcgi: refusing to run code from %s without --auth or --allow-from; pass "
                     "--insecure if the network in front of it is trusted\n", cfg->listen);
-    return 2;
+    return -2;
   }
-  if ((fd = owt_listen_open(&addr, 1024, cfg->socket_mode, msg, sizeof msg)) < 0) {
+  if ((fd = owt_listen_open(addr, 1024, cfg->socket_mode, msg, sizeof msg)) < 0) {
     owt_log(OWT_LOG_ERROR, "%s", msg);
-    return 1;
+    return -1;
   }
+  return fd;
+}
+
+/* The master: bind (or take fd 0), drop privileges, fork and watch workers.
+ * With the socket held here, a worker that dies takes only the requests it
+ * had accepted: the others wait in the backlog for its siblings. */
+static int run_master(const owt_config *cfg, const char *adaptors) {
+  owt_listen_addr addr;
+  owt_scoreboard board;
+  int rc = 1;
+  memset(&addr, 0, sizeof addr);
+  memset(&board, 0, sizeof board);
+  int fd = master_socket(cfg, &addr);
+  if (fd < 0) return fd == -2 ? 2 : 1;
   if (cfg->pidfile && write_pidfile(cfg->pidfile) != 0) goto done;
   if (owt_master_drop_privileges(cfg, addr.is_unix ? addr.path : NULL) != 0) goto done;
-  if (owt_scoreboard_create(&board, 2 * cfg->workers) != 0) {
+  if (owt_scoreboard_create(&board, 2 * cfg->workers, cfg->threads) != 0) {
     owt_log(OWT_LOG_ERROR, "cannot map the scoreboard: %s", strerror(errno));
     goto done;
   }
-  owt_log(OWT_LOG_INFO, "master %ld listening on %s with %zu workers", (long)getpid(), cfg->listen,
-          cfg->workers);
+  owt_log(OWT_LOG_INFO, "master %ld on %s with %zu workers of %zu threads", (long)getpid(),
+          cfg->listen ? cfg->listen : "fd 0", cfg->workers, cfg->threads);
   worker_ctx ctx = {cfg, adaptors};
   rc = owt_master_run(cfg, fd, &board, master_worker, &ctx);
 done:
   owt_scoreboard_destroy(&board);
-  close(fd);
-  if (addr.is_unix) unlink(addr.path);
+  if (cfg->listen) {
+    close(fd);
+    if (addr.is_unix) unlink(addr.path);
+  }
   if (cfg->pidfile) unlink(cfg->pidfile);
   return rc;
 }
@@ -248,18 +271,19 @@ int main(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  if (cfg.listen) {
+  if (cfg.listen || (cfg.mode == OWT_MODE_FASTCGI && cfg.workers_given)) {
     rc = run_master(&cfg, adaptors);
     goto done;
   }
   int response_fd = owt_server_divert_stdout();
+  size_t threads = cfg.mode == OWT_MODE_CGI ? 0 : cfg.threads;
   apply_memory_limit(&cfg);
-  if (owt_server_init(&srv, &cfg, adaptors) != 0) {
+  if (owt_server_init(&srv, &cfg, adaptors, threads) != 0) {
     rc = 1;
   } else if (cfg.mode == OWT_MODE_CGI) {
     rc = owt_server_run_cgi(&srv, response_fd);
   } else {
-    rc = owt_server_run_fastcgi(&srv, 0);
+    rc = owt_worker_run(&srv, 0);
   }
   if (rc && cfg.mode == OWT_MODE_CGI) cgi_startup_failure(response_fd);
   owt_server_free(&srv);

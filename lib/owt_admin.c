@@ -4,7 +4,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
+#include "owt_escape.h"
 #include "owt_form.h"
 #include "owt_response.h"
 
@@ -17,65 +20,160 @@ int owt_admin_is_reserved(owt_str path) {
 
 int owt_admin_is_public(owt_str path) { return owt_str_eq(path, OWT_STR_LIT("/_owt/health")); }
 
-/* The JSON of one worker slot. python_version and paths are cut at their
- * first quote or backslash, so the JSON stays well-formed without an escaper. */
-static owt_err slot_json(owt_buf *out, const owt_slot *slot, double now) {
+/* Status and metrics are built for however many workers and threads the
+ * board holds: no fixed-size buffer that a big server would outgrow. */
+static size_t page_cap(const owt_scoreboard *board) {
+  return (size_t)(64 * 1024) + board->n * (4096 + board->threads * 512);
+}
+
+static int add_number(cJSON *obj, const char *name, double v) {
+  return cJSON_AddNumberToObject(obj, name, v) != NULL;
+}
+
+static int add_counter(cJSON *obj, const char *name, const uint64_t *v) {
+  return add_number(obj, name, (double)owt_stats_get(v));
+}
+
+/* The in-flight requests of one slot, as a JSON array. */
+static cJSON *inflight_json(const owt_scoreboard *board, const owt_slot *slot, double now) {
+  cJSON *list = cJSON_CreateArray();
+  for (size_t t = 0; list && t < board->threads; t++) {
+    owt_inflight rec;
+    owt_inflight_read(&slot->inflight[t], &rec);
+    if (!rec.busy_since) continue;
+    cJSON *r = cJSON_CreateObject();
+    rec.method[sizeof rec.method - 1] = '\0';
+    rec.path[sizeof rec.path - 1] = '\0';
+    int ok = r && add_number(r, "thread", (double)t) && cJSON_AddStringToObject(r, "method", rec.method) &&
+             cJSON_AddStringToObject(r, "path", rec.path) && add_number(r, "busy_since", rec.busy_since) &&
+             add_number(r, "busy_for", now - rec.busy_since) &&
+             add_number(r, "request", (double)rec.number);
+    if (!ok || !cJSON_AddItemToArray(list, r)) {
+      cJSON_Delete(r);
+      cJSON_Delete(list);
+      return NULL;
+    }
+  }
+  return list;
+}
+
+/* One worker: its counters, and each request it holds. busy_since/path
+ * speak of its oldest request in flight (the one a watchdog looks at). */
+static cJSON *slot_json(const owt_scoreboard *board, const owt_slot *slot, double now) {
   const owt_stats *s = &slot->worker;
-  return owt_buf_printf(
-      out,
-      "{\"pid\":%ld,\"state\":\"%s\",\"busy_since\":%.3f,\"busy_for\":%.3f,\"path\":\"%.*s\","
-      "\"uptime\":%.3f,\"requests\":%llu,\"errors_4xx\":%llu,\"errors_5xx\":%llu,"
-      "\"timeouts\":%llu,\"client_gone\":%llu,\"bytes_out\":%llu,\"rss_bytes\":%llu,"
-      "\"kills\":%llu,\"respawns\":%llu}",
-      (long)s->pid, s->busy_since ? "busy" : "idle", s->busy_since,
-      s->busy_since ? now - s->busy_since : 0.0, (int)strcspn(s->path, "\"\\"), s->path,
-      now - s->started, (unsigned long long)s->requests, (unsigned long long)s->errors_4xx,
-      (unsigned long long)s->errors_5xx, (unsigned long long)s->timeouts,
-      (unsigned long long)s->client_gone, (unsigned long long)s->bytes_out,
-      (unsigned long long)s->rss_bytes, (unsigned long long)slot->kills,
-      (unsigned long long)slot->respawns);
+  cJSON *inflight = inflight_json(board, slot, now);
+  if (!inflight) return NULL;
+  double oldest = 0;
+  const char *oldest_path = "";
+  cJSON *item;
+  cJSON_ArrayForEach(item, inflight) {
+    double since = cJSON_GetObjectItem(item, "busy_since")->valuedouble;
+    if (!oldest || since < oldest) {
+      oldest = since;
+      oldest_path = cJSON_GetObjectItem(item, "path")->valuestring;
+    }
+  }
+  const char *state = s->retiring ? "retiring" : oldest ? "busy" : "idle";
+  cJSON *w = cJSON_CreateObject();
+  int ok = w && add_number(w, "pid", (double)s->pid) && cJSON_AddStringToObject(w, "state", state) &&
+           add_number(w, "threads", (double)s->threads) &&
+           add_number(w, "busy", (double)cJSON_GetArraySize(inflight)) &&
+           add_number(w, "busy_since", oldest) && add_number(w, "busy_for", oldest ? now - oldest : 0.0) &&
+           cJSON_AddStringToObject(w, "path", oldest_path) &&
+           add_number(w, "uptime", s->started ? now - s->started : 0.0) &&
+           add_counter(w, "requests", &s->requests) && add_counter(w, "errors_4xx", &s->errors_4xx) &&
+           add_counter(w, "errors_5xx", &s->errors_5xx) && add_counter(w, "timeouts", &s->timeouts) &&
+           add_counter(w, "client_gone", &s->client_gone) && add_counter(w, "bytes_out", &s->bytes_out) &&
+           add_counter(w, "cache_hits", &s->cache_hits) && add_counter(w, "cache_misses", &s->cache_misses) &&
+           add_counter(w, "rss_bytes", &s->rss_bytes) && add_counter(w, "kills", &slot->kills) &&
+           add_counter(w, "respawns", &slot->respawns);
+  if (!ok || !cJSON_AddItemToObject(w, "inflight", inflight)) {
+    cJSON_Delete(inflight);
+    cJSON_Delete(w);
+    return NULL;
+  }
+  return w;
 }
 
 static void totals(const owt_scoreboard *board, owt_stats *sum, uint64_t *kills) {
-  *sum = *board->retired; /* workers that have exited still count */
+  const owt_stats *r = board->retired; /* workers that have exited still count */
+  memset(sum, 0, sizeof *sum);
+  sum->requests = owt_stats_get(&r->requests);
+  sum->errors_4xx = owt_stats_get(&r->errors_4xx);
+  sum->errors_5xx = owt_stats_get(&r->errors_5xx);
+  sum->timeouts = owt_stats_get(&r->timeouts);
+  sum->client_gone = owt_stats_get(&r->client_gone);
+  sum->bytes_out = owt_stats_get(&r->bytes_out);
   *kills = 0;
   for (size_t i = 0; i < board->n; i++) {
-    const owt_slot *slot = &board->slots[i];
-    *kills += slot->kills;
+    const owt_slot *slot = owt_scoreboard_slot(board, i);
+    *kills += owt_stats_get(&slot->kills);
     if (!slot->in_use) continue;
-    sum->requests += slot->worker.requests;
-    sum->errors_4xx += slot->worker.errors_4xx;
-    sum->errors_5xx += slot->worker.errors_5xx;
-    sum->timeouts += slot->worker.timeouts;
-    sum->client_gone += slot->worker.client_gone;
-    sum->bytes_out += slot->worker.bytes_out;
+    sum->requests += owt_stats_get(&slot->worker.requests);
+    sum->errors_4xx += owt_stats_get(&slot->worker.errors_4xx);
+    sum->errors_5xx += owt_stats_get(&slot->worker.errors_5xx);
+    sum->timeouts += owt_stats_get(&slot->worker.timeouts);
+    sum->client_gone += owt_stats_get(&slot->worker.client_gone);
+    sum->bytes_out += owt_stats_get(&slot->worker.bytes_out);
+    sum->threads += slot->worker.threads;
   }
+}
+
+static cJSON *totals_json(const owt_scoreboard *board, size_t live, size_t busy, size_t busy_workers) {
+  owt_stats sum;
+  uint64_t kills;
+  totals(board, &sum, &kills);
+  cJSON *t = cJSON_CreateObject();
+  if (!t || !add_number(t, "workers", (double)live) || !add_number(t, "threads", (double)sum.threads) ||
+      !add_number(t, "busy", (double)busy) || !add_number(t, "busy_workers", (double)busy_workers) ||
+      !add_counter(t, "requests", &sum.requests) || !add_counter(t, "errors_4xx", &sum.errors_4xx) ||
+      !add_counter(t, "errors_5xx", &sum.errors_5xx) || !add_counter(t, "timeouts", &sum.timeouts) ||
+      !add_counter(t, "client_gone", &sum.client_gone) || !add_counter(t, "bytes_out", &sum.bytes_out) ||
+      !add_counter(t, "kills", &kills)) {
+    cJSON_Delete(t);
+    return NULL;
+  }
+  return t;
 }
 
 static owt_err status_json(owt_buf *out, const owt_scoreboard *board, const char *python_version) {
   double now = owt_now();
-  owt_stats sum;
-  uint64_t kills;
-  size_t busy = 0, live = 0;
-  owt_err err = owt_buf_printf(out, "{\"version\":\"%s\",\"python\":\"%.*s\",\"workers\":[",
-                               PACKAGE_VERSION, (int)strcspn(python_version, " \"\\"), python_version);
-  for (size_t i = 0; !err && i < board->n; i++) {
-    const owt_slot *slot = &board->slots[i];
-    if (!slot->in_use) continue;
-    busy += slot->worker.busy_since != 0;
-    if (live++ && (err = owt_buf_append_byte(out, ','))) break;
-    err = slot_json(out, slot, now);
+  size_t live = 0, busy = 0, busy_workers = 0;
+  char py[32];
+  owt_escape_field(py, sizeof py, owt_str_make(python_version, strcspn(python_version, " ")));
+  owt_err err = OWT_E_NOMEM;
+  cJSON *root = cJSON_CreateObject(), *workers = cJSON_CreateArray(), *tot = NULL;
+  char *text = NULL;
+  if (!root || !workers) goto done;
+  if (!cJSON_AddStringToObject(root, "version", PACKAGE_VERSION) ||
+      !cJSON_AddStringToObject(root, "python", py) || !cJSON_AddItemToObject(root, "workers", workers)) {
+    cJSON_Delete(workers);
+    goto done;
   }
-  if (err) return err;
-  totals(board, &sum, &kills);
-  return owt_buf_printf(out,
-                        "],\"totals\":{\"workers\":%zu,\"busy\":%zu,\"requests\":%llu,"
-                        "\"errors_4xx\":%llu,\"errors_5xx\":%llu,\"timeouts\":%llu,"
-                        "\"client_gone\":%llu,\"kills\":%llu}}\n",
-                        live, busy, (unsigned long long)sum.requests,
-                        (unsigned long long)sum.errors_4xx, (unsigned long long)sum.errors_5xx,
-                        (unsigned long long)sum.timeouts, (unsigned long long)sum.client_gone,
-                        (unsigned long long)kills);
+  for (size_t i = 0; i < board->n; i++) {
+    const owt_slot *slot = owt_scoreboard_slot(board, i);
+    if (!slot->in_use) continue;
+    cJSON *w = slot_json(board, slot, now);
+    if (!w || !cJSON_AddItemToArray(workers, w)) {
+      cJSON_Delete(w);
+      goto done;
+    }
+    size_t n = (size_t)cJSON_GetObjectItem(w, "busy")->valuedouble;
+    live++;
+    busy += n;
+    busy_workers += n > 0;
+  }
+  if (!(tot = totals_json(board, live, busy, busy_workers)) || !cJSON_AddItemToObject(root, "totals", tot)) {
+    cJSON_Delete(tot);
+    goto done;
+  }
+  if (!(text = cJSON_PrintUnformatted(root))) goto done;
+  err = owt_buf_append_str(out, text);
+  if (!err) err = owt_buf_append_byte(out, '\n');
+done:
+  cJSON_free(text);
+  cJSON_Delete(root);
+  return err;
 }
 
 /* One Prometheus family: its HELP/TYPE lines, then a sample per worker. */
@@ -83,11 +181,34 @@ static owt_err metric_family(owt_buf *out, const owt_scoreboard *board, const ch
                              const char *type, const char *help, size_t field_offset) {
   owt_err err = owt_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
   for (size_t i = 0; !err && i < board->n; i++) {
-    const owt_slot *slot = &board->slots[i];
+    const owt_slot *slot = owt_scoreboard_slot(board, i);
     if (!slot->in_use) continue;
-    uint64_t v = *(const uint64_t *)((const char *)&slot->worker + field_offset);
+    uint64_t v = owt_stats_get((const uint64_t *)((const char *)&slot->worker + field_offset));
     err = owt_buf_printf(out, "%s{pid=\"%ld\"} %llu\n", name, (long)slot->worker.pid,
                          (unsigned long long)v);
+  }
+  return err;
+}
+
+/* Gauges read from the in-flight records and the worker's thread count. */
+static owt_err metric_busy(owt_buf *out, const owt_scoreboard *board) {
+  owt_err err = owt_buf_append_str(out, "# HELP owt_requests_in_flight Requests being answered now.\n"
+                                        "# TYPE owt_requests_in_flight gauge\n");
+  for (size_t i = 0; !err && i < board->n; i++) {
+    const owt_slot *slot = owt_scoreboard_slot(board, i);
+    size_t busy = 0;
+    if (!slot->in_use) continue;
+    owt_scoreboard_oldest(board, slot, &busy);
+    err = owt_buf_printf(out, "owt_requests_in_flight{pid=\"%ld\"} %zu\n", (long)slot->worker.pid, busy);
+  }
+  if (!err)
+    err = owt_buf_append_str(out, "# HELP owt_worker_threads Request threads of the worker.\n"
+                                  "# TYPE owt_worker_threads gauge\n");
+  for (size_t i = 0; !err && i < board->n; i++) {
+    const owt_slot *slot = owt_scoreboard_slot(board, i);
+    if (!slot->in_use) continue;
+    err = owt_buf_printf(out, "owt_worker_threads{pid=\"%ld\"} %u\n", (long)slot->worker.pid,
+                         (unsigned)slot->worker.threads);
   }
   return err;
 }
@@ -108,13 +229,14 @@ static owt_err metrics_text(owt_buf *out, const owt_scoreboard *board) {
        offsetof(owt_stats, cache_hits)},
       {"owt_cache_misses_total", "counter", "use_cache requests not in the cache.",
        offsetof(owt_stats, cache_misses)},
-      {"owt_worker_rss_bytes", "gauge", "Resident memory of the worker after its last request.",
+      {"owt_worker_rss_bytes", "gauge", "Resident memory of the worker, read every few requests.",
        offsetof(owt_stats, rss_bytes)},
   };
   owt_err err = OWT_OK;
   for (size_t i = 0; !err && i < sizeof families / sizeof families[0]; i++)
     err = metric_family(out, board, families[i].name, families[i].type, families[i].help,
                         families[i].offset);
+  if (!err) err = metric_busy(out, board);
   owt_stats sum;
   uint64_t kills;
   totals(board, &sum, &kills);
@@ -127,7 +249,7 @@ static owt_err metrics_text(owt_buf *out, const owt_scoreboard *board) {
 
 int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scoreboard *board,
                      const char *python_version) {
-  owt_buf body = OWT_BUF_INIT(64 * 1024);
+  owt_buf body = OWT_BUF_INIT(page_cap(board));
   owt_str type = OWT_STR_LIT("text/plain; charset=utf-8");
   int status = 200;
   owt_err err = OWT_OK;
@@ -174,14 +296,15 @@ static owt_err cache_usage_json(owt_buf *out, owt_cache *cache, const owt_scoreb
   uint64_t entries = 0, bytes = 0, hits = 0, misses = 0;
   owt_err err = owt_cache_usage(cache, &entries, &bytes);
   if (board && board->retired) {
-    hits = board->retired->cache_hits;
-    misses = board->retired->cache_misses;
+    hits = owt_stats_get(&board->retired->cache_hits);
+    misses = owt_stats_get(&board->retired->cache_misses);
   }
   if (err) return err;
   for (size_t i = 0; board && i < board->n; i++) {
-    if (!board->slots[i].in_use) continue; /* an exited worker's counters are in retired */
-    hits += board->slots[i].worker.cache_hits;
-    misses += board->slots[i].worker.cache_misses;
+    const owt_slot *slot = owt_scoreboard_slot(board, i);
+    if (!slot->in_use) continue; /* an exited worker's counters are in retired */
+    hits += owt_stats_get(&slot->worker.cache_hits);
+    misses += owt_stats_get(&slot->worker.cache_misses);
   }
   return owt_buf_printf(out,
                         "{\"enabled\":%s,\"entries\":%llu,\"bytes\":%llu,\"max_bytes\":%llu,"

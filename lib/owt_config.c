@@ -45,6 +45,9 @@ enum {
   OPT_CACHE_DIR,
   OPT_CACHE_MAX_BYTES,
   OPT_CACHE_TTL,
+  OPT_THREADS,
+  OPT_IO_TIMEOUT,
+  OPT_IDLE_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +91,9 @@ static const struct option long_options[] = {
     {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
     {"cache-max-bytes", required_argument, NULL, OPT_CACHE_MAX_BYTES},
     {"cache-ttl", required_argument, NULL, OPT_CACHE_TTL},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -117,13 +123,20 @@ void owt_config_usage(FILE *out) {
         "  --cache-dir DIR        response cache (use_cache) shared by all workers; none: off\n"
         "  --cache-max-bytes B    bound of the cache directory, LRU evicted (default 256M)\n"
         "  --cache-ttl SECONDS    serve an entry this long after storing it (default 0: no limit)\n"
+        "  --threads N            requests one worker serves at once, each in its own thread\n"
+        "                         sharing the warm adaptors (default 16; CGI: always 1)\n"
+        "  --io-timeout SECONDS   cut a FastCGI connection whose read or write stalls this long\n"
+        "                         (default 60)\n"
+        "  --idle-timeout SECONDS close a kept FastCGI connection idle this long (default 600)\n"
         "  --max-requests N       recycle a worker after N requests\n"
         "  --max-rss MB           recycle a worker whose RSS passed MB after a request\n"
         "  --memory-limit MB      address-space limit per worker (RLIMIT_AS): MemoryError, 500\n"
         "\n"
         "Standalone master (for nginx, or anything that does not spawn FastCGI backends):\n"
         "  --listen ADDR          HOST:PORT, [IPV6]:PORT or unix:PATH; fork --workers workers\n"
-        "  --workers N            worker processes (default 2)\n"
+        "  --workers N            worker processes (default 2); with a socket on fd 0 (lighttpd\n"
+        "                         bin-path, spawn-fcgi) a master runs there and forks them, so a\n"
+        "                         crashing worker loses only the requests it had accepted\n"
         "  --grace-timeout S      on SIGTERM/SIGHUP, how long in-flight requests may finish (default 30)\n"
         "  --user U, --group G    drop privileges after binding (when started as root)\n"
         "  --socket-mode MODE     chmod for a unix socket (octal, e.g. 660)\n"
@@ -247,6 +260,7 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
   case OPT_WORKERS:
     if (parse_size(arg, &n) || n < 1 || n > 1024) return bad("--workers", arg, "want 1..1024");
     cfg->workers = n;
+    cfg->workers_given = 1;
     return 0;
   case OPT_GRACE_TIMEOUT:
     if (parse_seconds(arg, &cfg->grace_timeout)) return bad("--grace-timeout", arg, "want seconds");
@@ -286,6 +300,19 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
   case OPT_CACHE_TTL:
     if (parse_seconds(arg, &cfg->cache_ttl)) return bad("--cache-ttl", arg, "want seconds");
     return 0;
+  case OPT_THREADS:
+    if (parse_size(arg, &n) || n < 1 || n > OWT_CONFIG_MAX_THREADS)
+      return bad("--threads", arg, "want 1..1024");
+    cfg->threads = n;
+    return 0;
+  case OPT_IO_TIMEOUT:
+    if (parse_seconds(arg, &cfg->io_timeout) || cfg->io_timeout < 0.1)
+      return bad("--io-timeout", arg, "want seconds (at least 0.1)");
+    return 0;
+  case OPT_IDLE_TIMEOUT:
+    if (parse_seconds(arg, &cfg->idle_timeout) || cfg->idle_timeout < 0.1)
+      return bad("--idle-timeout", arg, "want seconds (at least 0.1)");
+    return 0;
   default: return 2;
   }
 }
@@ -298,6 +325,9 @@ int owt_config_parse(owt_config *cfg, int argc, char **argv) {
   cfg->timeout = 300;
   cfg->kill_grace = 5;
   cfg->workers = 2;
+  cfg->threads = OWT_CONFIG_DEFAULT_THREADS;
+  cfg->io_timeout = 60;
+  cfg->idle_timeout = 600;
   cfg->grace_timeout = 30;
   cfg->cache_max_bytes = 256u << 20;
 

@@ -15,6 +15,8 @@
 #include "owt_log.h"
 
 #define OWT_CONFIG_MAX_DIRS 32
+#define OWT_CONFIG_MAX_THREADS 1024
+#define OWT_CONFIG_DEFAULT_THREADS 16
 
 typedef enum {
   OWT_MODE_AUTO = 0, /* FastCGI when fd 0 is a socket, else CGI */
@@ -43,6 +45,11 @@ typedef struct {
   int no_code;             /* refuse shipped code: 403 */
   int allow_shell;         /* pipe().shell() allowed */
   owt_auth auth;           /* empty: no auth */
+  /* request threads of a FastCGI worker (lib/owt_worker.h) */
+  size_t threads;          /* requests one worker process serves at once */
+  double io_timeout;       /* a FastCGI read or write stalled this long is cut; a new connection
+                              must send its request within it */
+  double idle_timeout;     /* a kept connection idle this long is closed */
   /* worker lifecycle (every mode) */
   uint64_t max_requests;   /* recycle a worker after this many requests; 0: never */
   uint64_t max_rss_bytes;  /* recycle a worker whose RSS is over this after a request; 0: never */
@@ -50,6 +57,7 @@ typedef struct {
   /* the standalone master (--listen) */
   const char *listen;      /* HOST:PORT, [V6]:PORT, unix:PATH; NULL: fd 0 or CGI */
   size_t workers;          /* worker processes under the master */
+  int workers_given;       /* --workers was given: with a socket on fd 0, run a master there */
   double grace_timeout;    /* seconds in-flight requests get on SIGTERM / SIGHUP */
   const char *user;        /* drop to this user after binding (when root) */
   const char *group;

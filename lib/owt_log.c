@@ -2,6 +2,8 @@
  * worker processes sharing one error log do not interleave mid-line. */
 #include "owt_log.h"
 
+#include "owt_escape.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +12,9 @@
 #include <unistd.h>
 
 static owt_log_level log_level = OWT_LOG_ERROR;
+static int log_fd = 2;
+
+void owt_log_set_fd(int fd) { log_fd = fd; }
 
 void owt_log_set_level(owt_log_level level) { log_level = level; }
 owt_log_level owt_log_get_level(void) { return log_level; }
@@ -37,20 +42,19 @@ static size_t log_prefix(char *buf, size_t size, owt_log_level level) {
 
 static void write_all(const char *p, size_t n) {
   while (n) {
-    ssize_t w = write(2, p, n);
+    ssize_t w = write(log_fd, p, n);
     if (w <= 0) return; /* nothing sensible to do when the log itself fails */
     p += w;
     n -= (size_t)w;
   }
 }
 
+/* One line, control bytes escaped so nothing a request or an adaptor says
+ * can forge another line. A log line is bounded; the rest is dropped. */
 static void log_line(owt_log_level level, const char *text, size_t len) {
   char line[4096];
   size_t n = log_prefix(line, sizeof line, level);
-  size_t room = sizeof line - n - 1;
-  if (len > room) len = room; /* a log line is bounded; the rest is dropped */
-  memcpy(line + n, text, len);
-  n += len;
+  n += owt_escape(line + n, sizeof line - n - 1, owt_str_make(text, len), OWT_ESCAPE_TEXT);
   line[n++] = '\n';
   write_all(line, n);
 }

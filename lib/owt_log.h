@@ -17,11 +17,16 @@ typedef enum {
 } owt_log_level;
 
 void owt_log_set_level(owt_log_level level);
+
+/* Write to fd instead of 2 (a private copy of the error log, so an adaptor
+ * that closes or reopens fd 2 cannot redirect the server's log). */
+void owt_log_set_fd(int fd);
 owt_log_level owt_log_get_level(void);
 
 static inline int owt_log_enabled(owt_log_level level) { return level <= owt_log_get_level(); }
 
-/* One line: "owt-fcgi[pid] LEVEL message". A trailing newline in fmt is not needed. */
+/* One line: "owt-fcgi[pid] LEVEL message", control bytes escaped. A
+ * trailing newline in fmt is not needed. Thread-safe: one write(2) a line. */
 void owt_log(owt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Write a message of known length (may contain newlines: each line gets the prefix). */

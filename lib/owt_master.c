@@ -26,7 +26,8 @@
 #define DRAIN_TICK_SECONDS 0.02
 #define FAST_DEATH_SECONDS 2.0 /* a worker dying this soon after start counts toward backoff */
 #define MAX_BACKOFF_SECONDS 10.0
-#define HANG_MARGIN_SECONDS 2.0 /* past timeout + kill-grace, the master kills */
+#define HANG_MARGIN_SECONDS 2.0 /* past timeout + kill-grace (+ grace-timeout when the worker
+                                   drains), the master kills */
 
 typedef struct {
   pid_t pid;         /* 0: slot free */
@@ -75,22 +76,22 @@ static size_t live_total(const master *m) {
 static int spawn_worker(master *m) {
   int slot = owt_scoreboard_claim(m->board);
   if (slot < 0) return -1;
-  owt_slot *s = &m->board->slots[slot];
+  owt_slot *s = owt_scoreboard_slot(m->board, (size_t)slot);
+  owt_scoreboard_reset_slot(m->board, (size_t)slot);
   pid_t pid = fork();
   if (pid < 0) {
     owt_log(OWT_LOG_ERROR, "fork: %s", strerror(errno));
     return -1;
   }
   if (pid == 0) {
-    sigset_t set;
-    sigset_master(&set);
-    signal(SIGCHLD, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    /* Default dispositions (libfcgi's init may have installed handlers in
+     * this process), and the signals stay blocked: a SIGTERM that comes
+     * while the worker starts stays pending until it can handle it. */
+    static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
     _exit(m->fn(m->ctx, m->listen_fd, m->board, slot));
   }
   if (s->generation) s->respawns++;
-  memset(&s->worker, 0, sizeof s->worker);
   s->worker.pid = pid;
   s->worker.started = owt_now();
   s->generation = m->generation;
@@ -104,7 +105,7 @@ static void log_death(pid_t pid, int status, int expected) {
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
     owt_log(expected ? OWT_LOG_INFO : OWT_LOG_ERROR, "worker %ld was killed by signal %d (%s)%s",
-            (long)pid, sig, strsignal(sig), expected ? "" : ": its request, if any, is lost");
+            (long)pid, sig, strsignal(sig), expected ? "" : ": the requests it had in flight are lost");
   } else if (WEXITSTATUS(status) != 0) {
     owt_log(expected ? OWT_LOG_INFO : OWT_LOG_ERROR, "worker %ld exited with status %d",
             (long)pid, WEXITSTATUS(status));
@@ -129,17 +130,33 @@ static void reap(master *m) {
       double lived = owt_now() - w->started;
       /* Dying inside a request is that request's fault (a segfault, os._exit):
        * the worker had started fine, so it does not count toward the backoff. */
-      int in_request = m->board->slots[i].worker.busy_since > 0;
+      owt_slot *slot = owt_scoreboard_slot(m->board, i);
+      size_t busy = 0;
+      owt_scoreboard_oldest(m->board, slot, &busy);
+      int in_request = busy > 0;
       if (!expected && !in_request && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         m->fast_deaths = lived < FAST_DEATH_SECONDS ? m->fast_deaths + 1 : 0;
       } else if (lived >= FAST_DEATH_SECONDS || in_request) {
         m->fast_deaths = 0;
       }
-      owt_scoreboard_retire(m->board, &m->board->slots[i].worker);
-      m->board->slots[i].in_use = 0;
+      owt_scoreboard_retire(m->board, &slot->worker);
+      slot->in_use = 0;
       *w = (worker){0, 0, 0, 0};
       break;
     }
+  }
+}
+
+/* A worker that drains by itself (recycling, a stuck request) says so on
+ * the scoreboard: it becomes "old" and its replacement starts now, not
+ * when it has finished. */
+static void replace_retiring(master *m) {
+  for (size_t i = 0; i < m->board->n; i++) {
+    worker *w = &m->workers[i];
+    if (!w->pid || w->old || w->term_sent || m->stopping) continue;
+    if (!owt_scoreboard_slot(m->board, i)->worker.retiring) continue;
+    owt_log(OWT_LOG_INFO, "worker %ld is retiring: starting its replacement", (long)w->pid);
+    w->old = 1;
   }
 }
 
@@ -217,15 +234,20 @@ static void watchdog(master *m) {
   const owt_config *cfg = m->cfg;
   for (size_t i = 0; i < m->board->n; i++) {
     worker *w = &m->workers[i];
-    owt_slot *s = &m->board->slots[i];
+    owt_slot *s = owt_scoreboard_slot(m->board, i);
     if (!w->pid) continue;
-    double busy_since = s->worker.busy_since;
-    int hung = cfg->timeout > 0 && busy_since > 0 &&
-               now - busy_since > cfg->timeout + cfg->kill_grace + HANG_MARGIN_SECONDS;
-    int overstayed = w->term_sent && now - w->term_sent > cfg->grace_timeout;
+    /* A worker answers its own stuck request at timeout + kill-grace and
+     * drains by itself within --grace-timeout; this is the backstop for one
+     * that cannot act at all (stopped, or its watchdog wedged). */
+    double busy_since = owt_scoreboard_oldest(m->board, s, NULL);
+    double limit = cfg->timeout + cfg->kill_grace + HANG_MARGIN_SECONDS;
+    if (s->worker.retiring) limit += cfg->grace_timeout; /* it noticed, and drains */
+    int hung = cfg->timeout > 0 && busy_since > 0 && now - busy_since > limit;
+    int overstayed = w->term_sent && now - w->term_sent > cfg->grace_timeout + HANG_MARGIN_SECONDS;
     if (!hung && !overstayed) continue;
     owt_log(OWT_LOG_ERROR, "killing worker %ld: %s", (long)w->pid,
-            hung ? "busy past --timeout and --kill-grace" : "still running after --grace-timeout");
+            hung ? "a request is busy far past --timeout, --kill-grace and --grace-timeout"
+                 : "still running after --grace-timeout");
     kill(w->pid, SIGKILL);
     s->kills++;
     w->term_sent = now;
@@ -261,6 +283,7 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
     else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) begin_stop(&m, sig);
     reap(&m); /* SIGCHLDs coalesce: always look */
     if (m.fatal && !m.stopping) begin_stop(&m, SIGTERM);
+    replace_retiring(&m);
     schedule_respawns(&m);
     do_respawns(&m);
     watchdog(&m);

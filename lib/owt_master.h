@@ -13,7 +13,10 @@
 #define OWT_EXIT_CONFIG 78
 
 /* The body of a worker process; returns its exit code. Runs in the child
- * after fork, with default signal dispositions and an empty signal mask. */
+ * after fork, with default signal dispositions and the master's signals
+ * (SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP) still blocked: the worker
+ * unblocks them once it has its handlers, so a stop asked for while it
+ * starts is not lost. */
 typedef int (*owt_worker_fn)(void *ctx, int listen_fd, owt_scoreboard *board, int slot);
 
 /* Run the master until SIGTERM/SIGINT (exit code 0 once the workers are

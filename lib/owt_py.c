@@ -18,24 +18,53 @@
 #include "owt_log.h"
 #include "owt_py_module.h"
 
+struct owt_py_thread {
+  owt_py *py;
+  PyThreadState *ts;     /* this thread's state; current only while it holds the GIL */
+  PyGILState_STATE gil;  /* how attach found the thread (released at detach) */
+  unsigned long ident;   /* threading.get_ident() of this thread */
+  uint64_t ticket;       /* the interruptible request in this thread (0: none); GIL-protected */
+};
+
 struct owt_py {
-  PyThreadState *saved; /* the main thread state while C runs without the GIL */
+  owt_py_thread main;   /* the thread that started the interpreter */
   PyObject *handle;     /* new: owt._runtime.handle */
+  PyObject *wake;       /* new: owt._runtime.wake (threaded mode) */
   PyObject *format_exception; /* new: traceback.format_exception */
   int debug;
+  int threaded;
   double timeout;
 };
 
-static void py_enter(owt_py *py) {
-  PyEval_RestoreThread(py->saved);
-  py->saved = NULL;
-}
+static void py_enter(owt_py_thread *t) { PyEval_RestoreThread(t->ts); }
 
-static void py_leave(owt_py *py) { py->saved = PyEval_SaveThread(); }
+static void py_leave(owt_py_thread *t) { t->ts = PyEval_SaveThread(); }
 
 const char *owt_py_version(void) { return Py_GetVersion(); }
 
-void owt_py_protect_fds(const int *fds, size_t n) { owt_py_module_set_protected_fds(fds, n); }
+owt_py_thread *owt_py_main_thread(owt_py *py) { return &py->main; }
+
+void owt_py_protect_fd(int fd) { owt_py_module_protect_fd(fd); }
+
+void owt_py_protect_listener(int fd) { owt_py_module_protect_listener(fd); }
+
+owt_py_thread *owt_py_thread_attach(owt_py *py) {
+  owt_py_thread *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->py = py;
+  /* Ensure makes a thread state for a thread Python has not seen. */
+  t->gil = PyGILState_Ensure();
+  t->ident = PyThread_get_thread_ident();
+  py_leave(t);
+  return t;
+}
+
+void owt_py_thread_detach(owt_py_thread *t) {
+  if (!t) return;
+  py_enter(t);
+  PyGILState_Release(t->gil); /* deletes the thread state Ensure made */
+  free(t);
+}
 
 /* ---- errors: Python exception -> owt_err, in this one place ---------------- */
 
@@ -56,7 +85,7 @@ static owt_err kind_of(PyObject *value) {
     Py_ssize_t len = 0;
     const char *p = PyUnicode_AsUTF8AndSize(kind, &len);
     owt_err named = p ? owt_err_from_name(p, (size_t)len) : OWT_E__COUNT;
-    if (named != OWT_E__COUNT && named != OWT_OK && named != OWT_E_IO) err = named;
+    if (named != OWT_E__COUNT && named != OWT_OK) err = named;
   }
   Py_XDECREF(kind);
   PyErr_Clear();
@@ -240,7 +269,7 @@ static const char setup_source[] =
     "os.register_at_fork(after_in_child=_owt._after_fork_child)\n";
 
 static owt_err configure_runtime(owt_py *py, const owt_config *cfg, const char *shipped,
-                                 const char *exe) {
+                                 const char *exe, size_t threads) {
   const char *dirs[OWT_CONFIG_MAX_DIRS + 1];
   size_t n = 0;
   for (size_t i = 0; i < cfg->n_adaptor_dirs; i++) dirs[n++] = cfg->adaptor_dirs[i];
@@ -248,12 +277,13 @@ static owt_err configure_runtime(owt_py *py, const owt_config *cfg, const char *
   owt_err err = OWT_E_INTERNAL;
   PyObject *runtime = NULL, *configure = NULL, *res = NULL, *tbmod = NULL, *signal_mod = NULL;
   PyObject *alarm = NULL, *args = Py_BuildValue(
-      "{s:N,s:N,s:O,s:s,s:n,s:O,s:O,s:O,s:d}", /* N steals the lists */
+      "{s:N,s:N,s:O,s:s,s:n,s:O,s:O,s:O,s:d,s:n}", /* N steals the lists */
       "adaptor_dirs", str_list(dirs, n), "python_paths",
       str_list(cfg->python_paths, cfg->n_python_paths), "venv", cfg->venv ? Py_True : Py_False,
       "executable", exe, "max_adaptors", (Py_ssize_t)cfg->max_adaptors, "debug",
       cfg->debug ? Py_True : Py_False, "no_code", cfg->no_code ? Py_True : Py_False,
-      "allow_shell", cfg->allow_shell ? Py_True : Py_False, "timeout", cfg->timeout); /* new */
+      "allow_shell", cfg->allow_shell ? Py_True : Py_False, "timeout", cfg->timeout, "threads",
+      (Py_ssize_t)threads); /* new */
   if (!args || !run_setup(setup_source, args)) goto done;
   if (PyDict_SetItemString(args, "python_executable", PyDict_GetItemString(args, "executable")) < 0)
     goto done;
@@ -261,14 +291,18 @@ static owt_err configure_runtime(owt_py *py, const owt_config *cfg, const char *
   if (!(configure = PyObject_GetAttrString(runtime, "configure"))) goto done;  /* new */
   if (!(res = PyObject_CallOneArg(configure, args))) goto done;                /* new */
   if (!(py->handle = PyObject_GetAttrString(runtime, "handle"))) goto done;    /* new, kept */
+  if (!(py->wake = PyObject_GetAttrString(runtime, "wake"))) goto done;        /* new, kept */
   if (!(tbmod = PyImport_ImportModule("traceback"))) goto done;                /* new */
   if (!(py->format_exception = PyObject_GetAttrString(tbmod, "format_exception"))) goto done;
-  /* The interpreter's SIGALRM handler raises _owt.Timeout; the OS-level
-   * handler (owt_deadline) is installed over it afterwards and trips it. */
-  if (!(signal_mod = PyImport_ImportModule("signal"))) goto done;            /* new */
-  if (!(alarm = PyObject_GetAttrString(PyImport_AddModule("_owt"), "_alarm"))) goto done;
-  Py_XDECREF(res);
-  if (!(res = PyObject_CallMethod(signal_mod, "signal", "iO", SIGALRM, alarm))) goto done;
+  if (!threads) {
+    /* CGI: the interpreter's SIGALRM handler raises _owt.Timeout; the
+     * OS-level handler (owt_deadline) is installed over it afterwards and
+     * trips it. Threaded workers interrupt by ticket instead. */
+    if (!(signal_mod = PyImport_ImportModule("signal"))) goto done;            /* new */
+    if (!(alarm = PyObject_GetAttrString(PyImport_AddModule("_owt"), "_alarm"))) goto done;
+    Py_XDECREF(res);
+    if (!(res = PyObject_CallMethod(signal_mod, "signal", "iO", SIGALRM, alarm))) goto done;
+  }
   err = OWT_OK;
 done:
   Py_XDECREF(alarm);
@@ -287,14 +321,16 @@ static void on_soft_deadline(void) {
   PyErr_SetInterruptEx(SIGALRM);
 }
 
-owt_err owt_py_start(owt_py **out, const owt_config *cfg, const char *shipped, char *why,
-                     size_t why_len) {
+owt_err owt_py_start(owt_py **out, const owt_config *cfg, const char *shipped, size_t threads,
+                     char *why, size_t why_len) {
   char exe[4096];
   owt_err err;
   owt_py *py = calloc(1, sizeof *py);
   if (!py) return OWT_E_NOMEM;
   py->debug = cfg->debug;
   py->timeout = cfg->timeout;
+  py->threaded = threads > 0;
+  py->main.py = py;
   if ((err = pick_executable(cfg, exe, sizeof exe, why, why_len))) goto fail;
   if (PyImport_AppendInittab("_owt", owt_py_module_init) < 0) {
     snprintf(why, why_len, "cannot register the _owt module");
@@ -302,7 +338,7 @@ owt_err owt_py_start(owt_py **out, const owt_config *cfg, const char *shipped, c
     goto fail;
   }
   if ((err = init_interpreter(exe, why, why_len))) goto fail;
-  if ((err = configure_runtime(py, cfg, shipped, exe))) {
+  if ((err = configure_runtime(py, cfg, shipped, exe, threads))) {
     owt_buf msg = OWT_BUF_INIT(64 * 1024);
     py->debug = 1;
     py_error(py, &msg);
@@ -311,9 +347,10 @@ owt_err owt_py_start(owt_py **out, const owt_config *cfg, const char *shipped, c
     owt_buf_free(&msg);
     goto fail;
   }
-  owt_deadline_install(on_soft_deadline);
+  if (!threads) owt_deadline_install(on_soft_deadline);
   owt_log(OWT_LOG_INFO, "Python %s (%s), adaptors at %s", Py_GetVersion(), exe, shipped);
-  py_leave(py);
+  py->main.ident = PyThread_get_thread_ident();
+  py_leave(&py->main);
   *out = py;
   return OWT_OK;
 fail:
@@ -374,7 +411,7 @@ static PyObject *environ_dict(char **envp, size_t n) {
 }
 
 static PyObject *call_handle(owt_py *py, const owt_py_call_in *in) {
-  PyObject *args[9] = {NULL}; /* all new */
+  PyObject *args[10] = {NULL}; /* all new */
   PyObject *result = NULL;
   args[0] = str_or_none(in->code, 1);
   args[1] = str_or_none(in->adaptor, 1);
@@ -385,11 +422,12 @@ static PyObject *call_handle(owt_py *py, const owt_py_call_in *in) {
   args[6] = environ_dict(in->envp, in->nparams);
   args[7] = PyBytes_FromStringAndSize(in->body.p ? in->body.p : "", (Py_ssize_t)in->body.len);
   args[8] = str_or_none(in->path, 0);
-  for (size_t i = 0; i < 9; i++)
+  args[9] = PyLong_FromUnsignedLongLong(in->ticket);
+  for (size_t i = 0; i < 10; i++)
     if (!args[i]) goto done;
-  result = PyObject_Vectorcall(py->handle, args, 9, NULL); /* new */
+  result = PyObject_Vectorcall(py->handle, args, 10, NULL); /* new */
 done:
-  for (size_t i = 0; i < 9; i++) Py_XDECREF(args[i]);
+  for (size_t i = 0; i < 10; i++) Py_XDECREF(args[i]);
   return result;
 }
 
@@ -434,10 +472,21 @@ static int unpack_result(PyObject *result, owt_py_reply *reply) {
   return 0;
 }
 
-owt_err owt_py_call(owt_py *py, const owt_py_call_in *in, owt_py_reply *reply, owt_buf *message) {
+/* With the GIL: the request in t is over. Clears a Timeout the interrupter
+ * scheduled but that never landed, with no bytecode run between the two
+ * steps, so nothing can slip into the thread's next request. */
+static void end_ticket(owt_py_thread *t) {
+  if (!t->ticket) return;
+  t->ticket = 0;
+  PyThreadState_SetAsyncExc(t->ident, NULL);
+}
+
+owt_err owt_py_call(owt_py_thread *t, const owt_py_call_in *in, owt_py_reply *reply, owt_buf *message) {
+  owt_py *py = t->py;
   owt_err err = OWT_OK;
   memset(reply, 0, sizeof *reply);
-  py_enter(py);
+  py_enter(t);
+  t->ticket = in->ticket;
   PyObject *result = call_handle(py, in); /* new; owned by reply on success */
   if (!result) {
     err = py_error(py, message);
@@ -454,20 +503,21 @@ owt_err owt_py_call(owt_py *py, const owt_py_call_in *in, owt_py_reply *reply, o
     err = OWT_E_INTERNAL;
   }
 done:
-  py_leave(py);
+  if (!reply->result) end_ticket(t); /* no reply to close: the request is over */
+  py_leave(t);
   return err;
 }
 
-owt_err owt_py_reply_next(owt_py *py, owt_py_reply *reply, owt_str *chunk, owt_buf *message) {
+owt_err owt_py_reply_next(owt_py_thread *t, owt_py_reply *reply, owt_str *chunk, owt_buf *message) {
   owt_err err = OWT_OK;
   *chunk = OWT_STR_NULL;
   if (!reply->chunks || reply->finished) return OWT_OK;
-  py_enter(py);
+  py_enter(t);
   Py_CLEAR(reply->chunk);
   PyObject *item = PyIter_Next((PyObject *)reply->chunks); /* new */
   if (!item) {
     reply->finished = 1;
-    if (PyErr_Occurred()) err = py_error(py, message);
+    if (PyErr_Occurred()) err = py_error(t->py, message);
     goto done;
   }
   if (!PyBytes_Check(item)) {
@@ -480,17 +530,45 @@ owt_err owt_py_reply_next(owt_py *py, owt_py_reply *reply, owt_str *chunk, owt_b
   reply->chunk = item; /* owned by reply until the next call or close */
   *chunk = (owt_str){PyBytes_AS_STRING(item), (size_t)PyBytes_GET_SIZE(item)};
 done:
-  py_leave(py);
+  py_leave(t);
   return err;
 }
 
-void owt_py_reply_close(owt_py *py, owt_py_reply *reply) {
+void owt_py_reply_close(owt_py_thread *t, owt_py_reply *reply) {
   if (!reply->result && !reply->chunks && !reply->chunk) return;
-  py_enter(py);
+  py_enter(t);
   if (reply->chunks && !reply->finished) {
     /* The client went away or the stream failed: close the generator so
      * its finally blocks run now, not at some later garbage collection. */
     PyObject *res = PyObject_CallMethod((PyObject *)reply->chunks, "close", NULL); /* new */
+    if (!res) {
+      owt_buf msg = OWT_BUF_INIT(4096);
+      py_error(t->py, &msg);
+      owt_buf_free(&msg);
+    }
+    Py_XDECREF(res);
+  }
+  end_ticket(t);
+  Py_CLEAR(reply->chunk);
+  Py_CLEAR(reply->chunks);
+  Py_CLEAR(reply->result);
+  py_leave(t);
+  memset(reply, 0, sizeof *reply);
+}
+
+int owt_py_interrupt(owt_py_thread *self, owt_py_thread *target, uint64_t ticket, owt_py_reason why) {
+  owt_py *py = self->py;
+  int hit = 0;
+  py_enter(self);
+  /* Checked and raised with no bytecode in between: the target cannot end
+   * this request (end_ticket needs the GIL we hold) until both are done. */
+  if (ticket && target->ticket == ticket) {
+    hit = 1;
+    if (why == OWT_PY_TIMEOUT) PyThreadState_SetAsyncExc(target->ident, owt_py_module_timeout_type());
+    /* Then the Python-level wake-ups: its sleeps, its asyncio task. wake()
+     * checks the ticket again on its side. */
+    PyObject *res = PyObject_CallFunction(py->wake, "kKi", target->ident,
+                                          (unsigned long long)ticket, (int)why); /* new */
     if (!res) {
       owt_buf msg = OWT_BUF_INIT(4096);
       py_error(py, &msg);
@@ -498,11 +576,8 @@ void owt_py_reply_close(owt_py *py, owt_py_reply *reply) {
     }
     Py_XDECREF(res);
   }
-  Py_CLEAR(reply->chunk);
-  Py_CLEAR(reply->chunks);
-  Py_CLEAR(reply->result);
-  py_leave(py);
-  memset(reply, 0, sizeof *reply);
+  py_leave(self);
+  return hit;
 }
 
 static void on_sigterm(int signo) {
@@ -512,7 +587,7 @@ static void on_sigterm(int signo) {
 
 int owt_py_interrupt_on_sigterm(owt_py *py) {
   int rc = -1;
-  py_enter(py);
+  py_enter(&py->main);
   PyObject *signal_mod = PyImport_ImportModule("signal");                          /* new */
   PyObject *handler = signal_mod ? PyObject_GetAttrString(PyImport_AddModule("_owt"), "_terminated")
                                  : NULL;                                          /* new */
@@ -531,7 +606,7 @@ int owt_py_interrupt_on_sigterm(owt_py *py) {
   Py_XDECREF(res);
   Py_XDECREF(handler);
   Py_XDECREF(signal_mod);
-  py_leave(py);
+  py_leave(&py->main);
   return rc;
 }
 
@@ -539,9 +614,9 @@ void owt_py_after_timeout(owt_py *py) {
   /* The soft deadline tripped the interpreter's SIGALRM handler; if the
    * request ended before it ran, run it now and drop its Timeout, so the
    * next request does not inherit it. */
-  py_enter(py);
+  py_enter(&py->main);
   if (PyErr_CheckSignals() < 0) PyErr_Clear();
-  py_leave(py);
+  py_leave(&py->main);
 }
 
 void owt_py_stop(owt_py *py) {
@@ -549,8 +624,9 @@ void owt_py_stop(owt_py *py) {
   owt_log(OWT_LOG_DEBUG, "worker stopping");
   /* Drop what we hold and the struct; the interpreter itself stays until
    * the process exits (see owt_py.h). The GIL is kept: no more Python. */
-  py_enter(py);
+  py_enter(&py->main);
   Py_CLEAR(py->handle);
+  Py_CLEAR(py->wake);
   Py_CLEAR(py->format_exception);
   free(py);
 }

@@ -12,23 +12,67 @@
  * _owt._after_fork_child()   registered with os.register_at_fork */
 #include "owt_py_module.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "owt_log.h"
 
+/* What a forked child must not keep: a few fds named once at start (CGI's
+ * response fd), and every socket of the FastCGI listener (the listening
+ * socket and each connection accepted from it, found by their local
+ * address). Set before threads start; read without locks in the child. */
 #define PROTECTED_MAX 8
+static int protected_fds[PROTECTED_MAX];
+static size_t n_protected;
+static struct sockaddr_storage listener;
+static socklen_t listener_len;
 
 static PyObject *timeout_type;    /* strong reference, lives as long as the process */
 static PyObject *terminated_type; /* likewise */
-static int protected_fds[PROTECTED_MAX];
-static size_t n_protected;
 
-void owt_py_module_set_protected_fds(const int *fds, size_t n) {
-  n_protected = 0;
-  for (size_t i = 0; i < n && n_protected < PROTECTED_MAX; i++)
-    if (fds[i] >= 0) protected_fds[n_protected++] = fds[i];
+void owt_py_module_protect_fd(int fd) {
+  if (fd >= 0 && n_protected < PROTECTED_MAX) protected_fds[n_protected++] = fd;
+}
+
+void owt_py_module_protect_listener(int fd) {
+  listener_len = sizeof listener;
+  if (getsockname(fd, (struct sockaddr *)&listener, &listener_len) != 0) listener_len = 0;
+}
+
+/* Whether addr is the listener's own address, or (TCP) a connection
+ * accepted on its port. */
+static int from_listener(const struct sockaddr_storage *a, socklen_t len) {
+  if (!listener_len || a->ss_family != listener.ss_family) return 0;
+  if (a->ss_family == AF_UNIX)
+    return len == listener_len && memcmp(a, &listener, len) == 0;
+  if (a->ss_family == AF_INET)
+    return ((const struct sockaddr_in *)a)->sin_port == ((const struct sockaddr_in *)&listener)->sin_port;
+  if (a->ss_family == AF_INET6)
+    return ((const struct sockaddr_in6 *)a)->sin6_port == ((const struct sockaddr_in6 *)&listener)->sin6_port;
+  return 0;
+}
+
+static void detach_listener_sockets(int devnull) {
+  DIR *dir = listener_len ? opendir("/proc/self/fd") : NULL;
+  struct dirent *d;
+  if (!dir) return;
+  while ((d = readdir(dir))) {
+    char *end = NULL;
+    long fd = strtol(d->d_name, &end, 10);
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+    if (end == d->d_name || *end || fd < 0 || fd == dirfd(dir) || fd == devnull) continue;
+    if (getsockname((int)fd, (struct sockaddr *)&a, &len) == 0 && from_listener(&a, len))
+      dup2(devnull, (int)fd);
+  }
+  closedir(dir);
 }
 
 PyObject *owt_py_module_timeout_type(void) { return timeout_type; }
@@ -67,8 +111,10 @@ static PyObject *owt_mod_after_fork_child(PyObject *self, PyObject *args) {
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0) Py_RETURN_NONE;
   for (size_t i = 0; i < n_protected; i++) dup2(devnull, protected_fds[i]);
+  detach_listener_sockets(devnull);
   close(devnull);
   n_protected = 0;
+  listener_len = 0;
   Py_RETURN_NONE;
 }
 

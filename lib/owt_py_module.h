@@ -12,7 +12,10 @@ PyObject *owt_py_module_init(void);
 /* Borrowed: _owt.Timeout, raised at the soft deadline (after import). */
 PyObject *owt_py_module_timeout_type(void);
 
-/* Replace the fds a forked child must not keep. */
-void owt_py_module_set_protected_fds(const int *fds, size_t n);
+/* fd (up to 8), and every socket of the listener on fd (found by local
+ * address), are pointed at /dev/null in a child forked by adaptor code.
+ * Call before request threads start. */
+void owt_py_module_protect_fd(int fd);
+void owt_py_module_protect_listener(int fd);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 enum { FCGI_BEGIN_REQUEST = 1, FCGI_END_REQUEST = 3, FCGI_STDIN = 5, FCGI_STDOUT = 6 };
@@ -23,9 +24,11 @@ static int read_full(int fd, unsigned char *p, size_t n, int timeout_ms) {
   return 0;
 }
 
+/* Never blocks longer than a second per stall, never raises SIGPIPE: the
+ * watchdog writes with it from the worker's supervising thread. */
 static int write_full(int fd, const unsigned char *p, size_t n) {
   while (n) {
-    ssize_t w = write(fd, p, n);
+    ssize_t w = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
       struct pollfd pfd = {fd, POLLOUT, 0};
       if (poll(&pfd, 1, 1000) <= 0) return -1;
@@ -71,23 +74,24 @@ static int consume_request(int fd, size_t max_bytes, int timeout_ms) {
   }
 }
 
-int owt_reject_connection(int fd, const char *resp, size_t len, size_t max_bytes, int timeout_ms) {
-  int rc = -1;
+int owt_reject_reply(int fd, unsigned id, const char *resp, size_t len) {
   unsigned char h[8], end[8] = {0};
-  int id = consume_request(fd, max_bytes, timeout_ms);
-  if (id < 0) goto done;
   for (size_t off = 0; off < len;) {
     size_t n = len - off > 65535 ? 65535 : len - off;
-    header(h, FCGI_STDOUT, (unsigned)id, n);
-    if (write_full(fd, h, 8) || write_full(fd, (const unsigned char *)resp + off, n)) goto done;
+    header(h, FCGI_STDOUT, id, n);
+    if (write_full(fd, h, 8) || write_full(fd, (const unsigned char *)resp + off, n)) return -1;
     off += n;
   }
-  header(h, FCGI_STDOUT, (unsigned)id, 0);
-  if (write_full(fd, h, 8)) goto done;
-  header(h, FCGI_END_REQUEST, (unsigned)id, 8);
-  if (write_full(fd, h, 8) || write_full(fd, end, 8)) goto done; /* appStatus 0, REQUEST_COMPLETE */
-  rc = 0;
-done:
+  header(h, FCGI_STDOUT, id, 0);
+  if (write_full(fd, h, 8)) return -1;
+  header(h, FCGI_END_REQUEST, id, 8);
+  if (write_full(fd, h, 8) || write_full(fd, end, 8)) return -1; /* appStatus 0, REQUEST_COMPLETE */
+  return 0;
+}
+
+int owt_reject_connection(int fd, const char *resp, size_t len, size_t max_bytes, int timeout_ms) {
+  int id = consume_request(fd, max_bytes, timeout_ms);
+  int rc = id < 0 ? -1 : owt_reject_reply(fd, (unsigned)id, resp, len);
   close(fd);
   return rc;
 }

@@ -15,4 +15,10 @@
 int owt_reject_connection(int fd, const char *cgi_response, size_t len, size_t max_bytes,
                           int timeout_ms);
 
+/* Write cgi_response as the whole answer to request id on fd: STDOUT
+ * records, the empty STDOUT, END_REQUEST. Never blocks for long (a stalled
+ * peer fails it after a second). 0, or -1 when the peer is gone or stalled.
+ * fd stays open. */
+int owt_reject_reply(int fd, unsigned id, const char *cgi_response, size_t len);
+
 #endif

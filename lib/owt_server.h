@@ -1,5 +1,10 @@
-/* owt_server.h - one worker: the request pipeline and the two ways requests
- * arrive (a FastCGI accept loop, or one CGI request). */
+/* owt_server.h - the request pipeline of a worker, and its one-shot CGI run.
+ *
+ * An owt_server is the worker process: its interpreter, cache and
+ * scoreboard slot, shared by its request threads. An owt_ctx is one request
+ * thread: the request in hand and every buffer it needs, private to that
+ * thread. owt_server_handle() runs one request through the pipeline:
+ * params -> admin -> auth -> body -> invocation -> cache -> Python -> reply. */
 #ifndef OWT_SERVER_H
 #define OWT_SERVER_H
 
@@ -15,38 +20,63 @@
 typedef struct {
   const owt_config *cfg;
   owt_py *py;
+  owt_cache cache;          /* the response cache; off without --cache-dir */
+  owt_scoreboard *board;    /* every worker's slot (shared with a master), for /_owt/status */
+  owt_slot *slot;           /* this worker's slot in board */
+  owt_scoreboard own_board; /* a one-slot board when no master provides one */
+  uint64_t tickets;         /* the last interrupt ticket handed out (atomic) */
+} owt_server;
+
+/* How a request's time limit is kept: SIGALRM in CGI mode, the worker's
+ * watchdog in FastCGI mode. arm() runs as the request enters Python (its
+ * body has been read by then), disarm() when its reply is done and returns
+ * 1 when the time limit had passed. */
+typedef struct {
+  void (*arm)(void *arg, uint64_t ticket);
+  int (*disarm)(void *arg);
+  void *arg;
+} owt_deadline_ops;
+
+typedef struct {
+  owt_server *srv;
+  owt_py_thread *py;      /* this thread's interpreter state */
+  owt_inflight *rec;      /* this thread's record in the slot; NULL: none */
+  owt_deadline_ops deadline;
   owt_request req;
   owt_invocation inv;
-  owt_buf head;     /* the response head being built */
-  owt_buf message;  /* an error body being built */
-  owt_buf user;     /* the authenticated user, when auth is on */
-  owt_stats stats;         /* this worker's counters; copied into slot after each change */
-  owt_scoreboard *board;   /* every worker's slot (shared with the master), for /_owt/status */
-  owt_slot *slot;          /* this worker's slot in board */
-  owt_scoreboard own_board; /* a one-slot board when no master provides one */
-  struct evp_md_st *sha256;        /* fetched once: a fetch per request costs more than the hash */
+  owt_buf head;           /* the response head being built */
+  owt_buf message;        /* an error body being built */
+  owt_buf user;           /* the authenticated user, when auth is on */
+  struct evp_md_st *sha256;         /* fetched once: a fetch per request costs more than the hash */
   struct evp_md_ctx_st *sha256_ctx; /* reused for every request's digest */
-  owt_cache cache;          /* the response cache; off without --cache-dir */
   owt_cache_key cache_key;  /* this request's key, when it asked for the cache */
   int cache_state;          /* this request: 0 no cache asked, else OWT_SERVER_CACHE_HIT/_MISS */
-} owt_server;
+  uint64_t bytes_out;       /* body bytes this request sent */
+  int cut;                  /* the reply failed after its head was sent: the connection must end
+                               without the FastCGI end of request, so the client sees it cut */
+  char log_path[OWT_INFLIGHT_PATH]; /* the path, escaped, for log lines */
+} owt_ctx;
 
 enum { OWT_SERVER_CACHE_MISS = 1, OWT_SERVER_CACHE_HIT = 2 };
 
-/* Prepare srv and start the interpreter. Returns 0, or 1 after logging why. */
-int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped_adaptors);
+/* Prepare srv and start the interpreter (threads > 0: for that many request
+ * threads; 0: CGI, one request in this thread). Returns 0, or 1 after
+ * logging why. */
+int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped_adaptors, size_t threads);
 
 /* Publish this worker's counters into slot i of board (shared with the
  * master) instead of the private one-slot board owt_server_init made. */
 void owt_server_attach(owt_server *srv, owt_scoreboard *board, int i);
 
-/* Answer one request from io, whatever it holds: every outcome is a
- * response (or a logged client disconnect). Returns the status sent. */
-int owt_server_handle(owt_server *srv, owt_io *io);
+/* A request context for one thread: py is its interpreter state, index its
+ * in-flight record in the slot. 0, or -1 when out of memory. */
+int owt_ctx_init(owt_ctx *c, owt_server *srv, owt_py_thread *py, size_t index, owt_deadline_ops deadline);
+void owt_ctx_free(owt_ctx *c);
 
-/* Serve FastCGI requests on listen_fd until SIGTERM/SIGINT or the web
- * server closes it. Returns the process exit code. */
-int owt_server_run_fastcgi(owt_server *srv, int listen_fd);
+/* Answer one request from io, whatever it holds: every outcome is a
+ * response (or a logged client disconnect). Returns the status sent, -1 when
+ * the client went away. */
+int owt_server_handle(owt_ctx *c, owt_io *io);
 
 /* Serve the one CGI request in the environment, writing the response to
  * response_fd. Returns the exit code. */

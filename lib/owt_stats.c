@@ -1,9 +1,13 @@
-/* owt_stats.c - clocks and memory readings for the counters. */
+/* owt_stats.c - clocks, memory readings and the in-flight records. */
 #include "owt_stats.h"
 
+#include <sched.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "owt_escape.h"
 
 double owt_now(void) {
   struct timespec ts;
@@ -11,12 +15,59 @@ double owt_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double owt_monotonic(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 uint64_t owt_stats_rss(void) {
   unsigned long size = 0, resident = 0;
-  FILE *f = fopen("/proc/self/statm", "r");
+  FILE *f = fopen("/proc/self/statm", "re");
   if (!f) return 0;
   int n = fscanf(f, "%lu %lu", &size, &resident);
   fclose(f);
   if (n != 2) return 0;
   return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void write_begin(owt_inflight *rec) {
+  __atomic_fetch_add(&rec->seq, 1, __ATOMIC_ACQ_REL); /* odd: being written */
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void write_end(owt_inflight *rec) {
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  __atomic_fetch_add(&rec->seq, 1, __ATOMIC_ACQ_REL); /* even: stable */
+}
+
+void owt_inflight_set_idle(owt_inflight *rec) {
+  write_begin(rec);
+  rec->busy_since = 0;
+  write_end(rec);
+}
+
+void owt_inflight_set_busy(owt_inflight *rec, double since, uint64_t number, const char *method,
+                           size_t method_len, const char *path, size_t path_len) {
+  write_begin(rec);
+  rec->busy_since = since;
+  rec->number = number;
+  if (method) owt_escape_field(rec->method, sizeof rec->method, owt_str_make(method, method_len));
+  if (path) owt_escape_field(rec->path, sizeof rec->path, owt_str_make(path, path_len));
+  write_end(rec);
+}
+
+void owt_inflight_read(const owt_inflight *rec, owt_inflight *out) {
+  for (int tries = 0; tries < 1000; tries++) {
+    uint32_t before = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
+    if (before & 1) {
+      sched_yield();
+      continue;
+    }
+    memcpy(out, rec, sizeof *out);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE) == before) return;
+  }
+  /* A writer that died mid-update (its process crashed): report idle. */
+  memset(out, 0, sizeof *out);
 }

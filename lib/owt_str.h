@@ -16,6 +16,8 @@ typedef struct {
 #define OWT_STR_LIT(s) ((owt_str){(s), sizeof(s) - 1})
 #define OWT_STR_NULL ((owt_str){NULL, 0})
 
+static inline owt_str owt_str_make(const char *p, size_t len) { return (owt_str){p, len}; }
+
 static inline owt_str owt_str_of(const char *s) {
   return s ? (owt_str){s, strlen(s)} : OWT_STR_NULL;
 }

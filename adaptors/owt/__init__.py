@@ -3,7 +3,8 @@
 What adaptor code sees (every shipped module starts with these names):
 ``pipe`` (the ``owt.summat`` pipe language), ``request`` (the current
 request), ``Server`` (``Server.sing().address`` / ``.port``), ``Response``
-(status, headers, content type) and ``stream`` (server-sent events).
+(status, headers, content type), ``stream`` (server-sent events) and
+``batch`` (gather concurrent calls of a model into batches).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from owt import stream
 from owt.request import request
 from owt.response import Response
 
-__all__ = ["pipe", "request", "Server", "Response", "stream"]
+__all__ = ["pipe", "request", "Server", "Response", "stream", "batch"]
 
 
 def _missing_pipe(error: BaseException) -> Any:
@@ -36,6 +37,11 @@ def __getattr__(name: str) -> Any:
 
         globals()["Server"] = Server
         return Server
+    if name == "batch":
+        from owt._batch import batch
+
+        globals()["batch"] = batch
+        return batch
     if name == "pipe":
         try:
             from owt.summat import pipe

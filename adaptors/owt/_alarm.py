@@ -17,7 +17,7 @@ try:
 except ImportError:
     _owt = None
 
-__all__ = ["Timeout", "install", "enter", "leave", "active", "describe"]
+__all__ = ["Timeout", "install", "install_message", "enter", "leave", "active", "describe"]
 
 
 class _Timeout(BaseException):
@@ -63,6 +63,12 @@ def describe() -> str:
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
     if _active:
         raise Timeout(describe())
+
+
+def install_message(seconds: float | None = None) -> None:
+    """Only remember the timeout for messages (threaded workers: no SIGALRM)."""
+    global _seconds
+    _seconds = seconds if seconds and seconds > 0 else None
 
 
 def install(seconds: float | None = None) -> bool:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from owt import _alarm, _log
+from owt import _aio, _alarm, _log
 from owt._alarm import Timeout
 from owt._errors import OwtError, adaptor_error, describe, log_error, timeout_error
 from owt.request import Request, bind, unbind
@@ -123,50 +123,6 @@ def _encode_item(item: Any, sse: bool) -> bytes:
     return b"data: " + data + b"\n\n" if sse else data
 
 
-class _AsyncSource:
-    """Steps an async iterable from synchronous code, on an event loop of its own."""
-
-    __slots__ = ("_ait", "_loop")
-
-    def __init__(self, aiterable: Any) -> None:
-        self._ait = aiterable.__aiter__()
-        self._loop: Any = None  # an asyncio event loop, made on first use
-
-    def __iter__(self) -> "_AsyncSource":
-        return self
-
-    def __next__(self) -> Any:
-        if self._loop is None:
-            import asyncio  # only async adaptors pay for it (ssl, socket, ...)
-
-            self._loop = asyncio.new_event_loop()
-        try:
-            return self._loop.run_until_complete(self._ait.__anext__())
-        except StopAsyncIteration:
-            self._shutdown()
-            raise StopIteration from None
-        except BaseException:
-            self._shutdown()
-            raise
-
-    def close(self) -> None:
-        aclose = getattr(self._ait, "aclose", None)
-        try:
-            if aclose is not None and self._loop is not None and not self._loop.is_closed():
-                self._loop.run_until_complete(aclose())
-        finally:
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
-
-
 class Chunks(Iterator[bytes]):
     """The streamed body: bytes, one item of the adaptor's iterable per ``next``.
 
@@ -178,7 +134,7 @@ class Chunks(Iterator[bytes]):
     generator (its ``finally`` runs).
     """
 
-    __slots__ = ("_source", "_req", "event_stream", "error", "_state")
+    __slots__ = ("_source", "_req", "event_stream", "error", "_state", "on_done")
 
     def __init__(self, source: Any, req: Request | None) -> None:
         self._source = source
@@ -186,6 +142,12 @@ class Chunks(Iterator[bytes]):
         self.event_stream = False
         self.error: OwtError | None = None
         self._state = _RUNNING
+        self.on_done: Any = None  # called once when the stream ends or is closed
+
+    def _done(self) -> None:
+        on_done, self.on_done = self.on_done, None
+        if on_done is not None:
+            on_done()
 
     def __iter__(self) -> "Chunks":
         return self
@@ -202,9 +164,12 @@ class Chunks(Iterator[bytes]):
             return _encode_item(next(self._source), self.event_stream)
         except StopIteration:
             self._state = _FINISHED
+            self._done()
             raise
         except Timeout as exc:
             return self._fail(timeout_error(exc), f"Timeout: {_alarm.describe()}")
+        except OwtError as err:  # the server stopped it (its client left)
+            return self._fail(err, err.message)
         except Exception as exc:  # noqa: BLE001 - the adaptor's generator raised
             return self._fail(adaptor_error(exc), describe(exc))
         finally:
@@ -227,6 +192,7 @@ class Chunks(Iterator[bytes]):
         source, self._source = self._source, iter(())
         close = getattr(source, "close", None)
         if close is None:
+            self._done()
             return
         token = bind(self._req)
         _alarm.enter()
@@ -239,6 +205,7 @@ class Chunks(Iterator[bytes]):
         finally:
             _alarm.leave()
             unbind(token)
+            self._done()
 
 
 def _is_streamable(value: Any) -> bool:
@@ -270,7 +237,7 @@ def _plain(value: Any, req: Request | None) -> tuple[str, bytes | None, Chunks |
     if callable(tolist):
         return _plain(value.tolist(), req)
     if hasattr(value, "__aiter__"):
-        return TEXT, None, Chunks(_AsyncSource(value), req)
+        return TEXT, None, Chunks(_aio.AsyncSource(value), req)
     if _is_streamable(value):
         try:
             source = iter(value)
@@ -295,9 +262,7 @@ def coerce(result: Any, req: Request | None = None, _depth: int = 0) -> Result:
     if type(result) is str:
         return 200, [("Content-Type", _text_type(result))], result.encode("utf-8", "replace"), None
     if inspect.iscoroutine(result):
-        import asyncio  # only async adaptors pay for it (ssl, socket, ...)
-
-        return coerce(asyncio.run(result), req, _depth + 1)
+        return coerce(_aio.run(result), req, _depth + 1)
     content_type: str | None = None
     if isinstance(result, Response):
         body, status, headers, content_type = result.body, result.status, result.headers, result.content_type

@@ -18,6 +18,7 @@ import ast
 import keyword
 import linecache
 import sys
+import threading
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -32,18 +33,38 @@ _PROBE_CACHE_LIMIT = 1024
 
 
 class Warm:
-    """One compiled adaptor: the callable, its module and its source's linecache name."""
+    """One compiled adaptor: the callable, its module and its source's linecache name.
 
-    __slots__ = ("fn", "module", "filename", "mode")
+    Several request threads may run it at once: each holds it with
+    :meth:`hold` and lets go with :meth:`release`, and an evicted adaptor is
+    emptied only when its last user lets go.
+    """
+
+    __slots__ = ("fn", "module", "filename", "mode", "_users", "_evicted")
 
     def __init__(self, fn: Callable[..., Any], module: types.ModuleType, filename: str, mode: str):
         self.fn = fn
         self.module = module
         self.filename = filename
         self.mode = mode
+        self._users = 0
+        self._evicted = False
+
+    def hold(self) -> None:
+        """A request starts using it (called under the LRU's lock)."""
+        self._users += 1
+
+    def release(self) -> None:
+        """A request is done with it (its reply is complete)."""
+        with _users_lock:
+            self._users -= 1
+            empty = self._evicted and self._users <= 0
+        if empty:
+            self._empty()
 
     def drop(self) -> None:
-        """Evicted: forget the source kept for tracebacks and empty the module.
+        """Evicted: forget the source kept for tracebacks and empty the module
+        (now, or when the last request using it is done).
 
         The module's functions refer back to its dict (``__globals__``), a cycle
         CPython frees only at a full garbage collection; meanwhile module state such
@@ -51,40 +72,64 @@ class Warm:
         breaks the cycle now. (A thread the adaptor left running on module globals
         loses them: keep such state in an adaptor directory module instead.)
         """
+        with _users_lock:
+            self._evicted = True
+            empty = self._users <= 0
+        if empty:
+            self._empty()
+
+    def _empty(self) -> None:
         linecache.cache.pop(self.filename, None)
         self.module.__dict__.clear()
 
 
+_users_lock = threading.Lock()
+
+
 class LRU:
-    """A bounded least-recently-used map; a size of 0 or less keeps nothing."""
+    """A bounded least-recently-used map, safe for several threads; a size of
+    0 or less keeps nothing."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Any:
-        """The value for key (now the most recently used), or None."""
-        items = self._items
-        value = items.get(key)
-        if value is not None:
+    def get(self, key: Hashable, hold: bool = False) -> Any:
+        """The value for key (now the most recently used), or None. With
+        hold, the value's ``hold()`` is called before the lock is let go."""
+        with self._lock:
+            items = self._items
+            value = items.get(key)
+            if value is not None:
+                items.move_to_end(key)
+                if hold:
+                    value.hold()
+            return value
+
+    def put(self, key: Hashable, value: Any, hold: bool = False) -> None:
+        """Store value (held when hold); evict (and ``drop()``) the least
+        recently used beyond the bound."""
+        evicted = []
+        with self._lock:
+            items = self._items
+            items[key] = value
             items.move_to_end(key)
-        return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        """Store value; evict (and ``drop()``) the least recently used beyond the bound."""
-        items = self._items
-        items[key] = value
-        items.move_to_end(key)
-        while len(items) > max(self.size, 0):
-            _, old = items.popitem(last=False)
+            if hold:
+                value.hold()
+            while len(items) > max(self.size, 0):
+                evicted.append(items.popitem(last=False)[1])
+        for old in evicted:
             drop = getattr(old, "drop", None)
             if drop is not None:
                 drop()
 
     def clear(self) -> None:
         """Evict everything."""
-        while self._items:
-            _, old = self._items.popitem(last=False)
+        with self._lock:
+            evicted = list(self._items.values())
+            self._items.clear()
+        for old in evicted:
             drop = getattr(old, "drop", None)
             if drop is not None:
                 drop()

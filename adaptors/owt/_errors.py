@@ -15,6 +15,7 @@ __all__ = [
     "NotFound",
     "AdaptorError",
     "AdaptorTimeout",
+    "ClientGone",
     "adaptor_error",
     "timeout_error",
     "describe",
@@ -66,6 +67,12 @@ class AdaptorTimeout(OwtError):
     """504: the adaptor ran past the server's timeout."""
 
     kind = "timeout"
+
+
+class ClientGone(OwtError):
+    """The client left before its answer was ready (its asyncio task was cancelled); nothing is sent."""
+
+    kind = "client_gone"
 
 
 def _user_traceback(tb: TracebackType | None) -> TracebackType | None:

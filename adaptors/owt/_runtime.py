@@ -12,11 +12,13 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from owt import _alarm, _log, server
+import threading
+
+from owt import _aio, _alarm, _log, _tickets, server
 from owt._adaptors import AdaptorDirs, scan
 from owt._alarm import Timeout
 from owt._coerce import Result, coerce
-from owt._compile import LRU, build, reset_probe
+from owt._compile import LRU, Warm, build, reset_probe
 from owt._errors import (
     AdaptorError,
     AdaptorTimeout,
@@ -42,6 +44,7 @@ __all__ = [
     "AdaptorError",
     "AdaptorTimeout",
     "Timeout",
+    "wake",
 ]
 
 DEFAULT_MAX_ADAPTORS = 256
@@ -53,6 +56,11 @@ _base: dict[str, Any] = {}
 _warm = LRU(DEFAULT_MAX_ADAPTORS)
 _named = LRU(DEFAULT_MAX_ADAPTORS)
 _compiled = 0
+_building: dict[bytes, threading.Lock] = {}
+"""Cold adaptors being built, by digest: a second thread that needs one waits for the first."""
+_building_guard = threading.Lock()
+
+wake = _tickets.wake
 
 
 def _base_namespace(dirs: list[str]) -> dict[str, Any]:
@@ -86,7 +94,9 @@ def configure(config: Mapping[str, Any]) -> None:
 
     config keys (all optional here): ``adaptor_dirs``, ``max_adaptors``,
     ``debug``, ``no_code``, ``allow_shell``, ``python_executable``,
-    ``timeout`` (seconds, for messages), ``address``/``port`` (reported by
+    ``timeout`` (seconds, for messages), ``threads`` (how many request
+    threads share this interpreter; 0 or absent: requests run in the main
+    thread, SIGALRM keeps the time), ``address``/``port`` (reported by
     ``Server.sing()`` outside a request) and ``redirect_stdio`` (default
     True: ``print`` goes to the error log). Other keys are kept for
     :func:`current_config`. Calling it again drops every warm adaptor.
@@ -108,7 +118,13 @@ def configure(config: Mapping[str, Any]) -> None:
     server.configure(cfg.get("address"), cfg.get("port"))
     if cfg.get("redirect_stdio", True):
         _log.install_stdio()
-    if not _alarm.install(_seconds(cfg.get("timeout"))):
+    cfg["threads"] = int(cfg.get("threads") or 0)
+    if cfg["threads"]:
+        # Requests run in threads: the server interrupts them by ticket.
+        _alarm.install_message(_seconds(cfg.get("timeout")))
+        _tickets.install_sleep()
+        _aio.enable()
+    elif not _alarm.install(_seconds(cfg.get("timeout"))):
         _log.log(_log.WARNING, "could not install the SIGALRM handler: timeouts will not interrupt Python")
     _warm.clear()
     _named.clear()
@@ -135,15 +151,48 @@ def stats() -> dict[str, int]:
     }
 
 
-def _resolve(code: str | None, adaptor: str | None, fn_name: str, digest: bytes | None) -> Callable[..., Any]:
+def _named_adaptor(adaptor: str, fn_name: str) -> Callable[..., Any]:
+    key = (adaptor, fn_name)
+    fn = _named.get(key)
+    if fn is None:
+        fn = _dirs.resolve(adaptor, fn_name)
+        _named.put(key, fn)
+    return fn
+
+
+def _warm_adaptor(code: str, fn_name: str, digest: bytes) -> Warm:
+    """The warm adaptor for digest, held for the caller (release it when the
+    reply is done). Built on first use; a thread that needs one another
+    thread is building waits for it instead of building it twice."""
     global _compiled
+    warm = _warm.get(digest, hold=True)
+    if warm is not None:
+        return warm
+    with _building_guard:
+        lock = _building.get(digest)
+        if lock is None:
+            lock = _building[digest] = threading.Lock()
+    while not lock.acquire(timeout=0.05):  # short waits: a Timeout can land between them
+        pass
+    try:
+        warm = _warm.get(digest, hold=True)
+        if warm is None:
+            warm = build(code, fn_name, digest, _base)
+            _compiled += 1
+            _warm.put(digest, warm, hold=True)
+    finally:
+        with _building_guard:
+            if _building.get(digest) is lock:
+                del _building[digest]
+        lock.release()
+    return warm
+
+
+def _resolve(code: str | None, adaptor: str | None, fn_name: str,
+             digest: bytes | None) -> tuple[Callable[..., Any], Warm | None]:
+    """The callable to run, and the warm adaptor it belongs to (held), if any."""
     if adaptor:
-        key = (adaptor, fn_name)
-        fn = _named.get(key)
-        if fn is None:
-            fn = _dirs.resolve(adaptor, fn_name)
-            _named.put(key, fn)
-        return fn
+        return _named_adaptor(adaptor, fn_name), None
     if code is None:
         raise BadRequest("no code: send code_b64 or code (or adaptor for a named adaptor)")
     if _config.get("no_code"):
@@ -152,12 +201,8 @@ def _resolve(code: str | None, adaptor: str | None, fn_name: str, digest: bytes 
         import hashlib  # C sends the digest; this is the fallback
 
         digest = hashlib.sha256(fn_name.encode() + b"\0" + code.encode("utf-8", "surrogatepass")).digest()
-    warm = _warm.get(digest)
-    if warm is None:
-        warm = build(code, fn_name, digest, _base)
-        _compiled += 1
-        _warm.put(digest, warm)
-    return warm.fn
+    warm = _warm_adaptor(code, fn_name, digest)
+    return warm.fn, warm
 
 
 def _binds(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool | None:
@@ -206,18 +251,28 @@ def handle(
     environ: Mapping[str, str],
     body: bytes,
     path: str | None,
+    ticket: int = 0,
 ) -> Result:
     """Run one request: (status, headers, body, chunks), exactly one of body/chunks set.
 
-    Raises an :class:`OwtError` subclass whose ``.kind`` C maps to a status.
+    ticket (nonzero in a threaded worker) lets the server interrupt this
+    request from another thread (:func:`wake`). Raises an :class:`OwtError`
+    subclass whose ``.kind`` C maps to a status.
     """
+    if ticket:
+        _tickets.begin(ticket)
     kwargs = decode(kwargs_text, kwargs_kind)
     req = Request(environ if environ is not None else {}, body or b"", path)
     token = bind(req)
     _alarm.enter()
+    warm: Warm | None = None
     try:
-        fn = _resolve(code, adaptor, fn_name or "run", digest)
-        return coerce(_call(fn, kwargs), req)
+        fn, warm = _resolve(code, adaptor, fn_name or "run", digest)
+        result = coerce(_call(fn, kwargs), req)
+        chunks = result[3]
+        if chunks is not None and warm is not None:
+            chunks.on_done, warm = warm.release, None  # in use until the stream ends
+        return result
     except OwtError:
         raise
     except Timeout as exc:
@@ -227,3 +282,5 @@ def handle(
     finally:
         _alarm.leave()
         unbind(token)
+        if warm is not None:
+            warm.release()

@@ -353,11 +353,27 @@ class OwtServer:
         for pid in session_members(self.sid):
             self.started_pids[pid] = proc_comm(pid)
 
-    def worker_pids(self) -> list[int]:
-        """The owt-fcgi processes lighttpd runs for this server now."""
+    def owt_pids(self) -> list[int]:
+        """Every owt-fcgi process of this server now (master and workers)."""
         if self.sid is None:
             return []
         return [p for p in session_members(self.sid) if proc_comm(p) == "owt-fcgi"]
+
+    def _parents(self, pids: list[int]) -> set[int]:
+        return {int(st[1]) for p in pids if (st := _stat(p)) is not None}
+
+    def master_pid(self) -> int | None:
+        """The owt-fcgi master (the parent of the workers), if this front runs one."""
+        pids = self.owt_pids()
+        masters = [p for p in pids if p in self._parents(pids)]
+        return masters[0] if masters else None
+
+    def worker_pids(self) -> list[int]:
+        """The owt-fcgi worker processes serving requests for this server now (a
+        master, which only forks them, is not one)."""
+        pids = self.owt_pids()
+        parents = self._parents(pids)
+        return [p for p in pids if p not in parents]
 
     def log_text(self) -> str:
         return self.stderr_path.read_text(errors="replace")

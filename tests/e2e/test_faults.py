@@ -1,7 +1,9 @@
-"""Faults through nginx -> owt-fcgi master (2 workers): each costs at most its own request.
+"""Faults through nginx -> owt-fcgi master (2 workers of 4 threads): each costs at most its
+own request, except a crash, which costs its worker's requests in flight.
 
 While a second client sends a steady stream of hello requests, each faulty request
-gets its documented status, every hello succeeds, and the master replaces what died.
+gets its documented status, every hello succeeds (but one that was in flight on a
+worker that crashed: docs/concurrency.md), and the master replaces what died.
 Also: garbage input, SIGHUP and SIGTERM under load, --max-requests, --max-rss, a client
 leaving mid-stream, a 20,000-request RSS soak, the timeout under lighttpd (fd 0) and in
 CGI mode, and the master's --listen / --pidfile / --socket-mode / refusal checks.
@@ -50,7 +52,7 @@ def _sanitized() -> bool:
 # AddressSanitizer reserves terabytes of shadow address space at start: under RLIMIT_AS
 # a sanitized worker cannot even start, so the address-space limit is for plain builds.
 SANITIZED = _sanitized()
-MAIN_OPTIONS = ("-vv", "--timeout", str(TIMEOUT), "--kill-grace", str(KILL_GRACE),
+MAIN_OPTIONS = ("-vv", "--threads", "4", "--timeout", str(TIMEOUT), "--kill-grace", str(KILL_GRACE),
                 *(() if SANITIZED else ("--memory-limit", "512")))
 RECYCLE_OPTIONS = ("-vv", "--max-requests", "50", "--max-rss", "80")
 HANG_MARGIN = 2.0  # lib/owt_master.c: the watchdog kills past timeout + kill-grace + this
@@ -151,9 +153,16 @@ class HelloStream:
         for t in self._threads:
             t.join(60)
 
-    def check(self) -> None:
-        assert self.sent > 0 and not self.failures, (
-            f"{len(self.failures)} of {self.sent} hello requests failed: {self.failures[:5]}")
+    def check(self, crashes: int = 0) -> None:
+        """No hello failed, but (for crashes) those in flight on a worker that crashed: each
+        stream thread has one hello in flight at a time, so at most one per crash and thread,
+        and the web server answers it 502."""
+        in_flight = [f for f in self.failures if " 502 " in f]
+        allowed = crashes * len(self._threads)
+        unexplained = [f for f in self.failures if f not in in_flight[:allowed]]
+        assert self.sent > 0 and not unexplained, (
+            f"{len(self.failures)} of {self.sent} hello requests failed ({allowed} may have been in "
+            f"flight on a crashed worker): {self.failures[:5]}")
 
     def summary(self) -> dict[str, Any]:
         return {"hellos_sent": self.sent, "hellos_failed": len(self.failures),
@@ -205,8 +214,10 @@ def slot_of(status: dict[str, Any], pid: int) -> dict[str, Any]:
 
 
 def run_fault(server: NginxServer, name: str, source: str, statuses: Sequence[int], *,
-              within: float, replaced: bool | None, body_has: bytes | None = None) -> dict[str, Any]:
-    """Send the faulty request while a hello stream runs; check and record what happened."""
+              within: float, replaced: bool | None, body_has: bytes | None = None,
+              crash: bool = False) -> dict[str, Any]:
+    """Send the faulty request while a hello stream runs; check and record what happened.
+    crash: the fault ends its worker at once (a hello in flight there dies with it)."""
     server.wait_workers()
     pids_before = server.worker_pids()
     status_before = server.status()
@@ -238,7 +249,7 @@ def run_fault(server: NginxServer, name: str, source: str, statuses: Sequence[in
     elif not gone:
         rec["recovery_s"] = 0.0
     RESULTS[name] = rec
-    hellos.check()
+    hellos.check(crashes=1 if crash else 0)
     assert code_ in statuses, f"{name}: got {code_} {body[:300]!r}, want one of {list(statuses)}"
     assert elapsed < within, f"{name}: answered after {elapsed:.2f} s, want < {within} s"
     if body_has is not None:
@@ -280,7 +291,8 @@ def test_sleep_504(main_server: NginxServer) -> None:
 
 
 def test_pause_in_c(main_server: NginxServer) -> None:
-    """SIGALRM interrupts pause(2): the Python-level timeout lands right after it."""
+    """The watchdog's kick (a signal to that thread) interrupts pause(2): the Python-level
+    timeout lands right after it."""
     run_fault(main_server, "c_pause", """
         import ctypes
         def run():
@@ -289,31 +301,32 @@ def test_pause_in_c(main_server: NginxServer) -> None:
 
 
 def test_hang_in_c_ignoring_the_timeout(main_server: NginxServer) -> None:
-    """A C call that signals do not end (a self-deadlocked mutex): the worker's hard
-    deadline ends it at timeout + kill-grace, the master replaces it."""
+    """A C call that signals do not end (a self-deadlocked mutex, GIL held): the worker's
+    hard deadline answers 504 at timeout + kill-grace, the worker drains and exits, and the
+    master replaces it."""
     rec = run_fault(main_server, "c_mutex_deadlock", """
         import ctypes
         def run():
-            libc = ctypes.CDLL(None)
+            libc = ctypes.PyDLL(None)   # PyDLL: the call keeps the GIL
             m = ctypes.create_string_buffer(64)
             libc.pthread_mutex_lock(m)
             libc.pthread_mutex_lock(m)
-    """, [502], within=TIMEOUT + KILL_GRACE + 2, replaced=True)
+    """, [504], within=TIMEOUT + KILL_GRACE + 2, replaced=True, body_has=b"did not stop")
     assert rec["seconds_to_answer"] >= TIMEOUT + KILL_GRACE - 0.2
-    assert "did not stop after its timeout" in main_server.log_text()
+    assert "did not stop 1 s after its timeout" in main_server.log_text()
 
 
-def test_hang_with_sigalrm_blocked_is_killed_by_master(main_server: NginxServer) -> None:
-    """SIGALRM blocked: no deadline can fire in the worker, the master's watchdog kills it."""
-    rec = run_fault(main_server, "sigalrm_blocked_sleep", """
-        import signal, time
+def test_a_stopped_worker_is_killed_by_master(main_server: NginxServer) -> None:
+    """A worker that cannot act at all (here it stops itself with SIGSTOP, so its own
+    watchdog is frozen too): the master's watchdog kills it."""
+    rec = run_fault(main_server, "worker_stopped", """
+        import os, signal
         def run():
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-            time.sleep(100)
-    """, [502], within=TIMEOUT + KILL_GRACE + HANG_MARGIN + 2, replaced=True)
+            os.kill(os.getpid(), signal.SIGSTOP)
+    """, [502], within=TIMEOUT + KILL_GRACE + HANG_MARGIN + 2, replaced=True, crash=True)
     assert rec["kills_counted"] == 1
     assert rec["seconds_to_answer"] >= TIMEOUT + KILL_GRACE + HANG_MARGIN - 0.3
-    assert "busy past --timeout and --kill-grace" in main_server.log_text()
+    assert "a request is busy far past --timeout" in main_server.log_text()
 
 
 def test_segfault_502(main_server: NginxServer) -> None:
@@ -321,7 +334,7 @@ def test_segfault_502(main_server: NginxServer) -> None:
         import ctypes
         def run():
             return ctypes.string_at(0)
-    """, [502], within=3, replaced=True)
+    """, [502], within=3, replaced=True, crash=True)
 
 
 def test_segfault_is_not_replayed_to_the_next_worker(main_server: NginxServer) -> None:
@@ -369,7 +382,7 @@ def test_os_exit_502(main_server: NginxServer) -> None:
         import os
         def run():
             os._exit(3)
-    """, [502], within=3, replaced=True)
+    """, [502], within=3, replaced=True, crash=True)
 
 
 def test_crash_burst_does_not_hold_back_respawns(main_server: NginxServer) -> None:
@@ -390,7 +403,7 @@ def test_crash_burst_does_not_hold_back_respawns(main_server: NginxServer) -> No
         time.sleep(0.3)
     main_server.wait_workers()
     RESULTS["segfault_burst_8"] = {"statuses": statuses, "seconds": round(burst, 3), **hellos.summary()}
-    hellos.check()
+    hellos.check(crashes=8)
     assert statuses == [502] * 8
     assert "died young" not in main_server.log_text()[log_before:]
     assert hellos.max_latency < 1.5, hellos.summary()
@@ -404,7 +417,7 @@ def test_crash_after_starting_a_program_from_c(main_server: NginxServer) -> None
         def run():
             ctypes.CDLL(None).system(b'sleep 3 &')
             os._exit(3)
-    """, [502], within=1.0, replaced=True)
+    """, [502], within=1.0, replaced=True, crash=True)
     assert rec["seconds_to_answer"] < 1.0
 
 

@@ -10,10 +10,11 @@ import owt
 
 
 def test_exports() -> None:
-    assert sorted(owt.__all__) == ["Response", "Server", "pipe", "request", "stream"]
-    from owt import Response, Server, pipe, request, stream
+    assert sorted(owt.__all__) == ["Response", "Server", "batch", "pipe", "request", "stream"]
+    from owt import Response, Server, batch, pipe, request, stream
 
     assert (Response, Server, pipe, request, stream) == (owt.Response, owt.Server, owt.pipe, owt.request, owt.stream)
+    assert batch is owt.batch and batch.__module__ == "owt._batch"
     assert owt.Server is owt.server.Server
     assert owt.stream.done() == "data: [DONE]\n\n"
 

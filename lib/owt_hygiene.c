@@ -1,0 +1,148 @@
+/* owt_hygiene.c - snapshot and restore of what adaptors may disturb. */
+#define _GNU_SOURCE 1
+#include "owt_hygiene.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
+  memset(h, 0, sizeof *h);
+  if (n > OWT_HYGIENE_MAX_SIGNALS) n = OWT_HYGIENE_MAX_SIGNALS;
+  for (size_t i = 0; i < n; i++) {
+    h->signals[i] = signals[i];
+    if (sigaction(signals[i], NULL, &h->actions[i]) != 0) return -1;
+  }
+  h->nsignals = n;
+  for (int fd = 0; fd < 3; fd++) {
+    h->std_copy[fd] = -1;
+    if (fstat(fd, &h->std_stat[fd]) == 0) h->std_copy[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  }
+  h->cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  h->umask = umask(0);
+  umask(h->umask);
+  pthread_sigmask(SIG_SETMASK, NULL, &h->thread_mask);
+  return 0;
+}
+
+static int same_action(const struct sigaction *a, const struct sigaction *b) {
+  return a->sa_handler == b->sa_handler && a->sa_flags == b->sa_flags;
+}
+
+static int same_file(const struct stat *a, const struct stat *b) {
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+unsigned owt_hygiene_restore_process(owt_hygiene *h) {
+  unsigned changed = 0;
+  struct sigaction now;
+  struct stat st;
+  for (size_t i = 0; i < h->nsignals; i++) {
+    if (sigaction(h->signals[i], NULL, &now) == 0 && same_action(&now, &h->actions[i])) continue;
+    sigaction(h->signals[i], &h->actions[i], NULL);
+    changed |= OWT_HYGIENE_SIGNAL;
+  }
+  for (int fd = 0; fd < 3; fd++) {
+    if (h->std_copy[fd] < 0) continue;
+    if (fstat(fd, &st) == 0 && same_file(&st, &h->std_stat[fd])) continue;
+    dup2(h->std_copy[fd], fd); /* dup2 clears CLOEXEC on fd: as it was */
+    changed |= OWT_HYGIENE_STDIO;
+  }
+  if (h->cwd_fd >= 0) {
+    struct stat want;
+    if (stat(".", &st) != 0 || fstat(h->cwd_fd, &want) != 0 || !same_file(&st, &want)) {
+      if (fchdir(h->cwd_fd) == 0) changed |= OWT_HYGIENE_CWD;
+    }
+  }
+  mode_t m = umask(h->umask);
+  if (m != h->umask) changed |= OWT_HYGIENE_UMASK;
+  return changed;
+}
+
+unsigned owt_hygiene_restore_thread(const owt_hygiene *h) {
+  sigset_t old;
+  if (pthread_sigmask(SIG_SETMASK, &h->thread_mask, &old) != 0) return 0;
+  for (int s = 1; s < NSIG; s++) {
+    if (sigismember(&old, s) != sigismember(&h->thread_mask, s)) return OWT_HYGIENE_MASK;
+  }
+  return 0;
+}
+
+/* The state letter of /proc/PID/stat (after the parenthesised name). */
+static char proc_state(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  char *close_paren = strrchr(buf, ')');
+  return close_paren && close_paren[1] == ' ' ? close_paren[2] : 0;
+}
+
+static int seen_before(const owt_hygiene *h, pid_t pid) {
+  for (size_t i = 0; i < h->nzombies; i++)
+    if (h->zombies[i] == pid) return 1;
+  return 0;
+}
+
+/* Every child of every thread of this process: /proc/self/task/T/children. */
+static size_t list_zombies(pid_t *out, size_t max) {
+  size_t n = 0;
+  DIR *tasks = opendir("/proc/self/task");
+  struct dirent *d;
+  if (!tasks) return 0;
+  while (n < max && (d = readdir(tasks))) {
+    char path[300], buf[4096];
+    if (d->d_name[0] == '.') continue;
+    snprintf(path, sizeof path, "/proc/self/task/%s/children", d->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0) continue;
+    buf[len] = '\0';
+    for (char *p = buf; n < max && *p;) {
+      char *end = NULL;
+      long pid = strtol(p, &end, 10);
+      if (end == p) break;
+      if (pid > 0 && proc_state((pid_t)pid) == 'Z') out[n++] = (pid_t)pid;
+      p = end;
+      while (*p == ' ' || *p == '\n') p++;
+    }
+  }
+  closedir(tasks);
+  return n;
+}
+
+size_t owt_hygiene_reap(owt_hygiene *h) {
+  pid_t now[OWT_HYGIENE_MAX_ZOMBIES];
+  size_t n = list_zombies(now, OWT_HYGIENE_MAX_ZOMBIES), reaped = 0, kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (seen_before(h, now[i])) {
+      int status;
+      if (waitpid(now[i], &status, WNOHANG) == now[i]) reaped++;
+    } else {
+      now[kept++] = now[i];
+    }
+  }
+  memcpy(h->zombies, now, kept * sizeof now[0]);
+  h->nzombies = kept;
+  return reaped;
+}
+
+void owt_hygiene_free(owt_hygiene *h) {
+  for (int fd = 0; fd < 3; fd++)
+    if (h->std_copy[fd] >= 0) close(h->std_copy[fd]);
+  if (h->cwd_fd >= 0) close(h->cwd_fd);
+  memset(h, 0, sizeof *h);
+  h->cwd_fd = -1;
+}

@@ -1,0 +1,65 @@
+/* owt_hygiene.h - what one request's adaptor may have done to its worker,
+ * noticed and undone before it can hurt a later request.
+ *
+ * An adaptor runs with the worker's full powers: it can change a signal's
+ * disposition, block signals in its thread, close or replace fds 0-2, change
+ * the working directory or umask, and fork children it never waits for. The
+ * worker takes a snapshot of the state it relies on when it starts and puts
+ * it back: process-wide state from its supervising thread (a few times a
+ * second), a thread's signal mask after each request in that thread.
+ * Children that stay zombies are reaped once they have been seen twice (a
+ * Popen.wait() under way in another request reaps its own child at once; one
+ * that nobody waits for is reaped a sweep later). */
+#ifndef OWT_HYGIENE_H
+#define OWT_HYGIENE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define OWT_HYGIENE_MAX_SIGNALS 16
+#define OWT_HYGIENE_MAX_ZOMBIES 256
+
+typedef struct {
+  int signals[OWT_HYGIENE_MAX_SIGNALS];
+  struct sigaction actions[OWT_HYGIENE_MAX_SIGNALS];
+  size_t nsignals;
+  int std_copy[3];            /* private CLOEXEC copies of fds 0-2 (-1: was closed) */
+  struct stat std_stat[3];
+  int cwd_fd;                 /* the working directory at start (-1: unknown) */
+  mode_t umask;
+  sigset_t thread_mask;       /* what a request thread's mask must be */
+  pid_t zombies[OWT_HYGIENE_MAX_ZOMBIES]; /* seen at the last sweep, not yet reaped */
+  size_t nzombies;
+} owt_hygiene;
+
+/* What a restore found and undid (a bit each). */
+enum {
+  OWT_HYGIENE_SIGNAL = 1, /* a signal disposition */
+  OWT_HYGIENE_STDIO = 2,  /* fd 0, 1 or 2 */
+  OWT_HYGIENE_CWD = 4,
+  OWT_HYGIENE_UMASK = 8,
+  OWT_HYGIENE_MASK = 16,  /* a thread's signal mask */
+};
+
+/* Record the current dispositions of signals[0..n), fds 0-2, the working
+ * directory, the umask, and the calling thread's mask as the one request
+ * threads must have. 0, or -1. */
+int owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n);
+
+/* Put the process-wide state back. Returns the OWT_HYGIENE_* bits of what
+ * had changed (and is now restored). */
+unsigned owt_hygiene_restore_process(owt_hygiene *h);
+
+/* In a request thread, after its request: restore its signal mask.
+ * Returns OWT_HYGIENE_MASK when it had changed. */
+unsigned owt_hygiene_restore_thread(const owt_hygiene *h);
+
+/* Reap this process's zombie children that were already zombies at the
+ * previous call. Returns how many were reaped. */
+size_t owt_hygiene_reap(owt_hygiene *h);
+
+void owt_hygiene_free(owt_hygiene *h);
+
+#endif

@@ -1,0 +1,857 @@
+/* owt_worker.c - request threads, their dispatcher and watchdog.
+ *
+ * Threads take connections in leader/follower turns: one idle thread (the
+ * leader) waits on the listening socket, accepts, hands the leadership to
+ * another idle thread and serves what it accepted. A busy worker therefore
+ * has no leader and accepts nothing: its backlog stays in the kernel for
+ * other workers. The process's first thread (the dispatcher) holds the
+ * connections that have nothing to read yet (a new one that has not sent its
+ * request, a kept one between requests) and queues them for the threads when
+ * they do; it also keeps every request's clocks, the stop signals and the
+ * process hygiene. Nothing here blocks on the GIL but the interrupter. */
+#define _GNU_SOURCE 1 /* accept4, POLLRDHUP */
+#include "owt_worker.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "owt_allow.h"
+#include "owt_flight.h"
+#include "owt_hygiene.h"
+#include "owt_io_fcgx.h"
+#include "owt_log.h"
+
+#define TICK_SECONDS 0.1        /* the dispatcher's longest sleep: deadlines land this late at most */
+#define HYGIENE_SECONDS 0.25    /* process-wide state checked and restored this often */
+#define REAP_SECONDS 1.0        /* zombie children looked for this often */
+#define MAX_WATCHED 4096        /* connections waiting for data (new + kept) */
+#define DRAIN_NEW_SECONDS 1.0   /* draining, a new connection gets this long to send its request */
+#define WEDGED_SECONDS 1.0      /* an interrupt waiting this long (or half of --kill-grace) for the
+                                   GIL, at the hard deadline: the GIL is held for good */
+#define FINISH_DRAIN_MAX (256u << 10) /* unread request body read and dropped before a close */
+#define LINGER_MS 1000          /* a close with body left unread waits this long for the peer */
+#define THREAD_STACK (4u << 20) /* per request thread: ample for Python (3.11 keeps its frames off
+                                   the C stack), and address space counts under --memory-limit */
+
+/* The soft-deadline kick: interrupts a blocking call (pause()) in one
+ * request thread so its pending Timeout can land. */
+#define KICK_SIGNAL (SIGRTMIN + 5)
+
+enum { CONN_NEW = 1, CONN_KEPT = 2 };
+
+typedef struct {
+  int fd;
+  int kind;
+  double since; /* monotonic: when it started waiting */
+} conn;
+
+typedef enum {
+  DRAIN_NONE = 0,
+  DRAIN_SIGNAL,  /* asked to stop */
+  DRAIN_RECYCLE, /* --max-requests, --max-rss */
+  DRAIN_STUCK,   /* a request would not stop: answered 504, the process must go */
+} drain_reason;
+
+typedef struct owt_worker owt_worker;
+
+typedef struct {
+  owt_worker *w;
+  size_t index;
+  pthread_t tid;
+  int started;
+  owt_flight flight;
+  FCGX_Request fcgx;
+  owt_ctx ctx;
+  owt_py_thread *py;
+  /* under w->lock */
+  int busy;          /* holds a connection */
+  uint64_t ticket;   /* the request in Python (0: none) */
+  double soft_at;    /* monotonic deadlines; 0: no limit */
+  double hard_at;
+  int soft_done;
+  int hard_done;
+  int abandoned;     /* taken over: the worker will not wait for it */
+  int watch_fd;      /* the connection, once its body is read: the client may leave */
+  int client_gone;
+} rthread;
+
+typedef struct {
+  rthread *target;
+  uint64_t ticket;
+  owt_py_reason why;
+} interrupt_req;
+
+struct owt_worker {
+  owt_server *srv;
+  const owt_config *cfg;
+  int listen_fd;
+  size_t nthreads;
+  rthread *threads;
+  pthread_mutex_t lock;
+  pthread_cond_t work_cv;    /* idle followers wait here */
+  /* under lock */
+  conn ready[MAX_WATCHED];   /* connections with data, for any thread (a ring) */
+  size_t ready_head, ready_len;
+  conn *handback;            /* connections threads give the dispatcher to wait on */
+  size_t nhandback;          /* at most MAX_WATCHED */
+  size_t followers;          /* idle threads waiting on work_cv */
+  int has_leader;
+  int stopping;              /* threads return once nothing is ready */
+  drain_reason drain;        /* once set, no more accepting */
+  drain_reason drain_asked;  /* a thread asks the dispatcher to drain */
+  interrupt_req irq[OWT_CONFIG_MAX_THREADS * 2];
+  size_t nirq;
+  int irq_stop;
+  double irq_since;          /* monotonic start of the interrupt being delivered (0: none) */
+  pthread_cond_t irq_cv;
+  /* the dispatcher's own */
+  conn watched[MAX_WATCHED];
+  size_t nwatched;
+  double drain_deadline;
+  int wake_fd;               /* eventfd: wakes the dispatcher */
+  int leader_fd;             /* eventfd: wakes the leader out of its poll */
+  pthread_t interrupter;
+  int interrupter_started;
+  owt_hygiene hygiene;
+  char timeout_reply[512];   /* the 504 a stuck request gets */
+  size_t timeout_reply_len;
+  int wedged;                /* the GIL is held for good: nothing in flight can finish */
+};
+
+/* The one process-wide value a signal handler needs: where to say it. */
+static int signal_pipe[2] = {-1, -1};
+
+static void on_stop_signal(int signo) {
+  int saved = errno;
+  unsigned char b = (unsigned char)signo;
+  ssize_t ignored = write(signal_pipe[1], &b, 1);
+  (void)ignored;
+  errno = saved;
+}
+
+static void on_kick(int signo) { (void)signo; }
+
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP};
+
+static int install_signals(void) {
+  struct sigaction sa;
+  if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  /* SA_RESTART: a stop signal that lands in a request thread must not fail
+   * its FastCGI read or write (libfcgi does not retry EINTR). */
+  sa.sa_flags = SA_RESTART;
+  sa.sa_handler = on_stop_signal;
+  for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) sigaction(stop_signals[i], &sa, NULL);
+  sa.sa_flags = 0; /* the kick exists to interrupt */
+  sa.sa_handler = on_kick;
+  sigaction(KICK_SIGNAL, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN); /* a gone client is a write error, not a death */
+  signal(SIGCHLD, SIG_DFL); /* children are waited for by whoever started them (or reaped) */
+  /* A master forks its workers with these blocked (lib/owt_master.h): one
+   * that arrived while the worker started is handled now. No thread keeps
+   * them blocked: programs adaptors start inherit the mask. */
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) sigaddset(&set, stop_signals[i]);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, KICK_SIGNAL);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  return 0;
+}
+
+static void wake(int efd) {
+  uint64_t one = 1;
+  ssize_t ignored = write(efd, &one, sizeof one);
+  (void)ignored;
+}
+
+static void drain_eventfd(int efd) {
+  uint64_t v;
+  ssize_t ignored = read(efd, &v, sizeof v);
+  (void)ignored;
+}
+
+/* ---- closing connections ---------------------------------------------------- */
+
+/* Close a connection whose peer may still be sending (a body we did not
+ * read): a plain close() with unread data makes the kernel answer with a
+ * reset, which can destroy the response in the web server's buffers. Wait
+ * (bounded) for the peer to finish first. */
+static void linger_close(int fd) {
+  char sink[4096];
+  double until = owt_monotonic() + LINGER_MS / 1000.0;
+  shutdown(fd, SHUT_WR);
+  for (;;) {
+    int left = (int)((until - owt_monotonic()) * 1000);
+    struct pollfd p = {fd, POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, left) <= 0) break;
+    ssize_t n = read(fd, sink, sizeof sink);
+    if (n <= 0 && !(n < 0 && errno == EINTR)) break;
+  }
+  close(fd);
+}
+
+/* ---- the request threads ------------------------------------------------------ */
+
+static void queue_interrupt(owt_worker *w, rthread *t, owt_py_reason why) {
+  /* w->lock held */
+  if (w->nirq < sizeof w->irq / sizeof w->irq[0]) {
+    w->irq[w->nirq++] = (interrupt_req){t, t->ticket, why};
+    pthread_cond_signal(&w->irq_cv);
+  }
+}
+
+static void thread_arm(void *arg, uint64_t ticket) {
+  rthread *t = arg;
+  owt_worker *w = t->w;
+  const owt_config *cfg = w->cfg;
+  double now = owt_monotonic();
+  pthread_mutex_lock(&w->lock);
+  t->ticket = ticket;
+  t->soft_at = cfg->timeout > 0 ? now + cfg->timeout : 0;
+  t->hard_at = cfg->timeout > 0 ? now + cfg->timeout + (cfg->kill_grace > 0 ? cfg->kill_grace : 1) : 0;
+  t->soft_done = t->hard_done = 0;
+  t->watch_fd = t->fcgx.ipcFd;
+  t->client_gone = 0;
+  pthread_mutex_unlock(&w->lock);
+}
+
+static int thread_disarm(void *arg) {
+  rthread *t = arg;
+  owt_worker *w = t->w;
+  pthread_mutex_lock(&w->lock);
+  int fired = t->soft_done;
+  t->ticket = 0;
+  t->soft_at = t->hard_at = 0;
+  t->watch_fd = -1;
+  pthread_mutex_unlock(&w->lock);
+  return fired;
+}
+
+/* From a request thread: ask the dispatcher to drain (recycling). */
+static void ask_drain(owt_worker *w, drain_reason why) {
+  pthread_mutex_lock(&w->lock);
+  if (!w->drain_asked) w->drain_asked = why;
+  pthread_mutex_unlock(&w->lock);
+  wake(w->wake_fd);
+}
+
+/* --max-requests and --max-rss: a worker that has served enough, or grown
+ * too big, ends after its requests in flight; its manager (our master,
+ * lighttpd, mod_fcgid) starts a fresh one. */
+static void check_recycle(owt_worker *w) {
+  const owt_config *cfg = w->cfg;
+  const owt_stats *s = &w->srv->slot->worker;
+  uint64_t done = owt_stats_get(&s->requests);
+  if (cfg->max_requests && done >= cfg->max_requests) {
+    if (done == cfg->max_requests)
+      owt_log(OWT_LOG_INFO, "recycling after %llu requests (--max-requests)", (unsigned long long)done);
+    ask_drain(w, DRAIN_RECYCLE);
+    return;
+  }
+  if (cfg->max_rss_bytes && (done & 7) == 0) {
+    uint64_t rss = owt_stats_rss();
+    if (rss > cfg->max_rss_bytes) {
+      owt_log(OWT_LOG_WARNING, "recycling: RSS %llu MB is over --max-rss %llu MB",
+              (unsigned long long)(rss >> 20), (unsigned long long)(cfg->max_rss_bytes >> 20));
+      ask_drain(w, DRAIN_RECYCLE);
+    }
+  }
+}
+
+/* End the request on t's connection. Returns the fd when the web server
+ * keeps the connection for another request, else -1 (closed). */
+static int finish_request(rthread *t, int web_keeps) {
+  FCGX_Request *r = &t->fcgx;
+  int fd = r->ipcFd;
+  char sink[4096];
+  size_t drained = 0;
+  if (owt_flight_taken_over(&t->flight) || t->ctx.cut) {
+    /* The watchdog answered for this request, or its reply failed half
+     * way: drop what libfcgi buffered without writing a byte of it, and
+     * close the connection with no FastCGI end of request, so the web
+     * server ends the client's response as incomplete. */
+    FCGX_Free(r, 0);
+    owt_flight_bind(&t->flight, -1, 0);
+    r->ipcFd = -1;
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  owt_flight_read_begin(&t->flight);
+  while (r->in && !FCGX_HasSeenEOF(r->in) && drained < FINISH_DRAIN_MAX) {
+    int n = FCGX_GetStr(sink, sizeof sink, r->in);
+    if (n <= 0) break;
+    drained += (size_t)n;
+  }
+  owt_flight_read_end(&t->flight);
+  int at_eof = r->in && FCGX_HasSeenEOF(r->in) && !FCGX_GetError(r->in);
+  /* libfcgi must not close: its close lingers with select(), which cannot
+   * take fds past FD_SETSIZE; we close (or linger) below. */
+  r->keepConnection = 1;
+  r->detached = 1;
+  if (owt_flight_write_begin(&t->flight) == 0) {
+    FCGX_Finish_r(r); /* flushes, END_REQUEST; closes only on a stream error */
+    owt_flight_write_end(&t->flight);
+  } else {
+    FCGX_Free(r, 0);
+  }
+  fd = r->ipcFd;
+  r->ipcFd = -1;
+  pthread_mutex_lock(&t->w->lock);
+  int stopping = t->w->drain != DRAIN_NONE;
+  pthread_mutex_unlock(&t->w->lock);
+  if (fd >= 0 && web_keeps && at_eof && !stopping && !owt_flight_taken_over(&t->flight)) {
+    owt_flight_bind(&t->flight, -1, 0);
+    return fd;
+  }
+  owt_flight_bind(&t->flight, -1, 0);
+  if (fd >= 0) {
+    if (at_eof) close(fd);
+    else linger_close(fd);
+  }
+  return -1;
+}
+
+/* Give the dispatcher a connection to wait on: a kept one between requests,
+ * or a new one that has not sent its request yet. */
+static void hand_back(owt_worker *w, int fd, int kind) {
+  pthread_mutex_lock(&w->lock);
+  if (w->nhandback < MAX_WATCHED) {
+    w->handback[w->nhandback++] = (conn){fd, kind, owt_monotonic()};
+    fd = -1;
+  }
+  pthread_mutex_unlock(&w->lock);
+  if (fd >= 0) close(fd); /* more idle connections than can be watched */
+  else wake(w->wake_fd);
+}
+
+static void serve(rthread *t, int fd) {
+  owt_worker *w = t->w;
+  FCGX_Request *r = &t->fcgx;
+  owt_io io;
+  owt_io_fcgx fx;
+  r->ipcFd = fd;
+  r->keepConnection = 1; /* FCGX_Accept_r first "finishes" a previous request: not this fd */
+  r->detached = 1;       /* and if it gives up on the fd, it closes without lingering */
+  owt_flight_bind(&t->flight, fd, 0);
+  owt_flight_read_begin(&t->flight);
+  int rc = FCGX_Accept_r(r);
+  owt_flight_read_end(&t->flight);
+  if (rc < 0) { /* no request came (peer closed, garbage): libfcgi closed the fd */
+    r->ipcFd = -1;
+    owt_flight_bind(&t->flight, -1, 0);
+    return;
+  }
+  int web_keeps = r->keepConnection;
+  owt_flight_bind(&t->flight, fd, (unsigned)r->requestId);
+  owt_io_fcgx_bind(&io, &fx, r, &t->flight);
+  owt_server_handle(&t->ctx, &io);
+  int kept = finish_request(t, web_keeps);
+  if (owt_hygiene_restore_thread(&w->hygiene))
+    owt_log(OWT_LOG_WARNING, "an adaptor changed its thread's signal mask: restored");
+  check_recycle(w);
+  if (kept >= 0) hand_back(w, kept, CONN_KEPT);
+}
+
+/* Accept one connection as the leader. Returns its fd, or -1 when there is
+ * nothing to accept now (another worker won it, or the leader was woken). */
+static int lead_accept(owt_worker *w) {
+  struct pollfd p[2] = {{w->listen_fd, POLLIN, 0}, {w->leader_fd, POLLIN, 0}};
+  if (poll(p, 2, -1) < 0) return -1;
+  if (p[1].revents & POLLIN) drain_eventfd(w->leader_fd);
+  if (!(p[0].revents & POLLIN)) return -1;
+  int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0) return -1;
+  if (!owt_allow_check_fd(&w->cfg->allow_from, fd)) {
+    owt_log(OWT_LOG_WARNING, "refused a FastCGI connection from a peer not in --allow-from");
+    close(fd); /* no response at all, as libfcgi does for FCGI_WEB_SERVER_ADDRS */
+    return -1;
+  }
+  return fd;
+}
+
+/* The next connection for thread t to serve: one with data queued by the
+ * dispatcher, or one it accepts as the leader. -1 when the worker stops. */
+static int next_connection(rthread *t) {
+  owt_worker *w = t->w;
+  pthread_mutex_lock(&w->lock);
+  for (;;) {
+    if (w->ready_len) {
+      conn c = w->ready[w->ready_head];
+      w->ready_head = (w->ready_head + 1) % MAX_WATCHED;
+      w->ready_len--;
+      t->busy = 1;
+      pthread_mutex_unlock(&w->lock);
+      return c.fd;
+    }
+    if (w->stopping) {
+      pthread_mutex_unlock(&w->lock);
+      return -1;
+    }
+    if (w->has_leader || w->drain) {
+      w->followers++;
+      pthread_cond_wait(&w->work_cv, &w->lock);
+      w->followers--;
+      continue;
+    }
+    w->has_leader = 1;
+    pthread_mutex_unlock(&w->lock);
+    int fd = lead_accept(w);
+    pthread_mutex_lock(&w->lock);
+    w->has_leader = 0;
+    if (w->followers) pthread_cond_signal(&w->work_cv); /* the next leader */
+    if (fd < 0) continue;
+    /* A web server sends its request right after connecting: serve it here
+     * when it is there, else let the dispatcher wait for it (an idle peer
+     * must not hold a thread). */
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0) { /* data, or an orderly close libfcgi will see */
+      t->busy = 1;
+      pthread_mutex_unlock(&w->lock);
+      return fd;
+    }
+    pthread_mutex_unlock(&w->lock);
+    hand_back(w, fd, CONN_NEW);
+    pthread_mutex_lock(&w->lock);
+  }
+}
+
+static void *request_thread(void *arg) {
+  rthread *t = arg;
+  owt_worker *w = t->w;
+  owt_deadline_ops ops = {thread_arm, thread_disarm, t};
+  t->py = owt_py_thread_attach(w->srv->py);
+  if (!t->py || owt_ctx_init(&t->ctx, w->srv, t->py, t->index, ops) != 0) {
+    owt_log(OWT_LOG_ERROR, "request thread %zu could not start (out of memory)", t->index);
+    ask_drain(w, DRAIN_RECYCLE);
+    return NULL;
+  }
+  FCGX_InitRequest(&t->fcgx, -1, 0); /* -1: libfcgi never accepts by itself */
+  for (int fd; (fd = next_connection(t)) >= 0;) {
+    serve(t, fd);
+    pthread_mutex_lock(&w->lock);
+    t->busy = 0;
+    pthread_mutex_unlock(&w->lock);
+  }
+  owt_ctx_free(&t->ctx);
+  owt_py_thread_detach(t->py);
+  return NULL;
+}
+
+/* ---- the interrupter: the watchdog's hand inside Python ------------------------- */
+
+static void *interrupter_thread(void *arg) {
+  owt_worker *w = arg;
+  owt_py_thread *self = owt_py_thread_attach(w->srv->py);
+  pthread_mutex_lock(&w->lock);
+  for (;;) {
+    while (!w->nirq && !w->irq_stop) pthread_cond_wait(&w->irq_cv, &w->lock);
+    if (!w->nirq) break;
+    interrupt_req req = w->irq[0];
+    memmove(&w->irq[0], &w->irq[1], --w->nirq * sizeof w->irq[0]);
+    w->irq_since = owt_monotonic();
+    pthread_mutex_unlock(&w->lock);
+    if (self) owt_py_interrupt(self, req.target->py, req.ticket, req.why); /* waits for the GIL */
+    pthread_mutex_lock(&w->lock);
+    w->irq_since = 0;
+  }
+  pthread_mutex_unlock(&w->lock);
+  owt_py_thread_detach(self);
+  return NULL;
+}
+
+/* ---- the dispatcher ------------------------------------------------------------------ */
+
+static void push_ready(owt_worker *w, conn c) {
+  /* w->lock held. The ring holds MAX_WATCHED: as many as can be watched. */
+  w->ready[(w->ready_head + w->ready_len) % MAX_WATCHED] = c;
+  w->ready_len++;
+  if (w->followers) pthread_cond_signal(&w->work_cv);
+  else if (w->has_leader) wake(w->leader_fd); /* the only idle thread leads: make it look */
+}
+
+/* Draining: kept connections between requests are closed (nothing more will
+ * be served on them). A new connection this worker accepted is still its
+ * own to answer: it stays until it sends its request (or --io-timeout). */
+static void drop_kept(owt_worker *w) {
+  size_t kept = 0;
+  for (size_t i = 0; i < w->nwatched; i++) {
+    if (w->watched[i].kind == CONN_KEPT) close(w->watched[i].fd);
+    else w->watched[kept++] = w->watched[i];
+  }
+  w->nwatched = kept;
+}
+
+static void begin_drain(owt_worker *w, drain_reason why, const char *what) {
+  if (w->drain) return;
+  double now = owt_monotonic();
+  owt_log(why == DRAIN_STUCK ? OWT_LOG_ERROR : OWT_LOG_INFO,
+          "%s: no more new requests; finishing those in flight (at most %.0f s)", what,
+          w->cfg->grace_timeout);
+  pthread_mutex_lock(&w->lock);
+  w->drain = why;
+  if (w->has_leader) wake(w->leader_fd);
+  pthread_mutex_unlock(&w->lock);
+  w->drain_deadline = now + w->cfg->grace_timeout;
+  w->srv->slot->worker.retiring = 1; /* a master starts the replacement now */
+  drop_kept(w);
+}
+
+static void on_signals(owt_worker *w) {
+  unsigned char sigs[16];
+  ssize_t n = read(signal_pipe[0], sigs, sizeof sigs);
+  for (ssize_t i = 0; i < n; i++) {
+    char what[64];
+    snprintf(what, sizeof what, "%s", strsignal(sigs[i]));
+    begin_drain(w, DRAIN_SIGNAL, what);
+  }
+}
+
+/* Move connections threads handed back into the watch list. */
+static void take_handbacks(owt_worker *w) {
+  pthread_mutex_lock(&w->lock);
+  for (size_t i = 0; i < w->nhandback; i++) {
+    conn c = w->handback[i];
+    if ((w->drain && c.kind == CONN_KEPT) || w->nwatched >= MAX_WATCHED) {
+      close(c.fd);
+      continue;
+    }
+    w->watched[w->nwatched++] = c;
+  }
+  w->nhandback = 0;
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* The watch list's connections that have data (or hung up) go to the threads;
+ * those idle too long are closed. */
+static void service_watched(owt_worker *w, const struct pollfd *p, double now) {
+  size_t kept = 0;
+  pthread_mutex_lock(&w->lock);
+  for (size_t i = 0; i < w->nwatched; i++) {
+    conn c = w->watched[i];
+    double limit = c.kind == CONN_NEW ? w->cfg->io_timeout : w->cfg->idle_timeout;
+    if (w->drain && c.kind == CONN_NEW && limit > DRAIN_NEW_SECONDS) limit = DRAIN_NEW_SECONDS;
+    if (p[i].revents) {
+      push_ready(w, c);
+    } else if (now - c.since > limit) {
+      close(c.fd);
+    } else {
+      w->watched[kept++] = c;
+    }
+  }
+  w->nwatched = kept;
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* A request past its timeout and kill-grace: answer it 504 and drain. When
+ * even the interrupt that should have stopped it is still waiting for the
+ * GIL, the GIL is held for good (C code that never lets go): no other
+ * request of this worker can finish either, so each is answered 503 now and
+ * the worker exits without waiting out --grace-timeout. */
+static void take_over(owt_worker *w, rthread *t) {
+  static const char wedged_reply[] = "Status: 503 Service Unavailable\r\n"
+                                     "Content-Type: text/plain; charset=utf-8\r\n"
+                                     "X-Content-Type-Options: nosniff\r\n"
+                                     "Retry-After: 1\r\n\r\n"
+                                     "another request stopped this worker (it holds the Python "
+                                     "interpreter and will not let go): retry";
+  double now = owt_monotonic();
+  owt_stats_add(&w->srv->slot->worker.timeouts, 1);
+  int answered = owt_flight_take_over(&t->flight, w->timeout_reply, w->timeout_reply_len);
+  owt_log(OWT_LOG_ERROR, "the request to %s did not stop %g s after its timeout (stuck outside Python "
+          "code?): %s; this worker drains and exits", t->ctx.log_path, w->cfg->kill_grace,
+          answered ? "answered 504" : "its connection was cut");
+  pthread_mutex_lock(&w->lock);
+  double wedge_after = w->cfg->kill_grace / 2 < WEDGED_SECONDS ? w->cfg->kill_grace / 2 : WEDGED_SECONDS;
+  int wedged = w->irq_since > 0 && now - w->irq_since >= wedge_after;
+  pthread_mutex_unlock(&w->lock);
+  begin_drain(w, DRAIN_STUCK, "a request would not stop");
+  if (!wedged || w->wedged) return;
+  w->wedged = 1;
+  size_t others = 0;
+  for (size_t i = 0; i < w->nthreads; i++) {
+    rthread *o = &w->threads[i];
+    pthread_mutex_lock(&w->lock);
+    int busy = o != t && o->busy && !o->abandoned;
+    if (busy) o->abandoned = 1;
+    pthread_mutex_unlock(&w->lock);
+    if (!busy) continue;
+    owt_flight_take_over(&o->flight, wedged_reply, sizeof wedged_reply - 1);
+    others++;
+  }
+  owt_log(OWT_LOG_ERROR, "it holds the Python interpreter for good: %zu other request(s) answered 503; "
+          "exiting now", others);
+}
+
+/* Deadlines, stalled I/O and departed clients. Returns the seconds until the
+ * next deadline (capped at TICK_SECONDS). */
+static double watch_requests(owt_worker *w, const struct pollfd *watch, const uint64_t *watch_ticket,
+                             const size_t *watch_thread, size_t nwatch) {
+  double now = owt_monotonic(), next = TICK_SECONDS;
+  rthread *stuck[OWT_CONFIG_MAX_THREADS];
+  size_t nstuck = 0;
+  pthread_mutex_lock(&w->lock);
+  for (size_t i = 0; i < nwatch; i++) {
+    rthread *t = &w->threads[watch_thread[i]];
+    if (!watch[i].revents || t->ticket != watch_ticket[i] || t->client_gone) continue;
+    t->client_gone = 1; /* the web server ended the request: its client left */
+    queue_interrupt(w, t, OWT_PY_CLIENT_GONE);
+  }
+  for (size_t i = 0; i < w->nthreads; i++) {
+    rthread *t = &w->threads[i];
+    if (!t->ticket || t->abandoned) continue;
+    if (!t->soft_done && t->soft_at && now >= t->soft_at) {
+      t->soft_done = 1;
+      queue_interrupt(w, t, OWT_PY_TIMEOUT);
+      if (owt_flight_io_age(&t->flight, now) == 0) pthread_kill(t->tid, KICK_SIGNAL);
+    }
+    if (!t->hard_done && t->hard_at && now >= t->hard_at) {
+      t->hard_done = 1;
+      t->abandoned = 1;
+      stuck[nstuck++] = t;
+    }
+    if (!t->soft_done && t->soft_at && t->soft_at - now < next) next = t->soft_at - now;
+    if (!t->hard_done && t->hard_at && t->hard_at - now < next) next = t->hard_at - now;
+  }
+  pthread_mutex_unlock(&w->lock);
+  for (size_t i = 0; i < nstuck; i++) take_over(w, stuck[i]);
+  for (size_t i = 0; i < w->nthreads; i++) { /* a read or write that makes no progress */
+    rthread *t = &w->threads[i];
+    if (owt_flight_io_age(&t->flight, now) > w->cfg->io_timeout) {
+      owt_log(OWT_LOG_WARNING, "FastCGI connection stalled for %.0f s (--io-timeout): cut",
+              w->cfg->io_timeout);
+      owt_flight_cut(&t->flight);
+    }
+  }
+  return next > 0.001 ? next : 0.001;
+}
+
+static void keep_clean(owt_worker *w) {
+  unsigned changed = owt_hygiene_restore_process(&w->hygiene);
+  if (changed & OWT_HYGIENE_SIGNAL)
+    owt_log(OWT_LOG_WARNING, "an adaptor changed a signal disposition the server relies on: restored");
+  if (changed & OWT_HYGIENE_STDIO)
+    owt_log(OWT_LOG_WARNING, "an adaptor closed or replaced fd 0, 1 or 2: restored");
+  if (changed & OWT_HYGIENE_CWD)
+    owt_log(OWT_LOG_WARNING, "an adaptor changed the working directory: restored");
+  if (changed & OWT_HYGIENE_UMASK) owt_log(OWT_LOG_WARNING, "an adaptor changed the umask: restored");
+}
+
+/* Whether the drain is over: no request in flight (but abandoned ones),
+ * nothing queued. */
+static int drained(owt_worker *w, size_t *abandoned) {
+  size_t busy = 0;
+  *abandoned = 0;
+  pthread_mutex_lock(&w->lock);
+  int queued = w->ready_len > 0 || w->nhandback > 0 || w->nwatched > 0;
+  for (size_t i = 0; i < w->nthreads; i++) {
+    if (!w->threads[i].busy) continue;
+    if (w->threads[i].abandoned) (*abandoned)++;
+    else busy++;
+  }
+  pthread_mutex_unlock(&w->lock);
+  return !queued && busy == 0;
+}
+
+static int dispatch(owt_worker *w) {
+  struct pollfd p[2 + MAX_WATCHED + OWT_CONFIG_MAX_THREADS];
+  uint64_t watch_ticket[OWT_CONFIG_MAX_THREADS];
+  size_t watch_thread[OWT_CONFIG_MAX_THREADS];
+  double timeout = TICK_SECONDS, next_hygiene = 0, next_reap = 0;
+  for (;;) {
+    size_t abandoned = 0;
+    if (w->wedged) return -1;
+    if (w->drain && drained(w, &abandoned)) return abandoned ? -1 : 0;
+    if (w->drain && owt_monotonic() > w->drain_deadline) {
+      owt_log(OWT_LOG_ERROR, "requests still running after --grace-timeout (%.0f s): exiting without them",
+              w->cfg->grace_timeout);
+      return -1;
+    }
+    take_handbacks(w);
+    size_t n = 0, nwatched = w->nwatched;
+    p[n++] = (struct pollfd){signal_pipe[0], POLLIN, 0};
+    p[n++] = (struct pollfd){w->wake_fd, POLLIN, 0};
+    for (size_t i = 0; i < w->nwatched; i++) p[n++] = (struct pollfd){w->watched[i].fd, POLLIN, 0};
+    size_t nwatch = 0;
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->nthreads; i++) {
+      rthread *t = &w->threads[i];
+      if (!t->ticket || t->watch_fd < 0 || t->client_gone) continue;
+      watch_ticket[nwatch] = t->ticket;
+      watch_thread[nwatch++] = i;
+      p[n++] = (struct pollfd){t->watch_fd, POLLIN | POLLRDHUP, 0};
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (poll(p, n, (int)(timeout * 1000) + 1) < 0 && errno != EINTR) {
+      owt_log(OWT_LOG_ERROR, "poll: %s", strerror(errno));
+      return -1;
+    }
+    if (p[0].revents & POLLIN) on_signals(w);
+    if (p[1].revents & POLLIN) drain_eventfd(w->wake_fd);
+    double now = owt_monotonic();
+    if (w->nwatched) service_watched(w, p + 2, now);
+    timeout = watch_requests(w, p + 2 + nwatched, watch_ticket, watch_thread, nwatch);
+    pthread_mutex_lock(&w->lock);
+    drain_reason asked = w->drain_asked;
+    pthread_mutex_unlock(&w->lock);
+    if (asked) begin_drain(w, asked, "recycling");
+    if (now >= next_hygiene) {
+      keep_clean(w);
+      next_hygiene = now + HYGIENE_SECONDS;
+    }
+    if (now >= next_reap) {
+      size_t reaped = owt_hygiene_reap(&w->hygiene);
+      if (reaped) owt_log(OWT_LOG_INFO, "reaped %zu child process(es) an adaptor left behind", reaped);
+      next_reap = now + REAP_SECONDS;
+    }
+  }
+}
+
+/* ---- set-up and tear-down ------------------------------------------------------------ */
+
+static void build_timeout_reply(owt_worker *w) {
+  int n = snprintf(w->timeout_reply, sizeof w->timeout_reply,
+                   "Status: 504 Gateway Timeout\r\n"
+                   "Content-Type: text/plain; charset=utf-8\r\n"
+                   "X-Content-Type-Options: nosniff\r\n\r\n"
+                   "Error executing code: Timeout: the adaptor ran past its %gs timeout and did not "
+                   "stop (stuck outside Python code?)",
+                   w->cfg->timeout);
+  w->timeout_reply_len = n > 0 && (size_t)n < sizeof w->timeout_reply ? (size_t)n : 0;
+}
+
+static int start_threads(owt_worker *w) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, THREAD_STACK);
+  for (size_t i = 0; i < w->nthreads; i++) {
+    rthread *t = &w->threads[i];
+    t->w = w;
+    t->index = i;
+    t->watch_fd = -1;
+    if (owt_flight_init(&t->flight) != 0) break;
+    if (pthread_create(&t->tid, &attr, request_thread, t) != 0) {
+      owt_flight_destroy(&t->flight);
+      break;
+    }
+    t->started = 1;
+  }
+  w->interrupter_started = pthread_create(&w->interrupter, &attr, interrupter_thread, w) == 0;
+  pthread_attr_destroy(&attr);
+  return w->threads[0].started && w->interrupter_started ? 0 : -1;
+}
+
+/* Threads that can stop are stopped and joined. */
+static void stop_threads(owt_worker *w) {
+  pthread_mutex_lock(&w->lock);
+  w->stopping = 1;
+  w->irq_stop = 1;
+  pthread_cond_broadcast(&w->work_cv);
+  pthread_cond_broadcast(&w->irq_cv);
+  if (w->has_leader) wake(w->leader_fd);
+  pthread_mutex_unlock(&w->lock);
+  for (size_t i = 0; i < w->nthreads; i++) {
+    if (!w->threads[i].started) continue;
+    pthread_join(w->threads[i].tid, NULL);
+    owt_flight_destroy(&w->threads[i].flight);
+  }
+  if (w->interrupter_started) pthread_join(w->interrupter, NULL);
+}
+
+static int worker_init(owt_worker *w, owt_server *srv, int listen_fd) {
+  memset(w, 0, sizeof *w);
+  w->srv = srv;
+  w->cfg = srv->cfg;
+  w->nthreads = srv->board->threads;
+  w->wake_fd = w->leader_fd = w->listen_fd = -1;
+  w->threads = calloc(w->nthreads, sizeof *w->threads);
+  w->handback = calloc(MAX_WATCHED, sizeof *w->handback);
+  if (!w->threads || !w->handback) return -1;
+  if (pthread_mutex_init(&w->lock, NULL) || pthread_cond_init(&w->work_cv, NULL) ||
+      pthread_cond_init(&w->irq_cv, NULL))
+    return -1;
+  /* A private copy of the listening socket: an adaptor that closes fd 0
+   * does not stop the worker. Non-blocking: another worker may win a
+   * connection this one was woken for. */
+  if ((w->listen_fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 3)) < 0) return -1;
+  fcntl(w->listen_fd, F_SETFL, fcntl(w->listen_fd, F_GETFL) | O_NONBLOCK);
+  if (listen_fd == 0) {
+    /* fd 0 was the listening socket (how lighttpd and spawn-fcgi hand it
+     * over): programs adaptors start read their stdin from /dev/null, not
+     * from the web server's socket. */
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull >= 0) {
+      dup2(devnull, 0);
+      close(devnull);
+    }
+  }
+  if ((w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) return -1;
+  if ((w->leader_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) return -1;
+  build_timeout_reply(w);
+  return 0;
+}
+
+static void worker_free(owt_worker *w) {
+  for (size_t i = 0; i < w->nwatched; i++) close(w->watched[i].fd);
+  if (w->listen_fd >= 0) close(w->listen_fd);
+  if (w->wake_fd >= 0) close(w->wake_fd);
+  if (w->leader_fd >= 0) close(w->leader_fd);
+  owt_hygiene_free(&w->hygiene);
+  pthread_cond_destroy(&w->irq_cv);
+  pthread_cond_destroy(&w->work_cv);
+  pthread_mutex_destroy(&w->lock);
+  free(w->threads);
+  free(w->handback);
+}
+
+int owt_worker_run(owt_server *srv, int listen_fd) {
+  static owt_worker w; /* large (its rings); one per process */
+  int signals[OWT_HYGIENE_MAX_SIGNALS], nsig = 0, rc = 1;
+  if (worker_init(&w, srv, listen_fd) != 0 || FCGX_Init() != 0 || install_signals() != 0) {
+    owt_log(OWT_LOG_ERROR, "the worker failed to start: %s", strerror(errno));
+    worker_free(&w);
+    return 1;
+  }
+  int log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3); /* the log survives an adaptor closing fd 2 */
+  if (log_fd >= 0) owt_log_set_fd(log_fd);
+  for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) signals[nsig++] = stop_signals[i];
+  signals[nsig++] = SIGPIPE;
+  signals[nsig++] = SIGCHLD;
+  signals[nsig++] = KICK_SIGNAL;
+  owt_hygiene_snapshot(&w.hygiene, signals, (size_t)nsig);
+  owt_py_protect_listener(w.listen_fd);
+  owt_log(OWT_LOG_INFO, "serving FastCGI on fd %d with %zu threads", listen_fd, w.nthreads);
+  if (start_threads(&w) != 0) {
+    owt_log(OWT_LOG_ERROR, "cannot start the request threads: %s", strerror(errno));
+    _exit(1); /* threads that did start hold the interpreter: no orderly way back */
+  }
+  int outcome = dispatch(&w);
+  if (outcome < 0) {
+    /* A thread that will not stop holds its request and maybe the GIL:
+     * nothing can be torn down in order. Its request was answered (or cut). */
+    owt_log(OWT_LOG_ERROR, "exiting with a request thread still stuck");
+    _exit(OWT_EXIT_STUCK);
+  }
+  stop_threads(&w);
+  rc = 0;
+  owt_log(OWT_LOG_INFO, "stopping after %llu requests",
+          (unsigned long long)owt_stats_get(&srv->slot->worker.requests));
+  worker_free(&w);
+  if (log_fd >= 0) {
+    owt_log_set_fd(2);
+    close(log_fd);
+  }
+  return rc;
+}
