@@ -245,10 +245,20 @@ KWARGS_CASES = [
     ("empty", "", "{}"),
     ("only_newline", "\n", "{}"),
     ("never_eval", "__import__('os').getpid()", "{'__last__': \"__import__('os').getpid()\"}"),
+    ("mixed_json_python_spellings", '{"a":True,"b":null}', "{'a': True, 'b': None}"),
+    ("mixed_spellings_nested", "{'xs': [true, false, None], 'n': -1}", "{'xs': [True, False, None], 'n': -1}"),
 ]
 for name, text, expected in KWARGS_CASES:
     add(Case(f"s3_{name}", call("/", KW_REPR, text), Expect(200, TEXT, expected)))
 add(Case("s3_no_kwargs_field", call("/", KW_REPR), Expect(200, body="{}")))
+add(Case("s3_400_dict_that_does_not_parse", call("/", KW_REPR, "{'name': 'owt'"),
+         Expect(400, contains=("starts like a dict", "was never closed"), absent=("__last__",))))
+add(Case("s3_400_list_that_does_not_parse", call("/", KW_REPR, "[1, 2"), Expect(400, contains=("starts like a list",))))
+add(Case("s3_400_call_inside_a_dict", call("/", KW_REPR, "{'a': __import__('os').getpid()}"),
+         Expect(400, contains=("a call is not a value",))))
+add(Case("s3_400_non_string_keys", call("/", KW_REPR, "{1: 2}"), Expect(400, contains=("keys must be strings",))))
+add(Case("s3_400_non_string_keys_plain_field", get("/", code=KW_REPR, kwargs="{None: 1}"),
+         Expect(400, contains=("keys must be strings",))))
 add(Case("s3_kwargs_plain_field_literal", get("/", code=KW_REPR, kwargs="{'a': (1, 2)}"),
          Expect(200, body="{'a': (1, 2)}")))
 add(Case("s3_kwargs_json_value_in_body_not_object", post_json("/", {"code": KW_REPR, "kwargs": "solve AGI"}),
