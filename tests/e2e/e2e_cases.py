@@ -443,6 +443,18 @@ add(Case("s7_400_code_not_utf8", get("/", code_b64=b64(b"def run():\n    return 
 add(Case("s7_400_no_fn_defined", call("/", "x = 1\ny = 2\n"), Expect(400, contains=("'run'",))))
 add(Case("s7_400_fn_name_missing", get("/", code=HELLO, fn_name="missing"), Expect(400, contains=("'missing'",))))
 add(Case("s7_400_syntax_error", call("/", "def run(:\n    return 1\n"), Expect(400, contains=("'run'", "SyntaxError"))))
+add(Case("s7_400_kwarg_misspelled", call("/", HELLO, "{'nam': 'owt'}"),
+         Expect(400, contains=("run(name='nobody') got an unexpected keyword argument 'nam'",),
+                absent=("Traceback", "Error executing code"))))
+add(Case("s7_400_kwarg_missing", call("/", "def run(name: str):\n    return name\n"),
+         Expect(400, contains=("run(name: str) missing a required argument: 'name'",))))
+add(Case("s7_400_kwarg_the_function_cannot_take", call("/", "def run():\n    return 1\n", '{"x": 1}'),
+         Expect(400, contains=("run() got an unexpected keyword argument 'x'",))))
+add(Case("s7_500_type_error_inside_the_adaptor", call("/", "def run(name='x'):\n    return len(5)\n"),
+         Expect(500, contains=("Error executing code: TypeError: object of type 'int' has no len()",))))
+add(Case("s7_400_named_adaptor_kwarg_misspelled", get("/", adaptor="sota.hard_task", kwargs="{'promt': 'solve AGI'}"),
+         Expect(400, contains=("hard_task(prompt: str) got an unexpected keyword argument 'promt'",)),
+         options=NO_CODE))
 add(Case("s7_401_no_credentials", call("/", HELLO), Expect(
     401, headers=(("WWW-Authenticate", 'Basic realm="owt"'),), absent=("Hello",)), options=AUTH))
 add(Case("s7_401_wrong_password", call("/", HELLO).with_headers(Authorization=basic("owt", "wrong")), Expect(
