@@ -110,6 +110,88 @@ def test_adaptor_names_cannot_escape(transport: Any, name: str, statuses: tuple[
     assert resp.status in statuses, resp.describe()
 
 
+ESCAPE_MODULE = """
+import functools
+import os
+
+MARKER = {marker!r}
+
+def own(**kwargs):
+    return "own function ran"
+
+def touch(*args, **kwargs):
+    open(MARKER, "w").close()
+    return "escaped"
+
+partial_system = functools.partial(os.system, "touch " + MARKER)
+
+class Callable:
+    def __call__(self, **kwargs):
+        return touch()
+
+instance = Callable()
+
+class Klass:
+    def __init__(self, **kwargs):
+        touch()
+
+class Model:
+    def predict(self, **kwargs):
+        return touch()
+
+bound = Model().predict
+environ_get = os.environ.get
+system = os.system
+
+class Pipe:
+    def done(self):
+        return touch
+
+fake_pipe = Pipe()
+exec("def from_exec(**kwargs):\\n    return touch()\\n")
+"""
+
+
+@pytest.fixture(scope="module")
+def escape_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """An adaptor directory holding owt_escape.py, whose attributes try to run something
+    that is not a function of the module itself; each touches the marker file if called."""
+    root = tmp_path_factory.mktemp("escape")
+    marker = root / "escaped"
+    adaptors = root / "adaptors"
+    adaptors.mkdir()
+    (adaptors / "owt_escape.py").write_text(ESCAPE_MODULE.format(marker=str(marker)))
+    return adaptors, marker
+
+
+@pytest.mark.parametrize("name", [
+    "owt_escape.partial_system",
+    "owt_escape.instance",
+    "owt_escape.Klass",
+    "owt_escape.bound",
+    "owt_escape.environ_get",
+    "owt_escape.system",
+    "owt_escape.fake_pipe",
+    "owt_escape.from_exec",
+    "owt_escape.os.system",
+    "owt_escape.os.path.join",
+    "owt_escape.functools.partial",
+    "owt_escape.Model.predict",
+    "owt_escape.own.x",
+])
+def test_no_code_serves_only_the_modules_own_functions(transport: Any, escape_dir: tuple[Path, Path],
+                                                       name: str) -> None:
+    adaptors, marker = escape_dir
+    marker.unlink(missing_ok=True)
+    options = ("--no-code", "--adaptors", str(adaptors))
+    resp = transport.send(get("/", adaptor=name, kwargs="{'command': 'true'}"), options)
+    assert resp.status == 404, resp.describe()
+    assert "escaped" not in resp.text
+    assert not marker.exists(), f"{name} ran code"
+    resp = transport.send(get("/", adaptor="owt_escape.own"), options)
+    assert (resp.status, resp.text) == (200, "own function ran"), resp.describe()
+
+
 def _start_master(options: list[str], port: int, log: Path) -> subprocess.Popen[bytes]:
     owt_e2e.require_binary()
     proc = subprocess.Popen([str(owt_e2e.OWT_BIN), "--listen", f"127.0.0.1:{port}", "--workers", "1", "-vv",
