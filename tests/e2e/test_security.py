@@ -268,3 +268,74 @@ def test_owt_serve_refuses_a_public_address_without_auth() -> None:
                               capture_output=True, text=True, timeout=30)
         assert done.returncode == 2, (address, done.stdout, done.stderr)
         assert "without --auth" in done.stderr and "--insecure" in done.stderr
+
+
+# ---- loopback means loopback: decided from the resolved numeric address ------------------
+
+NOT_LOOPBACK = ("127.attacker.example", "127.0.0.1.attacker.example", "localhost.attacker.example",
+                "127.0.0.1.5")
+
+
+LOOPBACK_HELPER = owt_e2e.LAUNCHER.parent / "owt-loopback"
+
+
+@pytest.mark.parametrize("address,loopback", [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("127.255.255.254", True), ("127.1", True),
+    ("::1", True), ("[::1]", True), ("0:0:0:0:0:0:0:1", True), ("::ffff:127.0.0.1", True),
+    ("localhost", True),
+    ("127.attacker.example", False), ("127.0.0.1.attacker.example", False), ("127.0.0.1.5", False),
+    ("localhost.attacker.example", False), ("0.0.0.0", False), ("::", False), ("192.0.2.10", False),
+    ("::ffff:192.0.2.10", False), ("fe80::1%lo", False), ("cafe", False), ("", False), ("-s", False),
+])
+def test_owt_loopback_decides_from_the_resolved_address(address: str, loopback: bool) -> None:
+    done = subprocess.run([str(LOOPBACK_HELPER), address], capture_output=True, text=True, timeout=20,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == (0 if loopback else 1), (address, done.stderr)
+
+
+@pytest.mark.parametrize("address", NOT_LOOPBACK)
+def test_owt_spawn_fcgi_refuses_a_name_that_looks_like_loopback_without_auth(address: str) -> None:
+    owt_e2e.require_binary()
+    owt_e2e.require_tools("spawn-fcgi", "multiwatch")
+    env = dict(os.environ, OWT_BIN=str(owt_e2e.OWT_BIN))
+    done = subprocess.run([str(owt_e2e.LAUNCHER.parent / "owt-spawn-fcgi"), "--listen",
+                           f"{address}:{owt_e2e.free_port()}", "--workers", "1"],
+                          capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "without --auth" in done.stderr and "not a loopback" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("address", NOT_LOOPBACK + ("example.invalid",))
+def test_listen_refuses_names_instead_of_looking_them_up(address: str) -> None:
+    owt_e2e.require_binary()
+    started = time.monotonic()
+    done = subprocess.run([str(owt_e2e.OWT_BIN), "--listen", f"{address}:0", "--workers", "1"],
+                          capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert "numeric IPv4 or IPv6 address, or localhost" in done.stderr, done.stderr
+    assert time.monotonic() - started < 10  # refused, not resolved (no resolver timeout)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "[::1]", "localhost"])
+def test_listen_on_a_loopback_address_runs_without_auth(tmp_path: Path, host: str) -> None:
+    owt_e2e.require_binary()
+    port = owt_e2e.free_port()
+    log = tmp_path / "master.log"
+    proc = subprocess.Popen([str(owt_e2e.OWT_BIN), "--listen", f"{host}:{port}", "--workers", "1", "-vv"],
+                            stdout=subprocess.DEVNULL, stderr=log.open("wb"), stdin=subprocess.DEVNULL)
+    try:
+        target = ("127.0.0.2" if host == "127.0.0.2" else "::1" if host == "[::1]" else "localhost", port)
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"the master exited {proc.returncode}: {log.read_text()}")
+            try:
+                resp = fcgi_client.get(target, "/", {"code": HELLO})
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(log.read_text()) from None
+                time.sleep(0.05)
+        assert (resp.status, resp.body) == (200, b"adaptor-ran")
+    finally:
+        _stop(proc)
