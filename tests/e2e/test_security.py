@@ -276,6 +276,17 @@ NOT_LOOPBACK = ("127.attacker.example", "127.0.0.1.attacker.example", "localhost
                 "127.0.0.1.5")
 
 
+@pytest.mark.parametrize("address", NOT_LOOPBACK)
+def test_owt_serve_refuses_a_name_that_looks_like_loopback_without_auth(address: str) -> None:
+    owt_e2e.require_binary()
+    env = dict(os.environ, OWT_BIN=str(owt_e2e.OWT_BIN))
+    done = subprocess.run([str(owt_e2e.LAUNCHER), "--address", address, "--port", str(owt_e2e.free_port())],
+                          capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, (address, done.stdout, done.stderr)
+    assert "without --auth" in done.stderr and "not a loopback address" in done.stderr, done.stderr
+    assert "Owt serving on" not in done.stdout
+
+
 LOOPBACK_HELPER = owt_e2e.LAUNCHER.parent / "owt-loopback"
 
 
@@ -303,6 +314,21 @@ def test_owt_spawn_fcgi_refuses_a_name_that_looks_like_loopback_without_auth(add
                           capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "without --auth" in done.stderr and "not a loopback" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("address", ["127.0.0.2", "::1", "localhost"])
+def test_owt_serve_serves_loopback_addresses_without_auth(address: str) -> None:
+    owt_e2e.require_binary()
+    owt_e2e.require_tools("lighttpd", "curl")
+    srv = owt_e2e.OwtServer(("-vv",), name=f"loopback-{address.replace(':', '_')}")
+    srv.address = address
+    try:
+        srv.start()
+        resp = owt_e2e.http_send(srv, get("/", code=HELLO))
+        assert (resp.status, resp.text) == (200, "adaptor-ran"), resp.describe()
+    finally:
+        srv.terminate()
+        srv.stop()
 
 
 @pytest.mark.parametrize("address", NOT_LOOPBACK + ("example.invalid",))
