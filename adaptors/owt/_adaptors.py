@@ -13,7 +13,7 @@ import re
 import sys
 import types
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from owt._errors import NotFound, adaptor_error
 
@@ -223,13 +223,13 @@ class AdaptorDirs:
         if obj is None:
             raise NotFound(f"adaptor {name!r}: module {module.__name__!r} has no function {attr!r}")
         if self._is_pipe(obj):
-            return finish_pipe(obj)  # type: ignore[no-any-return]
+            return cast(Callable[..., Any], finish_pipe(obj))
         if not self._own_function(obj, module):
             raise NotFound(
                 f"adaptor {name!r}: {module.__name__}.{attr} is not a function defined in "
                 f"{module.__name__} ({_what(obj)}); only functions a module defines itself are served"
             )
-        return obj  # type: ignore[no-any-return]
+        return cast(Callable[..., Any], obj)
 
 
 def _what(obj: object) -> str:

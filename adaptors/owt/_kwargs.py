@@ -67,35 +67,38 @@ def _value(node: ast.AST, depth: int) -> Any:
     """The value of one whitelisted node; NotALiteral for anything else."""
     if depth > LITERAL_DEPTH:
         raise NotALiteral(f"nested deeper than {LITERAL_DEPTH} levels")
-    kind = type(node)
-    if kind is ast.Constant:
-        return node.value  # type: ignore[attr-defined]
-    if kind is ast.Name:
-        name = node.id  # type: ignore[attr-defined]
-        if name in _NAMES:
-            return _NAMES[name]
-        raise NotALiteral(f"the name {name!r} is not a value (only true, false, null, True, False, None)")
-    if kind is ast.UnaryOp:
-        operand = node.operand  # type: ignore[attr-defined]
-        op = type(node.op)  # type: ignore[attr-defined]
-        if op in (ast.USub, ast.UAdd) and type(operand) is ast.Constant and type(operand.value) in _NUMBERS:
-            return -operand.value if op is ast.USub else +operand.value
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in _NAMES:
+            return _NAMES[node.id]
+        raise NotALiteral(f"the name {node.id!r} is not a value (only true, false, null, True, False, None)")
+    if isinstance(node, ast.UnaryOp):
+        operand = node.operand
+        if (
+            isinstance(node.op, (ast.USub, ast.UAdd))
+            and isinstance(operand, ast.Constant)
+            and type(operand.value) in _NUMBERS
+        ):
+            return -operand.value if isinstance(node.op, ast.USub) else +operand.value
         raise NotALiteral("an operator is not a value (only a sign before a number)")
-    if kind in (ast.List, ast.Tuple, ast.Set):
-        items = [_value(item, depth + 1) for item in node.elts]  # type: ignore[attr-defined]
-        if kind is ast.List:
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = [_value(item, depth + 1) for item in node.elts]
+        if isinstance(node, ast.List):
             return items
-        if kind is ast.Tuple:
+        if isinstance(node, ast.Tuple):
             return tuple(items)
         _hashable(items, "in a set")
         return set(items)
-    if kind is ast.Dict:
-        keys = node.keys  # type: ignore[attr-defined]
-        if any(key is None for key in keys):
+    if isinstance(node, ast.Dict):
+        if any(key is None for key in node.keys):
             raise NotALiteral("** in a dict is not a value")
-        values = node.values  # type: ignore[attr-defined]
-        pairs = [(_value(k, depth + 1), _value(v, depth + 1)) for k, v in zip(keys, values)]
-        _hashable([k for k, _ in pairs], "a dict key")
+        pairs = [
+            (_value(key, depth + 1), _value(value, depth + 1))
+            for key, value in zip(node.keys, node.values)
+            if key is not None
+        ]
+        _hashable([key for key, _ in pairs], "a dict key")
         return dict(pairs)
     raise NotALiteral(f"{_describe(node)} is not a value")
 

@@ -71,11 +71,11 @@ def _read(fn: Callable[..., Any]) -> _Shape | None:
 def _shape(fn: Callable[..., Any]) -> _Shape | None:
     """fn's signature, read once per function (None: cannot be read)."""
     try:
-        cached = _shapes.get(fn, _UNKNOWN)
+        cached: _Shape | None = _shapes.get(fn, _UNKNOWN)
     except Exception:  # noqa: BLE001 - not weakly referenceable, not hashable, or an odd __eq__
         return _read(fn)
     if cached is not _UNKNOWN:
-        return cached  # type: ignore[no-any-return]
+        return cached
     shape = _read(fn)
     try:
         _shapes[fn] = shape
