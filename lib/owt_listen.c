@@ -1,17 +1,80 @@
-/* owt_listen.c - parse and bind the --listen address. */
+/* owt_listen.c - parse and bind the --listen address, and say whether it is loopback.
+ *
+ * The loopback decision guards running code without auth, so it is made from
+ * the addresses getaddrinfo returns, with AI_NUMERICHOST for everything but
+ * "localhost": a text check ("starts with 127.") let 127.attacker.example pass,
+ * and bind() then asked DNS where that name points. */
 #include "owt_listen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#ifndef IN_LOOPBACK /* linux/in.h has it; glibc's netinet/in.h has only IN_LOOPBACKNET */
+#define IN_LOOPBACK(a) ((((uint32_t)(a)) >> IN_CLASSA_NSHIFT) == IN_LOOPBACKNET)
+#endif
+
+static int is_localhost(const char *host) { return strcasecmp(host, "localhost") == 0; }
+
+/* The addresses addr's host stands for: numeric only, except "localhost".
+ * family narrows the answer (AF_INET6 for a bracketed host). Returns
+ * getaddrinfo's code; *res is the caller's to free on 0. */
+static int resolve(const owt_listen_addr *addr, int family, int passive, struct addrinfo **res) {
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+  if (!is_localhost(addr->host)) hints.ai_flags |= AI_NUMERICHOST;
+  return getaddrinfo(addr->host, addr->port, &hints, res);
+}
+
+int owt_listen_sockaddr_is_loopback(const struct sockaddr *sa) {
+  if (sa->sa_family == AF_INET) {
+    struct sockaddr_in in4;
+    memcpy(&in4, sa, sizeof in4);
+    return IN_LOOPBACK(ntohl(in4.sin_addr.s_addr)) ? 1 : 0;
+  }
+  if (sa->sa_family == AF_INET6) {
+    struct sockaddr_in6 in6;
+    memcpy(&in6, sa, sizeof in6);
+    if (IN6_IS_ADDR_LOOPBACK(&in6.sin6_addr)) return 1;
+    if (IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr)) {
+      uint32_t v4;
+      memcpy(&v4, in6.sin6_addr.s6_addr + 12, sizeof v4);
+      return IN_LOOPBACK(ntohl(v4)) ? 1 : 0;
+    }
+  }
+  return 0;
+}
+
+/* Resolve the host as owt_listen_open will, and record whether every address is loopback. */
+static int check_host(owt_listen_addr *addr, int bracketed, const char **why) {
+  struct addrinfo *res = NULL;
+  if (bracketed && is_localhost(addr->host)) return (*why = "[...] holds a numeric IPv6 address"), -1;
+  int rc = resolve(addr, bracketed ? AF_INET6 : AF_UNSPEC, 1, &res);
+  if (rc != 0) {
+    if (bracketed) *why = "[...] holds a numeric IPv6 address";
+    else if (is_localhost(addr->host)) *why = "localhost does not resolve to an address";
+    else *why = "the host must be a numeric IPv4 or IPv6 address, or localhost (names are not looked up)";
+    return -1;
+  }
+  addr->loopback = 1;
+  for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
+    if (!owt_listen_sockaddr_is_loopback(ai->ai_addr)) addr->loopback = 0;
+  freeaddrinfo(res);
+  return 0;
+}
 
 int owt_listen_parse(const char *spec, owt_listen_addr *addr, const char **why) {
   memset(addr, 0, sizeof *addr);
@@ -24,7 +87,8 @@ int owt_listen_parse(const char *spec, owt_listen_addr *addr, const char **why) 
   }
   const char *host = spec, *colon;
   size_t host_len;
-  if (spec[0] == '[') {
+  int bracketed = spec[0] == '[';
+  if (bracketed) {
     const char *close = strchr(spec, ']');
     if (!close || close[1] != ':') return (*why = "IPv6 addresses look like [::1]:PORT"), -1;
     host = spec + 1;
@@ -43,14 +107,10 @@ int owt_listen_parse(const char *spec, owt_listen_addr *addr, const char **why) 
   if (host_len == 0 || host_len >= sizeof addr->host) return (*why = "the host is empty or too long"), -1;
   memcpy(addr->host, host, host_len);
   memcpy(addr->port, port, port_len + 1);
-  return 0;
+  return check_host(addr, bracketed, why);
 }
 
-int owt_listen_is_local(const owt_listen_addr *addr) {
-  if (addr->is_unix) return 1;
-  if (strcmp(addr->host, "localhost") == 0 || strcmp(addr->host, "::1") == 0) return 1;
-  return strncmp(addr->host, "127.", 4) == 0;
-}
+int owt_listen_is_local(const owt_listen_addr *addr) { return addr->is_unix || addr->loopback; }
 
 static int open_unix(const owt_listen_addr *addr, int backlog, unsigned mode, char *why, size_t len) {
   struct sockaddr_un sun;
@@ -75,12 +135,8 @@ static int open_unix(const owt_listen_addr *addr, int backlog, unsigned mode, ch
 }
 
 static int open_tcp(const owt_listen_addr *addr, int backlog, char *why, size_t len) {
-  struct addrinfo hints, *res = NULL;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  int rc = getaddrinfo(addr->host, addr->port, &hints, &res);
+  struct addrinfo *res = NULL;
+  int rc = resolve(addr, AF_UNSPEC, 1, &res);
   if (rc != 0) return snprintf(why, len, "%s: %s", addr->host, gai_strerror(rc)), -1;
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;

@@ -13,7 +13,7 @@ import re
 import sys
 import types
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from owt._errors import NotFound, adaptor_error
 
@@ -26,14 +26,6 @@ _SOURCE_SUFFIXES = tuple(importlib.machinery.SOURCE_SUFFIXES) + tuple(
 )
 
 _RESERVED = frozenset({"owt"})
-
-_FUNCTION_TYPES = (
-    types.FunctionType,
-    types.BuiltinFunctionType,
-    types.MethodType,
-    types.BuiltinMethodType,
-    type,
-)
 
 
 def is_pipe(obj: object) -> bool:
@@ -138,30 +130,71 @@ class AdaptorDirs:
             return None
         return spec.origin
 
-    def _defined_here(self, obj: object) -> bool:
-        if not isinstance(obj, _FUNCTION_TYPES):
-            return True
-        target = obj.__func__ if isinstance(obj, types.MethodType) else obj
-        modname = getattr(target, "__module__", None)
-        module = sys.modules.get(modname) if isinstance(modname, str) else None
-        return self.contains(getattr(module, "__file__", None))
+    def _own_function(self, obj: object, module: types.ModuleType) -> bool:
+        """Whether obj is a plain function (or generator/coroutine function) that module
+        itself defines: its ``__module__`` is module and its code comes from module's file.
+
+        Anything else a module can hold is refused: functools.partial, instances with
+        ``__call__``, classes, builtins, bound methods, functions imported from other
+        modules (relabelled or not) or made by ``exec``.
+        """
+        if type(obj) is not types.FunctionType:
+            return False
+        if obj.__module__ != module.__name__:
+            return False
+        filename = getattr(module, "__file__", None)
+        if not filename or not self.contains(filename):
+            return False
+        try:
+            return os.path.samefile(obj.__code__.co_filename, filename)
+        except (OSError, ValueError, TypeError):
+            return False
+
+    @staticmethod
+    def _is_pipe(obj: object) -> bool:
+        """A real ``owt.summat`` pipe (not anything named Pipe with a ``done``)."""
+        from owt.summat._pipe import Pipe
+
+        return type(obj) is Pipe
 
     def _import(self, name: str) -> types.ModuleType | None:
-        """The module name, None when there is no such module; adaptor errors raise."""
+        """The module name, None when there is no such module; adaptor errors raise.
+
+        Only a missing name (or a missing prefix of it) means "no such module": a
+        ModuleNotFoundError for anything else is an import inside the module gone wrong.
+        """
         try:
             return importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:
+            missing = exc.name
+            if missing and (missing == name or name.startswith(missing + ".")):
                 return None
             raise adaptor_error(exc) from None
         except Exception as exc:  # noqa: BLE001 - the adaptor module failed at import
             raise adaptor_error(exc) from None
 
+    def _walk(self, parts: list[str]) -> tuple[types.ModuleType | None, list[str]]:
+        """The deepest module parts name (through packages' submodules only), and the
+        names left after it. Never reads a module attribute (a module ``__getattr__``
+        is not asked): a plain module ends the walk."""
+        module = self._import(parts[0])
+        depth = 1
+        while module is not None and depth < len(parts) and "__path__" in vars(module):
+            sub = self._import(".".join(parts[: depth + 1]))
+            if sub is None:
+                break
+            module = sub
+            depth += 1
+        return module, parts[depth:]
+
     def resolve(self, name: str, fn_name: str) -> Callable[..., Any]:
         """The callable for ``adaptor=name``: ``module`` (then fn_name) or ``module.function``.
 
-        Only modules inside the adaptor directories qualify, and only callables
-        they define themselves (not ``subprocess.run`` they imported).
+        Only modules inside the adaptor directories qualify, and in them only plain
+        functions the module defines itself (``def`` or ``lambda`` in its own file, not
+        ``subprocess.run`` it imported, not a partial or a callable object), or an
+        ``owt.summat`` pipe, finished with ``.done()``. A dotted name walks through
+        packages only, never through a module's attributes: ``a.os.system`` is a 404.
         Raises NotFound, or AdaptorError when the module fails to import.
         """
         if not NAME_RE.match(name):
@@ -174,24 +207,36 @@ class AdaptorDirs:
             raise NotFound(f"adaptor {name!r}: names starting with '_' are private")
         if not self.contains(self._origin(top)):
             raise NotFound(f"adaptor {name!r}: no module {top!r} in the adaptor directories")
-        module = self._import(name)
-        attr = fn_name
-        if module is None and "." in name:
-            modname, attr = name.rsplit(".", 1)
-            module = self._import(modname)
+        module, rest = self._walk(parts)
         if module is None or not self.contains(getattr(module, "__file__", None)):
             raise NotFound(f"adaptor {name!r}: no such module in the adaptor directories")
+        if len(rest) > 1:
+            raise NotFound(
+                f"adaptor {name!r}: {module.__name__} has no submodule {rest[0]!r} "
+                f"(a name goes through packages only, never through a module's attributes)"
+            )
+        attr = rest[0] if rest else fn_name
         if attr.startswith("_"):
             raise NotFound(f"adaptor {name!r}: {attr!r} is private (starts with '_')")
-        obj = getattr(module, attr, None)
-        if obj is None or isinstance(obj, (types.ModuleType, LazyModule)):
+        # The module's own namespace only: a module-level __getattr__ is not asked.
+        obj = vars(module).get(attr)
+        if obj is None:
             raise NotFound(f"adaptor {name!r}: module {module.__name__!r} has no function {attr!r}")
-        if not self._defined_here(obj):
+        if self._is_pipe(obj):
+            return cast(Callable[..., Any], finish_pipe(obj))
+        if not self._own_function(obj, module):
             raise NotFound(
-                f"adaptor {name!r}: {attr!r} is not defined in the adaptor directories "
-                f"(it comes from {getattr(obj, '__module__', '?')!r})"
+                f"adaptor {name!r}: {module.__name__}.{attr} is not a function defined in "
+                f"{module.__name__} ({_what(obj)}); only functions a module defines itself are served"
             )
-        obj = finish_pipe(obj)
-        if not callable(obj):
-            raise NotFound(f"adaptor {name!r}: {module.__name__}.{attr} is not callable")
-        return obj
+        return cast(Callable[..., Any], obj)
+
+
+def _what(obj: object) -> str:
+    if isinstance(obj, (types.ModuleType, LazyModule)):
+        return "a module"
+    if isinstance(obj, type):
+        return "a class"
+    origin = getattr(obj, "__module__", None)
+    kind = f"a {type(obj).__name__}"
+    return f"{kind} from {origin!r}" if isinstance(origin, str) else kind

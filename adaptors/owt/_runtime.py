@@ -30,6 +30,7 @@ from owt._errors import (
     timeout_error,
 )
 from owt._kwargs import decode
+from owt._signature import check_call
 from owt.request import Request, bind, unbind
 
 __all__ = [
@@ -238,6 +239,7 @@ def _call(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     function that cannot take ``__last__`` but takes one argument."""
     if len(kwargs) == 1 and "__last__" in kwargs and _takes_last_positionally(fn):
         return fn(kwargs["__last__"])
+    check_call(fn, kwargs)  # kwargs that do not fit fn's signature: 400 (owt._signature)
     return fn(**kwargs)
 
 

@@ -245,10 +245,20 @@ KWARGS_CASES = [
     ("empty", "", "{}"),
     ("only_newline", "\n", "{}"),
     ("never_eval", "__import__('os').getpid()", "{'__last__': \"__import__('os').getpid()\"}"),
+    ("mixed_json_python_spellings", '{"a":True,"b":null}', "{'a': True, 'b': None}"),
+    ("mixed_spellings_nested", "{'xs': [true, false, None], 'n': -1}", "{'xs': [True, False, None], 'n': -1}"),
 ]
 for name, text, expected in KWARGS_CASES:
     add(Case(f"s3_{name}", call("/", KW_REPR, text), Expect(200, TEXT, expected)))
 add(Case("s3_no_kwargs_field", call("/", KW_REPR), Expect(200, body="{}")))
+add(Case("s3_400_dict_that_does_not_parse", call("/", KW_REPR, "{'name': 'owt'"),
+         Expect(400, contains=("starts like a dict", "was never closed"), absent=("__last__",))))
+add(Case("s3_400_list_that_does_not_parse", call("/", KW_REPR, "[1, 2"), Expect(400, contains=("starts like a list",))))
+add(Case("s3_400_call_inside_a_dict", call("/", KW_REPR, "{'a': __import__('os').getpid()}"),
+         Expect(400, contains=("a call is not a value",))))
+add(Case("s3_400_non_string_keys", call("/", KW_REPR, "{1: 2}"), Expect(400, contains=("keys must be strings",))))
+add(Case("s3_400_non_string_keys_plain_field", get("/", code=KW_REPR, kwargs="{None: 1}"),
+         Expect(400, contains=("keys must be strings",))))
 add(Case("s3_kwargs_plain_field_literal", get("/", code=KW_REPR, kwargs="{'a': (1, 2)}"),
          Expect(200, body="{'a': (1, 2)}")))
 add(Case("s3_kwargs_json_value_in_body_not_object", post_json("/", {"code": KW_REPR, "kwargs": "solve AGI"}),
@@ -433,6 +443,18 @@ add(Case("s7_400_code_not_utf8", get("/", code_b64=b64(b"def run():\n    return 
 add(Case("s7_400_no_fn_defined", call("/", "x = 1\ny = 2\n"), Expect(400, contains=("'run'",))))
 add(Case("s7_400_fn_name_missing", get("/", code=HELLO, fn_name="missing"), Expect(400, contains=("'missing'",))))
 add(Case("s7_400_syntax_error", call("/", "def run(:\n    return 1\n"), Expect(400, contains=("'run'", "SyntaxError"))))
+add(Case("s7_400_kwarg_misspelled", call("/", HELLO, "{'nam': 'owt'}"),
+         Expect(400, contains=("run(name='nobody') got an unexpected keyword argument 'nam'",),
+                absent=("Traceback", "Error executing code"))))
+add(Case("s7_400_kwarg_missing", call("/", "def run(name: str):\n    return name\n"),
+         Expect(400, contains=("run(name: str) missing a required argument: 'name'",))))
+add(Case("s7_400_kwarg_the_function_cannot_take", call("/", "def run():\n    return 1\n", '{"x": 1}'),
+         Expect(400, contains=("run() got an unexpected keyword argument 'x'",))))
+add(Case("s7_500_type_error_inside_the_adaptor", call("/", "def run(name='x'):\n    return len(5)\n"),
+         Expect(500, contains=("Error executing code: TypeError: object of type 'int' has no len()",))))
+add(Case("s7_400_named_adaptor_kwarg_misspelled", get("/", adaptor="sota.hard_task", kwargs="{'promt': 'solve AGI'}"),
+         Expect(400, contains=("hard_task(prompt: str) got an unexpected keyword argument 'promt'",)),
+         options=NO_CODE))
 add(Case("s7_401_no_credentials", call("/", HELLO), Expect(
     401, headers=(("WWW-Authenticate", 'Basic realm="owt"'),), absent=("Hello",)), options=AUTH))
 add(Case("s7_401_wrong_password", call("/", HELLO).with_headers(Authorization=basic("owt", "wrong")), Expect(

@@ -110,6 +110,88 @@ def test_adaptor_names_cannot_escape(transport: Any, name: str, statuses: tuple[
     assert resp.status in statuses, resp.describe()
 
 
+ESCAPE_MODULE = """
+import functools
+import os
+
+MARKER = {marker!r}
+
+def own(**kwargs):
+    return "own function ran"
+
+def touch(*args, **kwargs):
+    open(MARKER, "w").close()
+    return "escaped"
+
+partial_system = functools.partial(os.system, "touch " + MARKER)
+
+class Callable:
+    def __call__(self, **kwargs):
+        return touch()
+
+instance = Callable()
+
+class Klass:
+    def __init__(self, **kwargs):
+        touch()
+
+class Model:
+    def predict(self, **kwargs):
+        return touch()
+
+bound = Model().predict
+environ_get = os.environ.get
+system = os.system
+
+class Pipe:
+    def done(self):
+        return touch
+
+fake_pipe = Pipe()
+exec("def from_exec(**kwargs):\\n    return touch()\\n")
+"""
+
+
+@pytest.fixture(scope="module")
+def escape_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """An adaptor directory holding owt_escape.py, whose attributes try to run something
+    that is not a function of the module itself; each touches the marker file if called."""
+    root = tmp_path_factory.mktemp("escape")
+    marker = root / "escaped"
+    adaptors = root / "adaptors"
+    adaptors.mkdir()
+    (adaptors / "owt_escape.py").write_text(ESCAPE_MODULE.format(marker=str(marker)))
+    return adaptors, marker
+
+
+@pytest.mark.parametrize("name", [
+    "owt_escape.partial_system",
+    "owt_escape.instance",
+    "owt_escape.Klass",
+    "owt_escape.bound",
+    "owt_escape.environ_get",
+    "owt_escape.system",
+    "owt_escape.fake_pipe",
+    "owt_escape.from_exec",
+    "owt_escape.os.system",
+    "owt_escape.os.path.join",
+    "owt_escape.functools.partial",
+    "owt_escape.Model.predict",
+    "owt_escape.own.x",
+])
+def test_no_code_serves_only_the_modules_own_functions(transport: Any, escape_dir: tuple[Path, Path],
+                                                       name: str) -> None:
+    adaptors, marker = escape_dir
+    marker.unlink(missing_ok=True)
+    options = ("--no-code", "--adaptors", str(adaptors))
+    resp = transport.send(get("/", adaptor=name, kwargs="{'command': 'true'}"), options)
+    assert resp.status == 404, resp.describe()
+    assert "escaped" not in resp.text
+    assert not marker.exists(), f"{name} ran code"
+    resp = transport.send(get("/", adaptor="owt_escape.own"), options)
+    assert (resp.status, resp.text) == (200, "own function ran"), resp.describe()
+
+
 def _start_master(options: list[str], port: int, log: Path) -> subprocess.Popen[bytes]:
     owt_e2e.require_binary()
     proc = subprocess.Popen([str(owt_e2e.OWT_BIN), "--listen", f"127.0.0.1:{port}", "--workers", "1", "-vv",
@@ -186,3 +268,100 @@ def test_owt_serve_refuses_a_public_address_without_auth() -> None:
                               capture_output=True, text=True, timeout=30)
         assert done.returncode == 2, (address, done.stdout, done.stderr)
         assert "without --auth" in done.stderr and "--insecure" in done.stderr
+
+
+# ---- loopback means loopback: decided from the resolved numeric address ------------------
+
+NOT_LOOPBACK = ("127.attacker.example", "127.0.0.1.attacker.example", "localhost.attacker.example",
+                "127.0.0.1.5")
+
+
+@pytest.mark.parametrize("address", NOT_LOOPBACK)
+def test_owt_serve_refuses_a_name_that_looks_like_loopback_without_auth(address: str) -> None:
+    owt_e2e.require_binary()
+    env = dict(os.environ, OWT_BIN=str(owt_e2e.OWT_BIN))
+    done = subprocess.run([str(owt_e2e.LAUNCHER), "--address", address, "--port", str(owt_e2e.free_port())],
+                          capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, (address, done.stdout, done.stderr)
+    assert "without --auth" in done.stderr and "not a loopback address" in done.stderr, done.stderr
+    assert "Owt serving on" not in done.stdout
+
+
+LOOPBACK_HELPER = owt_e2e.LAUNCHER.parent / "owt-loopback"
+
+
+@pytest.mark.parametrize("address,loopback", [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("127.255.255.254", True), ("127.1", True),
+    ("::1", True), ("[::1]", True), ("0:0:0:0:0:0:0:1", True), ("::ffff:127.0.0.1", True),
+    ("localhost", True),
+    ("127.attacker.example", False), ("127.0.0.1.attacker.example", False), ("127.0.0.1.5", False),
+    ("localhost.attacker.example", False), ("0.0.0.0", False), ("::", False), ("192.0.2.10", False),
+    ("::ffff:192.0.2.10", False), ("fe80::1%lo", False), ("cafe", False), ("", False), ("-s", False),
+])
+def test_owt_loopback_decides_from_the_resolved_address(address: str, loopback: bool) -> None:
+    done = subprocess.run([str(LOOPBACK_HELPER), address], capture_output=True, text=True, timeout=20,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == (0 if loopback else 1), (address, done.stderr)
+
+
+@pytest.mark.parametrize("address", NOT_LOOPBACK)
+def test_owt_spawn_fcgi_refuses_a_name_that_looks_like_loopback_without_auth(address: str) -> None:
+    owt_e2e.require_binary()
+    owt_e2e.require_tools("spawn-fcgi", "multiwatch")
+    env = dict(os.environ, OWT_BIN=str(owt_e2e.OWT_BIN))
+    done = subprocess.run([str(owt_e2e.LAUNCHER.parent / "owt-spawn-fcgi"), "--listen",
+                           f"{address}:{owt_e2e.free_port()}", "--workers", "1"],
+                          capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "without --auth" in done.stderr and "not a loopback" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("address", ["127.0.0.2", "::1", "localhost"])
+def test_owt_serve_serves_loopback_addresses_without_auth(address: str) -> None:
+    owt_e2e.require_binary()
+    owt_e2e.require_tools("lighttpd", "curl")
+    srv = owt_e2e.OwtServer(("-vv",), name=f"loopback-{address.replace(':', '_')}")
+    srv.address = address
+    try:
+        srv.start()
+        resp = owt_e2e.http_send(srv, get("/", code=HELLO))
+        assert (resp.status, resp.text) == (200, "adaptor-ran"), resp.describe()
+    finally:
+        srv.terminate()
+        srv.stop()
+
+
+@pytest.mark.parametrize("address", NOT_LOOPBACK + ("example.invalid",))
+def test_listen_refuses_names_instead_of_looking_them_up(address: str) -> None:
+    owt_e2e.require_binary()
+    started = time.monotonic()
+    done = subprocess.run([str(owt_e2e.OWT_BIN), "--listen", f"{address}:0", "--workers", "1"],
+                          capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert "numeric IPv4 or IPv6 address, or localhost" in done.stderr, done.stderr
+    assert time.monotonic() - started < 10  # refused, not resolved (no resolver timeout)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "[::1]", "localhost"])
+def test_listen_on_a_loopback_address_runs_without_auth(tmp_path: Path, host: str) -> None:
+    owt_e2e.require_binary()
+    port = owt_e2e.free_port()
+    log = tmp_path / "master.log"
+    proc = subprocess.Popen([str(owt_e2e.OWT_BIN), "--listen", f"{host}:{port}", "--workers", "1", "-vv"],
+                            stdout=subprocess.DEVNULL, stderr=log.open("wb"), stdin=subprocess.DEVNULL)
+    try:
+        target = ("127.0.0.2" if host == "127.0.0.2" else "::1" if host == "[::1]" else "localhost", port)
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"the master exited {proc.returncode}: {log.read_text()}")
+            try:
+                resp = fcgi_client.get(target, "/", {"code": HELLO})
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(log.read_text()) from None
+                time.sleep(0.05)
+        assert (resp.status, resp.body) == (200, b"adaptor-ran")
+    finally:
+        _stop(proc)

@@ -153,9 +153,35 @@ def test_adaptor_exception_is_a_500_with_message_and_traceback(handle: Any) -> N
     assert "_runtime.py" not in err.traceback
 
 
-def test_bad_signature_is_an_adaptor_error(handle: Any) -> None:
-    with pytest.raises(AdaptorError, match="TypeError: run\\(\\) got an unexpected keyword argument 'x'"):
+def test_kwargs_that_do_not_fit_the_signature_are_a_bad_request(handle: Any) -> None:
+    with pytest.raises(BadRequest) as caught:
         handle("def run():\n    return 1\n", '{"x": 1}', kind=1)
+    assert caught.value.message == "run() got an unexpected keyword argument 'x'"
+    with pytest.raises(BadRequest) as caught:
+        handle("def run(name: str):\n    return name\n", "{'nam': 'owt'}")
+    assert caught.value.message == (
+        "run(name: str) got an unexpected keyword argument 'nam'; missing a required argument: 'name'"
+    )
+    with pytest.raises(BadRequest, match=r"^run\(name: str\) missing a required argument: 'name'$"):
+        handle("def run(name: str):\n    return name\n", "")
+    assert handle("def run(name: str):\n    return name\n", "{'name': 'fits'}")[2] == b"fits"
+
+
+def test_a_type_error_inside_the_adaptor_stays_an_adaptor_error(handle: Any) -> None:
+    code = "def run(name):\n    return len(name)\n"
+    with pytest.raises(AdaptorError, match="TypeError: object of type 'int' has no len"):
+        handle(code, '{"name": 5}', kind=1)
+    inner = "def helper(a):\n    return a\ndef run():\n    return helper(b=1)\n"
+    with pytest.raises(AdaptorError, match="TypeError: helper\\(\\) got an unexpected keyword argument 'b'"):
+        handle(inner)
+
+
+def test_a_named_adaptor_called_with_the_wrong_kwargs_is_a_bad_request(handle: Any) -> None:
+    with pytest.raises(BadRequest) as caught:
+        handle(adaptor="sota.hard_task", kwargs="{'promt': 'solve AGI'}")
+    assert caught.value.message == (
+        "hard_task(prompt: str) got an unexpected keyword argument 'promt'; missing a required argument: 'prompt'"
+    )
 
 
 def test_bare_value_goes_positionally_when_the_function_cannot_take_last(handle: Any) -> None:

@@ -1,10 +1,8 @@
-/* test_allow.c - the --allow-from list and the --listen address parser. */
+/* test_allow.c - the --allow-from list (the --listen address: test_listen.c). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <unistd.h>
 
 #include "owt_allow.h"
-#include "owt_listen.h"
 #include "unit.h"
 
 static struct sockaddr_storage peer(const char *text) {
@@ -93,46 +91,6 @@ static void test_bad_entries(void **state) {
   assert_int_equal(owt_allow_add(&full, "10.0.0.2", &why), -1);
 }
 
-static void test_listen_parse(void **state) {
-  (void)state;
-  owt_listen_addr addr;
-  const char *why = NULL;
-  assert_int_equal(owt_listen_parse("127.0.0.1:9000", &addr, &why), 0);
-  assert_string_equal(addr.host, "127.0.0.1");
-  assert_string_equal(addr.port, "9000");
-  assert_true(owt_listen_is_local(&addr));
-  assert_int_equal(owt_listen_parse("[::1]:9001", &addr, &why), 0);
-  assert_string_equal(addr.host, "::1");
-  assert_true(owt_listen_is_local(&addr));
-  assert_int_equal(owt_listen_parse("unix:/run/owt.sock", &addr, &why), 0);
-  assert_true(addr.is_unix);
-  assert_string_equal(addr.path, "/run/owt.sock");
-  assert_int_equal(owt_listen_parse("0.0.0.0:80", &addr, &why), 0);
-  assert_false(owt_listen_is_local(&addr));
-  static const char *const bad[] = {"9000", "host:", ":9000", "[::1]9000", "[::1:9000", "h:9x",
-                                    "unix:", "h:1234567"};
-  for (size_t i = 0; i < ARRAY_LEN(bad); i++)
-    if (owt_listen_parse(bad[i], &addr, &why) != -1) fail_msg("%s was accepted", bad[i]);
-}
-
-static void test_listen_open_and_refuse_taken_port(void **state) {
-  (void)state;
-  owt_listen_addr addr;
-  const char *why = NULL;
-  char msg[256];
-  assert_int_equal(owt_listen_parse("127.0.0.1:0", &addr, &why), 0);
-  int fd = owt_listen_open(&addr, 16, 0, msg, sizeof msg);
-  assert_true(fd >= 0);
-  struct sockaddr_in sin;
-  socklen_t len = sizeof sin;
-  assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-  snprintf(addr.port, sizeof addr.port, "%u", ntohs(sin.sin_port));
-  int again = owt_listen_open(&addr, 16, 0, msg, sizeof msg);
-  assert_int_equal(again, -1);
-  assert_non_null(strstr(msg, "cannot listen"));
-  close(fd);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty_list_allows_everyone),
@@ -140,8 +98,6 @@ int main(void) {
       cmocka_unit_test(test_prefix_edges),
       cmocka_unit_test(test_unix_peers_pass),
       cmocka_unit_test(test_bad_entries),
-      cmocka_unit_test(test_listen_parse),
-      cmocka_unit_test(test_listen_open_and_refuse_taken_port),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
