@@ -160,7 +160,8 @@ owt_err owt_request_read_body(owt_request *r, owt_io *io) {
     r->body.data[r->body.len] = '\0';
   }
   r->body_complete = 1;
-  if (r->body.len < expected) return body_error(r, OWT_E_BAD_REQUEST, "the body is shorter than CONTENT_LENGTH");
+  if (r->body.len < expected)
+    return body_error(r, OWT_E_BAD_REQUEST, "the body is shorter than CONTENT_LENGTH");
   return OWT_OK;
 }
 
