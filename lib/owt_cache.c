@@ -185,7 +185,7 @@ owt_err owt_cache_open(owt_cache *c, const char *dir, uint64_t max_bytes, double
     owt_cache_close(c);
     c->dir = NULL;
     return OWT_E_INTERNAL;
-  } else if (c->usage_fd < 0) {
+  } else if (c->usage_fd < 0 && (c->usage_fd = open_usage(c->dirfd)) < 0) { /* again, for errno */
     snprintf(why, why_len, "--cache-dir %s: cannot use its accounting file " USAGE_NAME ": %s", dir,
              strerror(errno));
     owt_cache_close(c);
