@@ -34,8 +34,36 @@ fi
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
   autoreconf -fi
 fi
-if [ ! -f Makefile ] || [ configure -nt config.status ]; then
+# Whether CONFIGURE_FLAGS differ from the arguments config.status was made
+# with. A NAME=VALUE that configure recorded from the environment (CC=clang
+# ./bootstrap.sh) and that the environment still holds is not a difference.
+flags_changed() {
+  local -a had=() want=() kept=()
+  local a
+  eval "had=($(./config.status --config))" || return 0
+  read -r -a want <<<"${CONFIGURE_FLAGS:-}"
+  for a in "${had[@]+"${had[@]}"}"; do
+    if [[ $a =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] && [[ " ${want[*]-} " != *" $a "* ]] &&
+      [ "${!BASH_REMATCH[1]-}" = "${BASH_REMATCH[2]}" ]; then
+      continue
+    fi
+    kept+=("$a")
+  done
+  if [ "${kept[*]-}" != "${want[*]-}" ]; then
+    echo "bootstrap: configured with '${kept[*]-}', CONFIGURE_FLAGS is '${want[*]-}': configuring again"
+    return 0
+  fi
+  return 1
+}
+
+if [ ! -f Makefile ] || [ ! -x config.status ] || [ configure -nt config.status ]; then
   # shellcheck disable=SC2086
   ./configure ${CONFIGURE_FLAGS:-}
+elif flags_changed; then
+  # shellcheck disable=SC2086
+  ./configure ${CONFIGURE_FLAGS:-}
+  # Objects depend on their sources, not on the flags: rebuild them all, or
+  # a --enable-werror or --enable-sanitizers would not reach what is built.
+  make clean >/dev/null
 fi
 make -j"$(nproc)"

@@ -20,25 +20,12 @@
 #include "lib/owt_listen.h"
 #include "lib/owt_log.h"
 #include "lib/owt_master.h"
+#include "lib/owt_passwd.h"
 #include "lib/owt_paths.h"
 #include "lib/owt_py.h"
 #include "lib/owt_response.h"
 #include "lib/owt_server.h"
 #include "lib/owt_worker.h"
-
-/* --hash-password: a password on stdin (one line) -> its SHA-256 hex. */
-static int hash_password(void) {
-  char line[4096], hex[65];
-  if (!fgets(line, sizeof line, stdin)) {
-    fputs("owt-fcgi: --hash-password reads the password from stdin\n", stderr);
-    return 2;
-  }
-  size_t len = strcspn(line, "\r\n");
-  owt_auth_hash_password(line, len, hex);
-  memset(line, 0, sizeof line);
-  printf("%s\n", hex);
-  return 0;
-}
 
 /* The adaptor file for --encode / --once, bounded by --max-code. */
 static int read_code_file(const owt_config *cfg, owt_buf *out) {
@@ -254,7 +241,9 @@ int main(int argc, char **argv) {
   switch (cfg.mode) {
   case OWT_MODE_HELP: owt_config_usage(stdout); goto done;
   case OWT_MODE_VERSION: printf("owt-fcgi %s (Python %s)\n", PACKAGE_VERSION, owt_py_version()); goto done;
-  case OWT_MODE_HASH_PASSWORD: rc = hash_password(); goto done;
+  case OWT_MODE_HASH_PASSWORD: /* hook: --hash-password[=FORMAT] lives in lib/owt_passwd.c */
+    rc = owt_passwd_main(cfg.hash_format, stdin, stdout, stderr);
+    goto done;
   case OWT_MODE_ENCODE: rc = encode_main(&cfg); goto done;
   case OWT_MODE_ONCE:
     if (prepare_once(&cfg) != 0) {

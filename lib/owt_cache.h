@@ -3,14 +3,28 @@
  * Worker processes share nothing but a directory, so that is the cache: one
  * file per key, named by the hex SHA-256 of the key's parts, written to a
  * temporary file and renamed into place (readers see a whole entry or none).
- * Each entry carries its own lengths and a SHA-256 over its bytes, so a
- * corrupt or truncated file is a miss (and is deleted), never served. The
- * directory is bounded in bytes; the least recently used entries (by file
- * mtime, touched on every hit) go first. No Python here: a hit is answered
- * from C alone. The on-disk format is described in docs/cache.md. */
+ * Each entry carries its own lengths, its key and a SHA-256 over its bytes,
+ * so a corrupt, truncated or misplaced file is a miss (and is deleted),
+ * never served. Only regular files are opened, never through a symbolic
+ * link, and never in a way that can block (a FIFO at an entry's name is a
+ * miss, not a hung worker). The directory is bounded in bytes as a whole:
+ * every process keeps one accounting file in it up to date under a lock
+ * (docs/cache.md says why); the least recently used entries (by file mtime,
+ * touched on hits) go first. No Python here: a hit is answered from C alone.
+ * The on-disk format is described in docs/cache.md.
+ *
+ * Threads: every function may be called by several threads of one process
+ * at once on the same owt_cache (and by any number of processes on the same
+ * directory). Nothing is static; a hit, a key and a writer are the caller's
+ * and belong to one thread at a time; the counters are atomic; the
+ * directory's accounting is kept under c->lock plus a record lock on the
+ * accounting file. Only owt_cache_open and owt_cache_close must not race
+ * with anything. */
 #ifndef OWT_CACHE_H
 #define OWT_CACHE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -24,8 +38,10 @@
 #define OWT_CACHE_READ_MAX (256u << 10) /* entries up to this are read, larger ones mapped */
 
 /* A key: the digest of its parts, the file name, and the base string
- * (cache_key_override or the path) which is kept in the entry so
- * DELETE /_owt/cache?key= can find every variant of it. */
+ * (cache_key_override or the path) which is kept in the entry, compared on
+ * lookup, and lets DELETE /_owt/cache?key= find every variant of it. A key
+ * whose digest could not be made has an empty name: nothing is looked up
+ * or stored under it. */
 typedef struct {
   unsigned char digest[32];
   char name[OWT_CACHE_NAME_LEN + 1];
@@ -34,29 +50,28 @@ typedef struct {
 
 typedef struct {
   const char *dir;       /* the configured directory (borrowed); NULL: the cache is off */
-  int dirfd;             /* dir, once it exists; -1 before */
+  _Atomic int dirfd;     /* dir, once it exists; -1 before (set once, under lock) */
+  int usage_fd;          /* the accounting file in dir; -1 when it cannot be used */
+  pthread_mutex_t lock;  /* attaching, and the accounting (with a record lock on usage_fd) */
   uint64_t max_bytes;    /* bound of the directory's entry bytes */
   uint64_t low_water;    /* eviction stops at or below this (default 15/16 of max_bytes) */
   double ttl;            /* seconds an entry is served after it was stored; 0: forever */
   double touch_interval; /* a hit refreshes the mtime when it is older than this (default 1 s) */
-  unsigned scan_every;   /* stores between directory scans that refresh the estimate */
+  unsigned scan_every;   /* stores into the directory between scans that correct the accounting */
   double (*clock)(void); /* unix time; replaceable by tests */
-  /* this process's view */
-  uint64_t estimate;     /* entry bytes at the last scan plus what was stored since */
-  int estimate_known;
-  unsigned stores_since_scan;
-  unsigned tmp_counter;
-  uint64_t hits, misses, stores, evictions, corrupt;
-  owt_buf readbuf; /* a small entry being replayed */
+  /* this process's counters */
+  atomic_uint tmp_counter;
+  _Atomic uint64_t hits, misses, stores, evictions, corrupt;
+  atomic_int usage_warned; /* the accounting file's trouble was logged once */
 } owt_cache;
 
 /* An entry being replayed: the head, then the chunks in order. Pointers
- * point into the entry's bytes (the cache's read buffer, or a read-only
- * mapping of a large file), valid until owt_cache_hit_release() or the next
- * lookup on the same cache. */
+ * point into the entry's bytes (a buffer the hit owns, or a read-only
+ * mapping of a large file), valid until owt_cache_hit_release(). */
 typedef struct {
   int status;
   int streamed; /* 1: the response was streamed; replay chunk by chunk, flushing each */
+  owt_str key;  /* the base key the entry was stored for */
   owt_header headers[OWT_CACHE_MAX_HEADERS];
   size_t nheaders;
   uint64_t body_len; /* all chunks together */
@@ -65,6 +80,7 @@ typedef struct {
   const unsigned char *map;
   size_t map_len;
   int mapped;        /* map is an mmap() to undo on release */
+  void *owned;       /* map is this malloc()ed copy, freed on release */
   size_t next;       /* offset of the next chunk record */
   uint32_t chunks_left;
 } owt_cache_hit;
@@ -100,15 +116,30 @@ void owt_cache_close(owt_cache *c);
  * path; kwargs is the raw kwargs text when cache_kwargs is true (NULL or
  * empty: not part of the key); user the authenticated user when auth is
  * on (NULL: not part of it). Parts are length-prefixed before hashing, so
- * no two different part lists share a key. key->base borrows base. */
-void owt_cache_key_make(owt_cache_key *key, owt_str base, const owt_str *kwargs, const owt_str *user);
+ * no two different part lists share a key. key->base borrows base.
+ * OWT_E_INTERNAL when the digest cannot be made (OpenSSL out of memory):
+ * key is then unusable, so the request is neither looked up nor stored. */
+owt_err owt_cache_key_make(owt_cache_key *key, owt_str base, const owt_str *kwargs, const owt_str *user);
+
+static inline int owt_cache_key_valid(const owt_cache_key *key) { return key->name[0] != '\0'; }
 
 /* Look key up. OWT_OK: *hit holds the entry (release it with
  * owt_cache_hit_release); the file's mtime is refreshed for LRU.
  * OWT_E_NOT_FOUND: a miss, which is also what a corrupt, truncated,
- * mismatched or expired entry is (such a file is deleted). Counts the hit
- * or the miss. */
+ * mismatched (another key's) or expired entry is, or anything but a
+ * regular file at the entry's name (such a file is deleted); an unusable
+ * key is a miss too. Counts the hit or the miss. */
 owt_err owt_cache_lookup(owt_cache *c, const owt_cache_key *key, owt_cache_hit *hit);
+
+/* Check a whole entry m[0..size) stored under digest and fill hit's head:
+ * magic, version, checksum, digest, every length; hit->key is the base key
+ * stored in it (lookup compares it with the key asked for). OWT_OK and
+ * *created_ms (when it was stored) for a sound entry, hit pointing into m
+ * (hit->mapped and hit->owned stay 0: m remains the caller's);
+ * OWT_E_NOT_FOUND otherwise. What lookup uses; exported for the fuzz
+ * target. */
+owt_err owt_cache_entry_parse(const unsigned char *m, size_t size, const unsigned char digest[32],
+                              owt_cache_hit *hit, uint64_t *created_ms);
 
 /* The next chunk of a hit into *chunk: 1 while there is one, 0 at the end. */
 int owt_cache_hit_next(owt_cache_hit *hit, owt_str *chunk);
@@ -117,8 +148,9 @@ void owt_cache_hit_release(owt_cache_hit *hit);
 
 /* Start recording a response for key: status, the adaptor's headers
  * (X-Owt-Cache is dropped), and whether it streams. Returns OWT_OK, or an
- * error after which w is inert (every later call does nothing); the key's
- * base is copied. Always end with owt_cache_writer_commit() or _abort(). */
+ * error after which w is inert (every later call does nothing): an
+ * unusable key is OWT_E_INTERNAL. The key's base stays borrowed until the
+ * writer ends. Always end with owt_cache_writer_commit() or _abort(). */
 owt_err owt_cache_writer_begin(owt_cache *c, owt_cache_writer *w, const owt_cache_key *key, int status,
                                const owt_header *headers, size_t nheaders, int streamed);
 
@@ -127,8 +159,11 @@ owt_err owt_cache_writer_begin(owt_cache *c, owt_cache_writer *w, const owt_cach
 owt_err owt_cache_writer_chunk(owt_cache *c, owt_cache_writer *w, const void *p, size_t n);
 
 /* Finish the entry and rename it into place, replacing an older one for the
- * same key; then evict least recently used entries if the directory is
- * over its bound. OWT_E_INTERNAL (logged, nothing stored) on an I/O error. */
+ * same key, and count it in the directory's accounting; then evict least
+ * recently used entries if the directory is over its bound. All of that
+ * under the accounting lock, so the bound holds across processes.
+ * OWT_E_INTERNAL (logged, nothing stored) on an I/O error, or when the
+ * accounting file cannot be used. */
 owt_err owt_cache_writer_commit(owt_cache *c, owt_cache_writer *w);
 
 /* Throw the recording away (the response did not complete) and delete its
@@ -139,15 +174,16 @@ void owt_cache_writer_abort(owt_cache *c, owt_cache_writer *w);
 
 static inline int owt_cache_writer_active(const owt_cache_writer *w) { return w->fd >= 0; }
 
-/* Entry count and bytes in the directory now (a scan; no eviction). */
+/* Entry count and bytes in the directory now (a scan, which also corrects
+ * the accounting; no eviction). */
 owt_err owt_cache_usage(owt_cache *c, uint64_t *entries, uint64_t *bytes);
 
 /* Delete every entry (key NULL), or every entry whose base key equals *key
  * (all its kwargs and user variants). *purged gets the count. */
 owt_err owt_cache_purge(owt_cache *c, const owt_str *key, uint64_t *purged);
 
-/* Scan the directory, refresh the estimate, and delete least recently used
- * entries until the bytes are at or below c->low_water if they exceed
+/* Scan the directory, correct the accounting, and delete least recently
+ * used entries until the bytes are at or below c->low_water if they exceed
  * c->max_bytes; also removes temporary files abandoned over an hour ago.
  * Called by commit when needed; exported for tests and the admin page. */
 owt_err owt_cache_evict(owt_cache *c);

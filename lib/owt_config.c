@@ -67,7 +67,7 @@ static const struct option long_options[] = {
     {"allow-shell", no_argument, NULL, OPT_ALLOW_SHELL},
     {"auth", required_argument, NULL, OPT_AUTH},
     {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
-    {"hash-password", no_argument, NULL, OPT_HASH_PASSWORD},
+    {"hash-password", optional_argument, NULL, OPT_HASH_PASSWORD},
     {"cgi", no_argument, NULL, OPT_CGI},
     {"fastcgi", no_argument, NULL, OPT_FASTCGI},
     {"max-requests", required_argument, NULL, OPT_MAX_REQUESTS},
@@ -116,9 +116,11 @@ void owt_config_usage(FILE *out) {
         "  --debug                put tracebacks into 500 bodies\n"
         "  --no-code              refuse code sent in requests (403); serve named adaptors only\n"
         "  --allow-shell          allow pipe().shell()\n"
-        "  --auth USER:SHA256HEX  require Basic auth (repeatable; also env OWT_AUTH)\n"
-        "  --auth-file FILE       USER:SHA256HEX lines, '#' comments\n"
-        "  --hash-password        read a password on stdin, print its SHA-256 hex, exit\n"
+        "  --auth USER:HASH       require Basic auth (repeatable; also env OWT_AUTH); HASH from\n"
+        "                         --hash-password (yescrypt, bcrypt) or the old SHA-256 hex\n"
+        "  --auth-file FILE       USER:HASH lines, '#' comments\n"
+        "  --hash-password[=FMT]  read a password on stdin, print its hash for --auth, exit;\n"
+        "                         FMT: yescrypt (default), bcrypt, sha256 (unsalted, old)\n"
         "  --cgi, --fastcgi       force the mode instead of detecting it from fd 0\n"
         "  --cache-dir DIR        response cache (use_cache) shared by all workers; none: off\n"
         "  --cache-max-bytes B    bound of the cache directory, LRU evicted (default 256M)\n"
@@ -240,7 +242,14 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
       return 2;
     }
     return 0;
-  case OPT_HASH_PASSWORD: cfg->mode = OWT_MODE_HASH_PASSWORD; return 0;
+  case OPT_HASH_PASSWORD: {
+    owt_passwd_format format;
+    if (owt_passwd_format_of(arg, &format))
+      return bad("--hash-password", arg, "want yescrypt, bcrypt or sha256");
+    cfg->hash_format = arg;
+    cfg->mode = OWT_MODE_HASH_PASSWORD;
+    return 0;
+  }
   case OPT_CGI: cfg->mode = OWT_MODE_CGI; return 0;
   case OPT_FASTCGI: cfg->mode = OWT_MODE_FASTCGI; return 0;
   case OPT_MAX_REQUESTS:

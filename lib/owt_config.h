@@ -75,6 +75,8 @@ typedef struct {
   const char *cache_dir;   /* --cache-dir DIR; NULL or "": the cache is off */
   uint64_t cache_max_bytes; /* bound of the directory (default 256M) */
   double cache_ttl;        /* seconds an entry is served; 0: until evicted */
+  /* passwords (lib/owt_passwd.h) */
+  const char *hash_format; /* --hash-password=FORMAT; NULL: the default (yescrypt) */
 } owt_config;
 
 /* Parse argv (and OWT_AUTH from the environment) into cfg. Returns 0, or 2

@@ -124,11 +124,20 @@ owt_err owt_request_content_length(const owt_request *r, size_t *out) {
   return owt_request_parse_length(r->content_length, out);
 }
 
+/* Fail with err and the message the client gets for it. */
+static owt_err body_error(owt_request *r, owt_err err, const char *why) {
+  r->error = why;
+  return err;
+}
+
 owt_err owt_request_read_body(owt_request *r, owt_io *io) {
+  static const char over[] = "the body is over the --max-body limit";
   size_t expected = 0;
   owt_err err = owt_request_parse_length(r->content_length, &expected);
-  if (err) return err;
-  if (expected > r->body.max) return OWT_E_TOO_LARGE;
+  if (err == OWT_E_BAD_REQUEST)
+    return body_error(r, err, "CONTENT_LENGTH is not a decimal number of bytes (digits only)");
+  if (err) return body_error(r, err, "CONTENT_LENGTH is over the --max-body limit");
+  if (expected > r->body.max) return body_error(r, OWT_E_TOO_LARGE, over);
   /* Read to the end of the stream, whatever CONTENT_LENGTH said, but never
    * past the cap: the web server frames the body, not the header. */
   for (;;) {
@@ -137,12 +146,13 @@ owt_err owt_request_read_body(owt_request *r, owt_io *io) {
       char probe;
       ssize_t n = io->read(io->ctx, &probe, 1);
       if (n < 0) return OWT_E_IO;
-      if (n > 0) return OWT_E_TOO_LARGE;
+      if (n > 0) return body_error(r, OWT_E_TOO_LARGE, over);
       break;
     }
     if (want > BODY_READ_STEP) want = BODY_READ_STEP;
     if (r->body.len == 0 && expected > want) want = expected; /* one allocation for a big body */
-    if ((err = owt_buf_reserve(&r->body, want))) return err;
+    if ((err = owt_buf_reserve(&r->body, want)))
+      return body_error(r, err, err == OWT_E_TOO_LARGE ? over : "no memory for the body");
     ssize_t n = io->read(io->ctx, r->body.data + r->body.len, want);
     if (n < 0) return OWT_E_IO;
     if (n == 0) break;
@@ -150,7 +160,8 @@ owt_err owt_request_read_body(owt_request *r, owt_io *io) {
     r->body.data[r->body.len] = '\0';
   }
   r->body_complete = 1;
-  if (r->body.len < expected) return OWT_E_BAD_REQUEST;
+  if (r->body.len < expected)
+    return body_error(r, OWT_E_BAD_REQUEST, "the body is shorter than CONTENT_LENGTH");
   return OWT_OK;
 }
 

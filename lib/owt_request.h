@@ -25,6 +25,7 @@ typedef struct {
   owt_buf path;     /* the request path, percent-decoded, no query */
   owt_buf body;     /* the raw body */
   int body_complete; /* the body was read to its end */
+  const char *error; /* why owt_request_read_body failed, for the response body (static) */
 } owt_request;
 
 /* Prepare r for requests under limits (sets the buffers' caps). */
@@ -37,7 +38,8 @@ owt_err owt_request_read_params(owt_request *r, char **envp, const owt_limits *l
 /* Read the body from io. OWT_E_TOO_LARGE (before reading anything) when
  * CONTENT_LENGTH exceeds the cap, or while reading when more arrives;
  * OWT_E_BAD_REQUEST when CONTENT_LENGTH is not a number or the body ends
- * short of it; OWT_E_IO when the stream fails. */
+ * short of it; OWT_E_IO when the stream fails. On any failure but OWT_E_IO,
+ * r->error is a message for the client saying which of these it was. */
 owt_err owt_request_read_body(owt_request *r, owt_io *io);
 
 /* A CONTENT_LENGTH value as a number (0 when empty); errors as below. */

@@ -291,8 +291,7 @@ static int handle_steps(owt_ctx *c, owt_io *io) {
     return owt_admin_handle(io, c->req.method, path, srv->board, owt_py_version());
   if ((err = owt_request_read_body(&c->req, io))) {
     if (err == OWT_E_IO) return -1;
-    return send_error(c, io, err, err == OWT_E_TOO_LARGE ? "the body is over the --max-body limit"
-                                                         : "the body is shorter than Content-Length");
+    return send_error(c, io, err, c->req.error); /* hook: owt_request says what was wrong */
   }
   err = owt_invocation_parse(&c->inv, &c->req, limits);
   /* A hit never runs code, so it is served with no code in the request

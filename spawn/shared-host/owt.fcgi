@@ -9,7 +9,7 @@ export HOME
 
 # Edit these lines for your account:
 OWT_FCGI="$HOME/owt/owt-fcgi"          # the owt-fcgi you built (make in your checkout)
-OWT_USERS="$HOME/.owt-users"           # user:sha256hex lines (owt-fcgi --hash-password)
+OWT_USERS="$HOME/.owt-users"           # user:hash lines (owt-fcgi --hash-password)
 OWT_CACHE="$HOME/.cache/owt-fcgi"      # response cache (use_cache); empty: none
 OWT_ARGS="--timeout 120 --max-requests 1000"
 

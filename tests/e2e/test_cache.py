@@ -8,8 +8,10 @@ body seen twice was served from the cache, not computed twice.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
+import stat
 import struct
 import subprocess
 import threading
@@ -487,6 +489,66 @@ def test_corrupt_entry_is_a_miss(fresh_server: Start, tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-10])
     assert_no_entry(ask(server, "/corrupt"))
     assert entry_files(cache) == []
+
+
+def entry_name(base: str) -> str:
+    """The file name of the entry for a key with no kwargs and no user (docs/cache.md)."""
+    raw = base.encode()
+    part = b"k" + struct.pack("<Q", len(raw)) + raw
+    return hashlib.sha256(b"owt-cache-key-v1\0" + part).hexdigest()
+
+
+def test_entry_name_is_the_documented_digest(fresh_server: Start, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    server = fresh_server(cache_options(cache))
+    assert_miss(ask(server, "/named", FRESH))
+    assert [p.name for p in entry_files(cache)] == [entry_name("/named")]
+
+
+def test_fifo_at_an_entry_is_a_miss_not_a_hang(fresh_server: Start, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    server = fresh_server(cache_options(cache))
+    fifo = cache / entry_name("/fifo")
+    os.mkfifo(fifo, 0o600)  # nobody ever writes to it: an open for reading would block
+    resp = http_send(server, get("/fifo", {"code": FRESH, "use_cache": "true"}), timeout=15)
+    assert_miss(resp)
+    assert "not a regular file" in resp.log
+    assert not stat.S_ISFIFO(fifo.lstat().st_mode)  # replaced by the fresh entry
+    assert_hit(ask(server, "/fifo"), resp.body)
+    assert (http_send(server, get("/_owt/health"), timeout=5).status) == 200  # the worker is fine
+
+
+def test_two_workers_keep_one_byte_bound(fresh_server: Start, tmp_path: Path) -> None:
+    """Each worker counts every worker's stores: the directory stays within its bound."""
+    cache = tmp_path / "cache"
+    bound = 40_000
+    server = fresh_server(("--workers", "2", *cache_options(cache, "--cache-max-bytes", str(bound))))
+    deadline = time.monotonic() + 10
+    while len(server.worker_pids()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(server.worker_pids()) == 2, server.worker_pids()
+    big = code("""
+        import os, uuid
+        def run():
+            return f'{uuid.uuid4().hex} pid={os.getpid()} ' + 'x' * 1500
+    """)
+    entry = 0
+    peak = 0
+    pids: set[int] = set()
+    for batch in range(20):
+        for resp in parallel(4, lambda i: ask(server, f"/bound/{batch}-{i}", big)):
+            assert_miss(resp)
+            pids.add(int(resp.text.split("pid=", 1)[1].split()[0]))
+        sizes = [p.stat().st_size for p in entry_files(cache)]
+        entry = max([entry, *sizes])
+        peak = max(peak, sum(sizes))
+    assert len(pids) == 2, f"every store came from one worker ({pids}): nothing was shared"
+    # Between a store's rename and its eviction another worker's directory listing can
+    # see one entry more than the bound; never more than that.
+    assert peak <= bound + entry, f"{peak} bytes in the directory, {peak / bound:.2f}x the bound of {bound}"
+    usage = http_send(server, get("/_owt/cache")).json()
+    assert usage["bytes"] <= bound, usage
 
 
 def test_eight_concurrent_misses_on_one_key(fresh_server: Start, tmp_path: Path) -> None:

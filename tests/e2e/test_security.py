@@ -68,9 +68,9 @@ def test_secrets_never_reach_the_log(owt_server: Any) -> None:
     assert failures and all("127.0.0.1" in line for line in failures), log[-2000:]
 
 
-def test_hash_password_matches_sha256() -> None:
+def test_hash_password_sha256_matches_sha256() -> None:
     owt_e2e.require_binary()
-    done = subprocess.run([str(owt_e2e.OWT_BIN), "--hash-password"], input=PASSWORD + "\n",
+    done = subprocess.run([str(owt_e2e.OWT_BIN), "--hash-password=sha256"], input=PASSWORD + "\n",
                           capture_output=True, text=True, check=True)
     assert done.stdout.strip() == hashlib.sha256(PASSWORD.encode()).hexdigest()
 

@@ -4,7 +4,10 @@
  * the writer and read back with lookup, and damaged by hand in between. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -487,7 +491,344 @@ static void test_purge(void **state) {
   assert_int_equal(bytes, 0);
 }
 
+/* ---- hostile directory contents (issue 15.5) ----------------------------------------- */
+
+static void on_alarm(int signo) {
+  (void)signo;
+  static const char msg[] = "test_cache: a cache call hung (killed by the test's alarm)\n";
+  ssize_t ignored = write(2, msg, sizeof msg - 1);
+  (void)ignored;
+  _exit(99);
+}
+
+/* Fail the test instead of hanging it when a call blocks. */
+static void arm_hang_guard(void) {
+  signal(SIGALRM, on_alarm);
+  alarm(20);
+}
+
+static void test_fifo_entry_is_miss(void **state) {
+  fixture *f = *state;
+  char path[512];
+  owt_cache_hit hit;
+  owt_cache_key k = key_of("/fifo");
+  const char *chunks[] = {"after", NULL};
+  entry_path(f, "/fifo", path, sizeof path);
+  assert_int_equal(mkfifo(path, 0600), 0); /* nobody will ever write to it */
+  arm_hang_guard();
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_E_NOT_FOUND);
+  alarm(0);
+  assert_false(present(&f->cache, "/fifo")); /* not an entry: removed */
+  store(&f->cache, "/fifo", 0, chunks);
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_OK);
+  owt_cache_hit_release(&hit);
+  /* a symbolic link at an entry's name is not followed, and goes too */
+  owt_cache_key l = key_of("/link");
+  entry_path(f, "/link", path, sizeof path);
+  char target[600];
+  entry_path(f, "/fifo", target, sizeof target);
+  assert_int_equal(symlink(target, path), 0);
+  assert_int_equal(owt_cache_lookup(&f->cache, &l, &hit), OWT_E_NOT_FOUND);
+  struct stat st;
+  assert_int_equal(lstat(path, &st), -1);
+}
+
+static void test_fifo_at_temporary_name(void **state) {
+  fixture *f = *state;
+  char path[512];
+  owt_cache_hit hit;
+  const char *chunks[] = {"stored anyway", NULL};
+  /* FIFOs (and a symlink) where this process's next temporary files go */
+  for (unsigned i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, "%s/.owt-tmp-%ld-%u", f->dir, (long)getpid(), f->cache.tmp_counter + i);
+    if (i == 3) assert_int_equal(symlink("/etc/passwd", path), 0);
+    else assert_int_equal(mkfifo(path, 0600), 0);
+  }
+  arm_hang_guard();
+  for (int i = 0; i < 4; i++) store(&f->cache, "/tmp-fifo", 0, chunks);
+  alarm(0);
+  owt_cache_key k = key_of("/tmp-fifo");
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_OK);
+  owt_cache_hit_release(&hit);
+}
+
+/* A sound entry whose digest matches but whose stored key is another one
+ * (what a SHA-256 collision, or a digest that could not be made, would
+ * give) is a miss: the key stored in the entry is compared on lookup. */
+static void test_stored_key_is_compared(void **state) {
+  fixture *f = *state;
+  owt_cache_hit hit;
+  const char *chunks[] = {"for /a only", NULL};
+  store(&f->cache, "/a", 0, chunks);
+  owt_cache_key k = key_of("/a");
+  k.base = OWT_STR_LIT("/b"); /* same digest and name, another key */
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_E_NOT_FOUND);
+  k.base = OWT_STR_LIT("/a!");
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_E_NOT_FOUND);
+  k = key_of("/a");
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_OK);
+  owt_cache_hit_release(&hit);
+}
+
+/* OpenSSL's allocations, refused on demand: a digest that cannot be made. */
+static int crypto_alloc_fails;
+static void *crypto_malloc(size_t n, const char *file, int line) {
+  (void)file, (void)line;
+  return crypto_alloc_fails ? NULL : malloc(n);
+}
+static void *crypto_realloc(void *p, size_t n, const char *file, int line) {
+  (void)file, (void)line;
+  return crypto_alloc_fails ? NULL : realloc(p, n);
+}
+static void crypto_free(void *p, const char *file, int line) {
+  (void)file, (void)line;
+  free(p);
+}
+
+static void test_key_that_cannot_be_made(void **state) {
+  fixture *f = *state;
+  owt_cache_hit hit;
+  owt_cache_writer w = OWT_CACHE_WRITER_INIT;
+  owt_cache_key x, y;
+  crypto_alloc_fails = 1;
+  assert_int_equal(owt_cache_key_make(&x, OWT_STR_LIT("/x"), NULL, NULL), OWT_E_INTERNAL);
+  assert_int_equal(owt_cache_key_make(&y, OWT_STR_LIT("/y"), NULL, NULL), OWT_E_INTERNAL);
+  crypto_alloc_fails = 0;
+  assert_false(owt_cache_key_valid(&x));
+  assert_int_equal(owt_cache_writer_begin(&f->cache, &w, &x, 200, plain_headers, 3, 0), OWT_E_INTERNAL);
+  assert_false(owt_cache_writer_active(&w));
+  /* nothing is stored under it ... */
+  owt_cache_writer_begin(&f->cache, &w, &x, 200, plain_headers, 3, 0);
+  owt_cache_writer_chunk(&f->cache, &w, "x", 1);
+  owt_cache_writer_commit(&f->cache, &w);
+  owt_cache_writer_abort(&f->cache, &w);
+  assert_int_equal(dir_files(f), 0);
+  /* ... and nothing is found under it, not even what another such key stored */
+  assert_int_equal(owt_cache_lookup(&f->cache, &x, &hit), OWT_E_NOT_FOUND);
+  owt_cache_writer_begin(&f->cache, &w, &y, 200, plain_headers, 3, 0);
+  owt_cache_writer_chunk(&f->cache, &w, "y", 1);
+  owt_cache_writer_commit(&f->cache, &w);
+  assert_int_equal(owt_cache_lookup(&f->cache, &y, &hit), OWT_E_NOT_FOUND);
+  assert_int_equal(owt_cache_lookup(&f->cache, &x, &hit), OWT_E_NOT_FOUND);
+}
+
+/* The accounting file's total (docs/cache.md: bytes at offset 16). */
+static uint64_t accounted(fixture *f) {
+  char path[512];
+  unsigned char r[24];
+  snprintf(path, sizeof path, "%s/.owt-usage", f->dir);
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(pread(fd, r, sizeof r, 0), sizeof r);
+  close(fd);
+  assert_memory_equal(r, "OWTUSAGE", 8);
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = v << 8 | r[16 + i];
+  return v;
+}
+
+/* The entries' bytes, counted here (not by the cache, whose scan would
+ * correct the record it is compared with). */
+static uint64_t scanned(fixture *f) {
+  uint64_t bytes = 0;
+  DIR *d = opendir(f->dir);
+  struct dirent *de;
+  struct stat st;
+  while ((de = readdir(d)) != NULL)
+    if (strlen(de->d_name) == 64 && fstatat(dirfd(d), de->d_name, &st, 0) == 0) bytes += (uint64_t)st.st_size;
+  closedir(d);
+  return bytes;
+}
+
+/* Every change a process makes to the set of entries keeps the accounting
+ * exact, without a scan: stores, replacements, damaged entries deleted by a
+ * lookup, purges. */
+static void test_accounting_follows_every_change(void **state) {
+  fixture *f = *state;
+  owt_cache_hit hit;
+  const char *chunks[] = {"hello ", "world", NULL}, *longer[] = {"a longer body than before", NULL};
+  f->cache.scan_every = 1000000; /* no correcting scans in this test */
+  store(&f->cache, "/one", 0, chunks); /* the first store counts the directory */
+  assert_int_equal(accounted(f), scanned(f));
+  store(&f->cache, "/two", 1, chunks);
+  store(&f->cache, "/three", 0, chunks);
+  assert_int_equal(accounted(f), scanned(f));
+  store(&f->cache, "/two", 0, longer); /* replaced: the old size goes */
+  assert_int_equal(accounted(f), scanned(f));
+  flip_byte(f, "/three", 5);
+  owt_cache_key k = key_of("/three");
+  assert_int_equal(owt_cache_lookup(&f->cache, &k, &hit), OWT_E_NOT_FOUND); /* damaged: deleted */
+  assert_int_equal(accounted(f), scanned(f));
+  uint64_t purged = 0;
+  owt_str which = OWT_STR_LIT("/one");
+  assert_int_equal(owt_cache_purge(&f->cache, &which, &purged), OWT_OK);
+  assert_int_equal(purged, 1);
+  assert_int_equal(accounted(f), scanned(f));
+  assert_true(accounted(f) > 0);
+  /* A record that is not one (damaged, or from elsewhere) makes the next store count. */
+  char path[512];
+  snprintf(path, sizeof path, "%s/.owt-usage", f->dir);
+  FILE *junk = fopen(path, "w");
+  fputs("junk", junk);
+  fclose(junk);
+  store(&f->cache, "/four", 0, chunks);
+  assert_int_equal(accounted(f), scanned(f));
+}
+
+/* A FIFO where the accounting file goes: the cache refuses to open (a
+ * message, not a hang), and a store into a directory where it appears later
+ * is dropped, not hung. */
+static void test_fifo_at_accounting_file(void **state) {
+  fixture *f = *state;
+  char path[512], why[512], sub[400];
+  owt_cache c;
+  snprintf(sub, sizeof sub, "%s/sub", f->dir);
+  assert_int_equal(mkdir(sub, 0700), 0);
+  snprintf(path, sizeof path, "%s/.owt-usage", sub);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  arm_hang_guard();
+  assert_int_equal(owt_cache_open(&c, sub, 1 << 20, 0, why, sizeof why), OWT_E_INTERNAL);
+  alarm(0);
+  assert_non_null(strstr(why, ".owt-usage"));
+}
+
+/* ---- several workers, several threads ---------------------------------------------- */
+
+/* Two processes store into one directory at once: the bound holds for the
+ * directory as a whole, not per process. */
+static void test_two_processes_keep_the_bound(void **state) {
+  fixture *f = *state;
+  const uint64_t max = 48u << 10;
+  pid_t kids[2];
+  for (int p = 0; p < 2; p++) {
+    kids[p] = fork();
+    assert_true(kids[p] >= 0);
+    if (kids[p] == 0) {
+      owt_cache c;
+      char why[256], base[64];
+      int bad = 0;
+      owt_cache observer; /* a handle of its own, so looking changes nothing */
+      uint64_t seen_max = 0;
+      if (owt_cache_open(&c, f->dir, max, 0, why, sizeof why) != OWT_OK) _exit(2);
+      if (owt_cache_open(&observer, f->dir, max, 0, why, sizeof why) != OWT_OK) _exit(2);
+      for (int i = 0; i < 300; i++) {
+        owt_cache_writer w = OWT_CACHE_WRITER_INIT;
+        char body[700];
+        owt_cache_key k;
+        memset(body, 'a' + p, sizeof body);
+        snprintf(base, sizeof base, "/p%d-%d", p, i);
+        owt_cache_key_make(&k, owt_str_of(base), NULL, NULL);
+        bad |= owt_cache_writer_begin(&c, &w, &k, 200, plain_headers, 3, 0) != OWT_OK;
+        bad |= owt_cache_writer_chunk(&c, &w, body, sizeof body) != OWT_OK;
+        bad |= owt_cache_writer_commit(&c, &w) != OWT_OK;
+        uint64_t n = 0, bytes = 0;
+        bad |= owt_cache_usage(&observer, &n, &bytes) != OWT_OK;
+        if (bytes > seen_max) seen_max = bytes;
+      }
+      owt_cache_close(&c);
+      owt_cache_close(&observer);
+      /* The other process may be between its rename and its eviction: one
+       * entry (about 800 bytes) over is that, not an overshoot. */
+      if (seen_max > max + 1024) {
+        fprintf(stderr, "process %d saw %llu bytes in the directory: %.2fx the bound of %llu\n", p,
+                (unsigned long long)seen_max, (double)seen_max / (double)max, (unsigned long long)max);
+        _exit(4);
+      }
+      _exit(bad ? 3 : 0);
+    }
+  }
+  for (int p = 0; p < 2; p++) {
+    int st = 0;
+    assert_int_equal(waitpid(kids[p], &st, 0), kids[p]);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+  }
+  uint64_t n = 0, bytes = 0;
+  assert_int_equal(owt_cache_usage(&f->cache, &n, &bytes), OWT_OK);
+  if (bytes > max) fail_msg("%llu bytes in %llu entries: over the bound of %llu", (unsigned long long)bytes,
+                            (unsigned long long)n, (unsigned long long)max);
+  assert_true(n > 10); /* and it was not emptied either */
+}
+
+typedef struct {
+  owt_cache *cache;
+  int id;
+  int lookups, mismatches, errors;
+} thread_job;
+
+/* The body stored for key k: its own byte, its own length. */
+static size_t body_len_of(int k) { return 1000 + (size_t)k * 37000; }
+static char body_byte_of(int k) { return (char)('A' + k); }
+
+static void *cache_thread(void *arg) {
+  thread_job *job = arg;
+  char base[32];
+  for (int i = 0; i < 400; i++) {
+    int k = (i * 7 + job->id * 3) % 8;
+    owt_cache_hit hit;
+    owt_cache_key key;
+    owt_str chunk;
+    snprintf(base, sizeof base, "/thread-%d", k);
+    owt_cache_key_make(&key, owt_str_of(base), NULL, NULL);
+    job->lookups++;
+    if (owt_cache_lookup(job->cache, &key, &hit) == OWT_OK) {
+      size_t got = 0;
+      int ok = 1;
+      while (owt_cache_hit_next(&hit, &chunk)) {
+        for (size_t j = 0; j < chunk.len; j++) ok &= chunk.p[j] == body_byte_of(k);
+        got += chunk.len;
+      }
+      job->mismatches += !ok || got != body_len_of(k);
+      owt_cache_hit_release(&hit);
+      continue;
+    }
+    size_t len = body_len_of(k);
+    char *body = malloc(len);
+    memset(body, body_byte_of(k), len);
+    owt_cache_writer w = OWT_CACHE_WRITER_INIT;
+    job->errors += owt_cache_writer_begin(job->cache, &w, &key, 200, plain_headers, 3, i & 1) != OWT_OK;
+    for (size_t off = 0; off < len; off += 10000) {
+      size_t n = len - off < 10000 ? len - off : 10000;
+      job->errors += owt_cache_writer_chunk(job->cache, &w, body + off, n) != OWT_OK;
+    }
+    if (i % 5 == 0) owt_cache_writer_abort(job->cache, &w); /* a client that left */
+    else job->errors += owt_cache_writer_commit(job->cache, &w) != OWT_OK;
+    free(body);
+  }
+  return NULL;
+}
+
+static void test_threads_share_one_cache(void **state) {
+  fixture *f = *state;
+  pthread_t t[6];
+  thread_job jobs[6];
+  int lookups = 0;
+  f->cache.max_bytes = 600u << 10; /* some evictions on the way */
+  f->cache.low_water = f->cache.max_bytes - f->cache.max_bytes / 16;
+  for (int i = 0; i < 6; i++) {
+    jobs[i] = (thread_job){&f->cache, i, 0, 0, 0};
+    assert_int_equal(pthread_create(&t[i], NULL, cache_thread, &jobs[i]), 0);
+  }
+  for (int i = 0; i < 6; i++) {
+    assert_int_equal(pthread_join(t[i], NULL), 0);
+    if (jobs[i].mismatches || jobs[i].errors)
+      fail_msg("thread %d: %d replies with another entry's bytes, %d failed stores", i, jobs[i].mismatches,
+               jobs[i].errors);
+    lookups += jobs[i].lookups;
+  }
+  assert_int_equal(f->cache.hits + f->cache.misses, (uint64_t)lookups);
+  assert_int_equal(f->cache.corrupt, 0);
+  uint64_t n = 0, bytes = 0;
+  assert_int_equal(owt_cache_usage(&f->cache, &n, &bytes), OWT_OK);
+  assert_true(bytes <= f->cache.max_bytes);
+}
+
 int main(void) {
+  /* before OpenSSL allocates anything */
+  if (!CRYPTO_set_mem_functions(crypto_malloc, crypto_realloc, crypto_free)) {
+    fputs("test_cache: CRYPTO_set_mem_functions refused\n", stderr);
+    return 1;
+  }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_table),
       cmocka_unit_test_setup_teardown(test_stream_round_trip, setup, teardown),
@@ -505,6 +846,14 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stale_tmp_removed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fifo_entry_is_miss, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fifo_at_temporary_name, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stored_key_is_compared, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_key_that_cannot_be_made, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_accounting_follows_every_change, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fifo_at_accounting_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_two_processes_keep_the_bound, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_threads_share_one_cache, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,6 +130,25 @@ static void test_modes(void **state) {
     assert_int_equal(cfg.mode, m[i].mode);
     owt_config_free(&cfg);
   }
+  /* --hash-password[=FORMAT] */
+  static const char *const formats[] = {"--hash-password=yescrypt", "--hash-password=bcrypt",
+                                        "--hash-password=sha256"};
+  for (size_t i = 0; i < ARRAY_LEN(formats); i++) {
+    owt_config cfg;
+    char *argv[] = {"owt-fcgi", (char *)formats[i], NULL};
+    assert_int_equal(parse(&cfg, argv), 0);
+    assert_int_equal(cfg.mode, OWT_MODE_HASH_PASSWORD);
+    assert_string_equal(cfg.hash_format, strchr(formats[i], '=') + 1);
+    owt_config_free(&cfg);
+  }
+  owt_config cfg;
+  char *plain[] = {"owt-fcgi", "--hash-password", NULL};
+  assert_int_equal(parse(&cfg, plain), 0);
+  assert_null(cfg.hash_format); /* the default: yescrypt */
+  owt_config_free(&cfg);
+  char *bad[] = {"owt-fcgi", "--hash-password=md5", NULL};
+  assert_int_equal(parse(&cfg, bad), 2);
+  owt_config_free(&cfg);
 }
 
 static void test_sizes(void **state) {

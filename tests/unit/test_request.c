@@ -397,11 +397,27 @@ static void test_body_at_cap(void **state) {
 static void test_body_bad_content_length(void **state) {
   (void)state;
   body_fixture f;
-  assert_int_equal(read_body(&f, "ten", "0123456789", 10, 0, 100), OWT_E_BAD_REQUEST);
-  assert_int_equal(f.mem.reads, 0);
+  static const char *const malformed[] = {"ten", "-5", "12abc", "0x10", "1e3", "+5", "1 2", "\xc2\xb9"};
+  for (size_t i = 0; i < ARRAY_LEN(malformed); i++) {
+    assert_int_equal(read_body(&f, malformed[i], "0123456789", 10, 0, 100), OWT_E_BAD_REQUEST);
+    assert_int_equal(f.mem.reads, 0);
+    /* the client is told what was wrong: the header, not the body */
+    assert_non_null(f.req.error);
+    if (!strstr(f.req.error, "CONTENT_LENGTH is not a decimal number"))
+      fail_msg("\"%s\": %s", malformed[i], f.req.error);
+    body_free(&f);
+  }
+  assert_int_equal(read_body(&f, "99999999999999999999999", "0123456789", 10, 0, 100), OWT_E_TOO_LARGE);
+  assert_non_null(strstr(f.req.error, "CONTENT_LENGTH is over the --max-body limit"));
   body_free(&f);
-  assert_int_equal(read_body(&f, "-5", "0123456789", 10, 0, 100), OWT_E_BAD_REQUEST);
-  assert_int_equal(f.mem.reads, 0);
+  assert_int_equal(read_body(&f, "200", "0123456789", 10, 0, 100), OWT_E_TOO_LARGE);
+  assert_string_equal(f.req.error, "the body is over the --max-body limit");
+  body_free(&f);
+  assert_int_equal(read_body(&f, "11", "0123456789", 10, 0, 100), OWT_E_BAD_REQUEST);
+  assert_string_equal(f.req.error, "the body is shorter than CONTENT_LENGTH");
+  body_free(&f);
+  assert_int_equal(read_body(&f, "10", "0123456789", 10, 0, 100), OWT_OK);
+  assert_null(f.req.error);
   body_free(&f);
 }
 
