@@ -45,6 +45,7 @@ enum {
   OPT_CACHE_DIR,
   OPT_CACHE_MAX_BYTES,
   OPT_CACHE_TTL,
+  OPT_ALLOW_INSTALL,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +89,7 @@ static const struct option long_options[] = {
     {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
     {"cache-max-bytes", required_argument, NULL, OPT_CACHE_MAX_BYTES},
     {"cache-ttl", required_argument, NULL, OPT_CACHE_TTL},
+    {"allow-install", no_argument, NULL, OPT_ALLOW_INSTALL},
     {NULL, 0, NULL, 0},
 };
 
@@ -110,6 +112,7 @@ void owt_config_usage(FILE *out) {
         "  --debug                put tracebacks into 500 bodies\n"
         "  --no-code              refuse code sent in requests (403); serve named adaptors only\n"
         "  --allow-shell          allow pipe().shell()\n"
+        "  --allow-install        let pipe().installing() pip-install into the --venv\n"
         "  --auth USER:SHA256HEX  require Basic auth (repeatable; also env OWT_AUTH)\n"
         "  --auth-file FILE       USER:SHA256HEX lines, '#' comments\n"
         "  --hash-password        read a password on stdin, print its SHA-256 hex, exit\n"
@@ -286,6 +289,7 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
   case OPT_CACHE_TTL:
     if (parse_seconds(arg, &cfg->cache_ttl)) return bad("--cache-ttl", arg, "want seconds");
     return 0;
+  case OPT_ALLOW_INSTALL: cfg->allow_install = 1; return 0;
   default: return 2;
   }
 }
@@ -326,6 +330,9 @@ int owt_config_parse(owt_config *cfg, int argc, char **argv) {
     if (optind < argc) cfg->kwargs_text = argv[optind++];
   }
   if (optind < argc) return bad("unexpected argument", argv[optind], "see --help");
+  /* Packages go into the operator's virtualenv, never into the system's Python. */
+  if (cfg->allow_install && !cfg->venv)
+    return bad("--allow-install", "", "needs --venv DIR: packages are installed into that virtualenv");
   return 0;
 }
 

@@ -67,6 +67,8 @@ typedef struct {
   const char *cache_dir;   /* --cache-dir DIR; NULL or "": the cache is off */
   uint64_t cache_max_bytes; /* bound of the directory (default 256M) */
   double cache_ttl;        /* seconds an entry is served; 0: until evicted */
+  /* pipe().installing() */
+  int allow_install;       /* --allow-install: pip install into --venv (refused without one) */
 } owt_config;
 
 /* Parse argv (and OWT_AUTH from the environment) into cfg. Returns 0, or 2

@@ -1,4 +1,4 @@
-"""owt.summat steps that reach outside the pipe: importing, shell, installing."""
+"""owt.summat steps that reach outside the pipe: importing, shell (installing: test_summat_install.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from summat_fixtures import shell_setting  # noqa: F401
 
-from owt.summat import PipeError, PipeUnsupported, ShellRefused, pipe
+from owt.summat import PipeError, ShellRefused, pipe
 
 
 def _fresh_lambda(source: str) -> Callable[..., object]:
@@ -95,8 +95,3 @@ def test_settings_override_the_runtime_config(
             pipe().const("echo ok").shell()()[0]
     finally:
         runtime.configure({"redirect_stdio": False})
-
-
-def test_installing_is_not_offered() -> None:
-    with pytest.raises(PipeUnsupported, match="server's Python.*--venv"):
-        pipe().installing("pytest")

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from . import files, functional, sources, system, values
+from . import files, functional, install, sources, system, values
 from ._state import LAST_KEY, State
 from ._step import Step
 
@@ -185,8 +185,8 @@ class Pipe:
         return self._then(system.shell())
 
     def installing(self, *packages: str) -> Pipe:
-        """Not offered: raises ``PipeUnsupported`` saying to install into the server's Python or a ``--venv``."""
-        return self._then(system.installing(*packages))
+        """``pip install`` the packages into the server's venv; needs ``--allow-install --venv DIR``."""
+        return self._then(install.installing(*packages))
 
 
 def _start_kwargs(value: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
