@@ -39,7 +39,7 @@ class InstallRefused(PipeForbidden):
 
 
 class PipeUnsupported(PipeError):
-    """A step of the original owt that owt-fcgi deliberately does not offer."""
+    """A step of the original owt that owt-fcgi does not offer (none today; kept for code that catches it)."""
 
 
 class PipeCallError(PipeError, TypeError):
