@@ -112,7 +112,7 @@ def _python(venv: str) -> str:
 def _run_pip(venv: str, requirements: tuple[str, ...], step: str) -> None:
     argv = [_python(venv), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", *requirements]
     _log(f"{step}: {' '.join(argv[1:])} (into {venv})")
-    with _venv_lock(venv):
+    with _VenvLock(venv):
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout)[-_OUTPUT_TAIL:].decode("utf-8", "replace").strip()
@@ -121,7 +121,7 @@ def _run_pip(venv: str, requirements: tuple[str, ...], step: str) -> None:
     _log(f"{step}: {last[-1] if last else 'done'}")
 
 
-class _venv_lock:
+class _VenvLock:
     """An exclusive flock on DIR/.owt-install.lock: one pip at a time in a venv, across workers."""
 
     def __init__(self, venv: str) -> None:
