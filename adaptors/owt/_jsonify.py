@@ -141,11 +141,16 @@ def _finite(value: Any, depth: int = 0) -> Any:
 
 
 def _key(key: Any) -> Any:
-    """A dict key JSON accepts: str/int/float/bool/None as they are, a numpy scalar as its value."""
+    """A dict key JSON accepts: str/int/float/bool/None as they are, a numpy scalar as its value.
+
+    A NaN or infinite key is the text Flask gives it (``"NaN"``, ``"Infinity"``): keys are strings.
+    """
+    if isinstance(key, float) and not math.isfinite(key):
+        return "NaN" if key != key else ("Infinity" if key > 0 else "-Infinity")
     if key is None or isinstance(key, (str, int, float)):
         return key
     out = native(key)
-    return key if out is NOT_NATIVE else out
+    return key if out is NOT_NATIVE else _key(out)
 
 
 def _encode(value: Any, encode: Any, unsorted: Any = None) -> str | None:

@@ -64,6 +64,8 @@ FLASK_VALUES: list[Any] = [
     {2: "int key", 1: "another"},
     {2.5: "float key", -1.0: "another"},
     {True: "bool key", False: "another"},
+    {float("nan"): "nan key"},
+    {-float("inf"): [1]},
     (1, "tuple"),
     {"nested": {"b": {"d": 1, "c": 2}, "a": [{"z": 0, "y": 1}]}},
     {"html": "</script><b>&amp;'\"", "ctrl": "\x00\x1f\n\t"},
