@@ -48,6 +48,7 @@ enum {
   OPT_THREADS,
   OPT_IO_TIMEOUT,
   OPT_IDLE_TIMEOUT,
+  OPT_ALLOW_INSTALL,
 };
 
 static const struct option long_options[] = {
@@ -94,6 +95,7 @@ static const struct option long_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"allow-install", no_argument, NULL, OPT_ALLOW_INSTALL},
     {NULL, 0, NULL, 0},
 };
 
@@ -116,6 +118,7 @@ void owt_config_usage(FILE *out) {
         "  --debug                put tracebacks into 500 bodies\n"
         "  --no-code              refuse code sent in requests (403); serve named adaptors only\n"
         "  --allow-shell          allow pipe().shell()\n"
+        "  --allow-install        let pipe().installing() pip-install into the --venv\n"
         "  --auth USER:HASH       require Basic auth (repeatable; also env OWT_AUTH); HASH from\n"
         "                         --hash-password (yescrypt, bcrypt) or the old SHA-256 hex\n"
         "  --auth-file FILE       USER:HASH lines, '#' comments\n"
@@ -322,6 +325,7 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
     if (parse_seconds(arg, &cfg->idle_timeout) || cfg->idle_timeout < 0.1)
       return bad("--idle-timeout", arg, "want seconds (at least 0.1)");
     return 0;
+  case OPT_ALLOW_INSTALL: cfg->allow_install = 1; return 0;
   default: return 2;
   }
 }
@@ -365,6 +369,9 @@ int owt_config_parse(owt_config *cfg, int argc, char **argv) {
     if (optind < argc) cfg->kwargs_text = argv[optind++];
   }
   if (optind < argc) return bad("unexpected argument", argv[optind], "see --help");
+  /* Packages go into the operator's virtualenv, never into the system's Python. */
+  if (cfg->allow_install && !cfg->venv)
+    return bad("--allow-install", "", "needs --venv DIR: packages are installed into that virtualenv");
   return 0;
 }
 

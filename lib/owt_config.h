@@ -77,6 +77,8 @@ typedef struct {
   double cache_ttl;        /* seconds an entry is served; 0: until evicted */
   /* passwords (lib/owt_passwd.h) */
   const char *hash_format; /* --hash-password=FORMAT; NULL: the default (yescrypt) */
+  /* pipe().installing() */
+  int allow_install;       /* --allow-install: pip install into --venv (refused without one) */
 } owt_config;
 
 /* Parse argv (and OWT_AUTH from the environment) into cfg. Returns 0, or 2

@@ -287,6 +287,9 @@ static owt_err configure_runtime(owt_py *py, const owt_config *cfg, const char *
   if (!args || !run_setup(setup_source, args)) goto done;
   if (PyDict_SetItemString(args, "python_executable", PyDict_GetItemString(args, "executable")) < 0)
     goto done;
+  /* hook: installing() (adaptors/owt/summat/install.py) reads allow_install */
+  if (PyDict_SetItemString(args, "allow_install", cfg->allow_install ? Py_True : Py_False) < 0)
+    goto done;
   if (!(runtime = PyImport_ImportModule("owt._runtime"))) goto done;           /* new */
   if (!(configure = PyObject_GetAttrString(runtime, "configure"))) goto done;  /* new */
   if (!(res = PyObject_CallOneArg(configure, args))) goto done;                /* new */

@@ -8,12 +8,11 @@ context, one item per ``next``, and that C closes when the client goes away.
 from __future__ import annotations
 
 import inspect
-import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from owt import _aio, _alarm, _log
+from owt import _aio, _alarm, _jsonify, _log
 from owt._alarm import Timeout
 from owt._errors import OwtError, adaptor_error, describe, log_error, timeout_error
 from owt.request import Request, bind, unbind
@@ -42,13 +41,6 @@ _FINISHED = "finished"
 
 def _text_type(text: str) -> str:
     return HTML if text.lstrip().startswith("<") else TEXT
-
-
-def _json_bytes(value: Any) -> bytes | None:
-    try:
-        return json.dumps(value).encode("utf-8")
-    except (TypeError, ValueError, RecursionError):
-        return None
 
 
 def _status(value: Any) -> int:
@@ -117,7 +109,7 @@ def _encode_item(item: Any, sse: bool) -> bytes:
         return bytes(item)
     if isinstance(item, memoryview):
         return item.tobytes()
-    data = _json_bytes(item)
+    data = _jsonify.item(item)
     if data is None:
         data = str(item).encode("utf-8", "replace")
     return b"data: " + data + b"\n\n" if sse else data
@@ -214,6 +206,9 @@ def _is_streamable(value: Any) -> bool:
 
 def _plain(value: Any, req: Request | None) -> tuple[str, bytes | None, Chunks | None]:
     """(content type, body, chunks) for a result that is not a Response or a tuple."""
+    cls = type(value)
+    if cls is dict or cls is list:
+        return _container(value, req)
     if isinstance(value, str):
         return _text_type(value), value.encode("utf-8", "replace"), None
     if isinstance(value, bytes):
@@ -227,15 +222,10 @@ def _plain(value: Any, req: Request | None) -> tuple[str, bytes | None, Chunks |
     if isinstance(value, (bool, int, float)):
         return TEXT, str(value).encode("ascii"), None
     if isinstance(value, (dict, list, tuple)):
-        data = _json_bytes(value)
-        if data is not None:
-            return JSON, data, None
-        if isinstance(value, dict):
-            return TEXT, str(value).encode("utf-8", "replace"), None
-        return TEXT, None, Chunks(iter(value), req)
-    tolist = getattr(type(value), "tolist", None)
-    if callable(tolist):
-        return _plain(value.tolist(), req)
+        return _container(value, req)
+    converted = _jsonify.native(value)  # numpy, torch, dataclasses, other tolist()s
+    if converted is not _jsonify.NOT_NATIVE and type(converted) is not cls:
+        return _plain(converted, req)
     if hasattr(value, "__aiter__"):
         return TEXT, None, Chunks(_aio.AsyncSource(value), req)
     if _is_streamable(value):
@@ -245,10 +235,20 @@ def _plain(value: Any, req: Request | None) -> tuple[str, bytes | None, Chunks |
             source = None
         if source is not None:
             return TEXT, None, Chunks(source, req)
-    data = _json_bytes(value)
+    data = _jsonify.body(value)
     if data is not None:
         return JSON, data, None
     return TEXT, str(value).encode("utf-8", "replace"), None
+
+
+def _container(value: Any, req: Request | None) -> tuple[str, bytes | None, Chunks | None]:
+    """A dict, list or tuple: Flask's jsonify bytes; else a dict's str(), a sequence streamed."""
+    data = _jsonify.body(value)
+    if data is not None:
+        return JSON, data, None
+    if isinstance(value, dict):
+        return TEXT, str(value).encode("utf-8", "replace"), None
+    return TEXT, None, Chunks(iter(value), req)
 
 
 def coerce(result: Any, req: Request | None = None, _depth: int = 0) -> Result:

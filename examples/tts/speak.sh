@@ -47,9 +47,17 @@ curl -sSN --fail-with-body -D "$HEADERS" --json "$JSON" "$URL" | (cd "$OUTDIR" &
     n++
     next
   }
-  /^data: / && failed { sub(/^data: /, ""); print "speak.sh: the server reported an error: " $0 > "/dev/stderr" }
+  /^data: / && failed { sub(/^data: /, ""); print "speak.sh: the server reported an error: " $0 > "/dev/stderr"; next }
+  # Not an event: the server answered with an error instead of a stream (say, a 500
+  # "No module named ...bark is not installed on this server"); show its words.
+  !/^(data|event|id|retry):/ && !/^:/ && NF {
+    if (!answered) print "speak.sh: the server answered:" > "/dev/stderr"
+    print "  " $0 > "/dev/stderr"
+    answered = 1
+  }
   END {
-    if (!done) { print "speak.sh: the stream ended without [DONE]" > "/dev/stderr"; exit 1 }
+    if (!done && !answered) print "speak.sh: the stream ended without [DONE]" > "/dev/stderr"
+    if (!done) exit 1
   }')
 # The server says whether it answered from its cache (when it runs with --cache-dir).
 grep -i '^X-Owt-Cache:' "$HEADERS" | tr -d '\r' >&2 || true

@@ -432,6 +432,62 @@ add(result("s6_event_stream_error_frame", code("""
 add(result("s6_plain_not_event_stream_headers", "lambda: 'x'",
            Expect(200, TEXT, "x", check=_no_event_stream_headers)))
 
+# ---- §6 the seed's bytes: Flask's jsonify, pipe calls; ML results (issue 16) -----------
+add(result("s6_dict_jsonify_bytes", "lambda: {'y': 'abc', 'x': 123}", Expect(200, JSON, '{"x":123,"y":"abc"}\n')))
+add(result("s6_seed_const_object", code("""
+    class Obj(dict):
+        def __init__(self, x: int, y: str):
+            self["x"] = x
+            self["y"] = y
+
+    run = pipe().const(Obj(123, "abc")).done()
+"""), Expect(200, JSON, '{"x":123,"y":"abc"}\n')))
+add(result("s6_list_jsonify_bytes", "lambda: [1, 'two', {'b': None, 'a': '\u00e9\u2603', 'c': (True, 2.5)}]",
+           Expect(200, JSON, '[1,"two",{"a":"\\u00e9\\u2603","b":null,"c":[true,2.5]}]\n')))
+add(result("s6_tuple_body_status_jsonify", "lambda: ({'ok': False, 'a': 1}, 418)",
+           Expect(418, JSON, '{"a":1,"ok":false}\n')))
+add(result("s6_nan_and_inf_in_json_are_null", "lambda: {'x': float('nan'), 'y': [float('inf'), -float('inf'), 0.5]}",
+           Expect(200, JSON, '{"x":null,"y":[null,null,0.5]}\n')))
+add(result("s6_bare_nan_is_text", "lambda: float('nan')", Expect(200, TEXT, "nan")))
+add(result("s6_numpy_scalars_in_a_dict", code("""
+    import numpy as np
+    def run():
+        return {'i': np.int64(3), 'f': np.float32(0.5), 'b': np.bool_(True), 'n': np.float64('nan')}
+"""), Expect(200, JSON, '{"b":true,"f":0.5,"i":3,"n":null}\n')))
+add(result("s6_numpy_array", "lambda: __import__('numpy').arange(4).reshape(2, 2)", Expect(200, JSON, "[[0,1],[2,3]]\n")))
+add(result("s6_numpy_array_nan", code("""
+    import numpy as np
+    def run():
+        return np.array([1.0, np.nan, np.inf], dtype=np.float32)
+"""), Expect(200, JSON, "[1.0,null,null]\n")))
+add(result("s6_numpy_scalar_alone_is_text", "lambda: __import__('numpy').int64(7)", Expect(200, TEXT, "7")))
+add(result("s6_dataclass", code("""
+    import dataclasses
+    import numpy as np
+
+    @dataclasses.dataclass
+    class Prediction:
+        label: str
+        score: float
+        box: object
+
+    def run():
+        return [Prediction('cat', np.float32(0.75), np.array([1, 2]))]
+"""), Expect(200, JSON, '[{"box":[1,2],"label":"cat","score":0.75}]\n')))
+add(result("s6_pipe_call_is_value_and_kwargs", code("""
+    def run():
+        p = pipe().const(1).f(lambda x: x + 1)
+        return repr(p())
+"""), Expect(200, TEXT, "(2, {'__last__': 2})")))
+add(result("s6_pipe_call_kwargs_as_json", "lambda: pipe().const(1).f(lambda x: x + 1)()[1]",
+           Expect(200, JSON, '{"__last__":2}\n')))
+add(result("s6_pipe_done_takes_a_value", "lambda: pipe().const(1).f(lambda x: x + 1).done()(None)",
+           Expect(200, TEXT, "2")))
+add(Case("s6_shipped_pipe_still_answers_its_value", call("/a/b", "path().last()"), Expect(200, TEXT, "b")))
+add(Case("s6_installing_refused_by_default", call("/", 'installing("numpy").const("ran")'),
+         Expect(403, TEXT, contains=("installing('numpy') is disabled on this server",
+                                     "start owt-fcgi with --allow-install --venv DIR"), absent=("ran",))))
+
 # ---- §7 errors -------------------------------------------------------------------------
 add(Case("s7_400_bad_base64_code", get("/", code_b64="!!!not base64!!!"), Expect(400, contains=("base64",))))
 add(Case("s7_400_bad_base64_kwargs", get("/", code_b64=b64(HELLO), kwargs_b64="%%%%"), Expect(400)))

@@ -34,6 +34,7 @@ from owt_e2e import SRCDIR, OwtServer, Req, b64, get, http_send, post_json, run_
 SPEAK = SRCDIR / "adaptors" / "speak.py"
 BARK = SRCDIR / "adaptors" / "bark.py"
 SPEAK_SH = SRCDIR / "examples" / "tts" / "speak.sh"
+BARK_SH = SRCDIR / "examples" / "tts" / "bark.sh"
 
 TEXT = "Ey up! This is owt speaking. It says each sentence as soon as it is ready."
 SENTENCES = ["Ey up!", "This is owt speaking.", "It says each sentence as soon as it is ready."]
@@ -175,6 +176,19 @@ def test_speak_sh_saves_sentences_and_repeat_is_a_cache_hit(
         assert (channels, width) == (1, 2) and len(pcm) / (2 * rate) > 0.2
         so_far += pcm
     assert read_wav((first / "cumulative.wav").read_bytes())[3] == so_far
+
+
+def test_bark_sh_without_bark_shows_the_servers_words(server: OwtServer, tmp_path: Path) -> None:
+    """bark.sh on a server without bark: the 500's text reaches the user, not just "no [DONE]"."""
+    owt_e2e.require_tools("curl", "jo", "jq")
+    env = dict(os.environ, PATH=owt_e2e._tool_path())
+    done = subprocess.run([str(BARK_SH), f"{server.url}/file.wav", "Hello world.", str(tmp_path / "out")],
+                          cwd="/", env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "speak.sh: the server answered:\n  Error executing code: ModuleNotFoundError: No module named 'bark': " \
+           "the bark library (github.com/suno-ai/bark) is not installed on this server" in done.stderr, done.stderr
+    assert "ended without [DONE]" not in done.stderr
+    assert done.stdout == ""
 
 
 def test_speak_cache_hit_replays_the_same_events(

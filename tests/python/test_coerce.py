@@ -92,8 +92,8 @@ def test_tuple_headers_content_type_wins_over_the_inferred_one() -> None:
 
 
 def test_other_tuples_are_json() -> None:
-    assert body_of((1, 2, 3)) == (200, JSON, b"[1, 2, 3]")
-    assert body_of(("a", "b")) == (200, JSON, b'["a", "b"]')
+    assert body_of((1, 2, 3)) == (200, JSON, b"[1,2,3]\n")
+    assert body_of(("a", "b")) == (200, JSON, b'["a","b"]\n')
 
 
 def test_response_as_given() -> None:
@@ -108,7 +108,7 @@ def test_response_content_type_beats_its_headers() -> None:
 
 
 def test_response_of_json_and_empty() -> None:
-    assert body_of(Response({"a": 1}, status=202)) == (202, JSON, b'{"a": 1}')
+    assert body_of(Response({"a": 1}, status=202)) == (202, JSON, b'{"a":1}\n')
     assert body_of(Response(status=204))[::2] == (204, b"")
 
 
@@ -185,7 +185,7 @@ def test_coroutine_is_run_then_coerced() -> None:
         await asyncio.sleep(0)
         return {"answer": 42}
 
-    assert body_of(answer()) == (200, JSON, b'{"answer": 42}')
+    assert body_of(answer()) == (200, JSON, b'{"answer":42}\n')
 
 
 def test_coroutine_returning_a_tuple() -> None:
@@ -221,7 +221,7 @@ def test_async_generator_close_runs_finally() -> None:
 
 
 def test_numpy_values_are_json() -> None:
-    assert body_of(np.arange(3)) == (200, JSON, b"[0, 1, 2]")
+    assert body_of(np.arange(3)) == (200, JSON, b"[0,1,2]\n")
     assert body_of(np.int64(7)) == (200, TEXT, b"7")
 
 

@@ -186,7 +186,7 @@ def test_a_named_adaptor_called_with_the_wrong_kwargs_is_a_bad_request(handle: A
 
 def test_bare_value_goes_positionally_when_the_function_cannot_take_last(handle: Any) -> None:
     assert handle("def run(prompt):\n    return prompt[::-1]\n", '"abc"', kind=1)[2] == b"cba"
-    assert handle("def run(**kw):\n    return kw\n", '"abc"', kind=1)[2] == b'{"__last__": "abc"}'
+    assert handle("def run(**kw):\n    return kw\n", '"abc"', kind=1)[2] == b'{"__last__":"abc"}\n'
     assert handle("def run(__last__):\n    return __last__\n", "7", kind=1)[2] == b"7"
 
 
@@ -276,8 +276,8 @@ def test_named_adaptor_module_and_function(handle: Any, adaptor_dir: Path) -> No
     )
     assert handle(adaptor="owt_test_named", kwargs="{'name': 'a'}")[2] == b"run a 1"
     assert handle(adaptor="owt_test_named", kwargs="{'name': 'b'}")[2] == b"run b 2"
-    assert handle(adaptor="owt_test_named.other", kwargs='{"k": 1}', kind=1)[2] == b'{"k": 1}'
-    assert handle(adaptor="owt_test_named", fn_name="other")[2] == b"{}"
+    assert handle(adaptor="owt_test_named.other", kwargs='{"k": 1}', kind=1)[2] == b'{"k":1}\n'
+    assert handle(adaptor="owt_test_named", fn_name="other")[2] == b"{}\n"
 
 
 def test_named_adaptor_in_a_package(handle: Any, adaptor_dir: Path) -> None:
@@ -476,8 +476,8 @@ def test_current_config(runtime: Any) -> None:
 RUNNABLE_VECTORS = {
     "code-only": b"Hello, owt!",
     "hello-kwargs": b"Hello, owt!",
-    "kwargs-non-ascii-key": json.dumps({"ключ": "значение"}).encode(),
-    "kwargs-nested": b'{"a": [1, 2.5, -3], "b": {"c": null, "d": true, "e": false}, "f": "", "g": []}',
+    "kwargs-non-ascii-key": json.dumps({"ключ": "значение"}, separators=(",", ":")).encode() + b"\n",
+    "kwargs-nested": b'{"a":[1,2.5,-3],"b":{"c":null,"d":true,"e":false},"f":"","g":[]}\n',
     "kwargs-bare-string": b"AGI solved!",
     "code-non-ascii": "naïve".encode(),
     "code-crlf-no-trailing-newline": b"1",

@@ -1,4 +1,4 @@
-"""owt.summat steps that reach outside the pipe: importing, shell, installing."""
+"""owt.summat steps that reach outside the pipe: importing, shell (installing: test_summat_install.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from summat_fixtures import shell_setting  # noqa: F401
 
-from owt.summat import PipeError, PipeUnsupported, ShellRefused, pipe
+from owt.summat import PipeError, ShellRefused, pipe
 
 
 def _fresh_lambda(source: str) -> Callable[..., object]:
@@ -18,56 +18,56 @@ def _fresh_lambda(source: str) -> Callable[..., object]:
 
 def test_importing_makes_a_module_visible_to_later_lambdas() -> None:
     dumps = _fresh_lambda("lambda x: json.dumps(x)")
-    assert pipe().importing("json").f(dumps)(["a"]) == '["a"]'
+    assert pipe().importing("json").f(dumps)(["a"])[0] == '["a"]'
 
 
 def test_importing_round_trip_over_the_path_value() -> None:
     dumps = _fresh_lambda("lambda p: json.dumps(p)")
     loads = _fresh_lambda("lambda x: json.loads(x)")
     run = pipe().importing("json").const(["some", "path"]).f(dumps).f(loads).last()
-    assert run() == "path"
+    assert run()[0] == "path"
 
 
 def test_importing_submodule_and_alias() -> None:
     fn = _fresh_lambda("lambda x: (os.path.basename(x), pp.join('a', 'b'))")
-    assert pipe().importing("os.path", "posixpath as pp").f(fn)("/a/b.txt") == ("b.txt", "a/b")
+    assert pipe().importing("os.path", "posixpath as pp").f(fn)("/a/b.txt")[0] == ("b.txt", "a/b")
 
 
 def test_importing_reaches_nested_functions_and_map() -> None:
     fn = _fresh_lambda("lambda xs: [(lambda y: math.floor(y))(x) for x in xs]")
-    assert pipe().importing("math").f(fn)([1.5, 2.5]) == [1, 2]
+    assert pipe().importing("math").f(fn)([1.5, 2.5])[0] == [1, 2]
     per_item = _fresh_lambda("lambda x: math.ceil(x)")
-    assert pipe().importing("math").map(per_item)([1.5]) == [2]
+    assert pipe().importing("math").map(per_item)([1.5])[0] == [2]
 
 
 def test_importing_never_replaces_a_name_the_code_defines() -> None:
     namespace: dict[str, object] = {"json": "mine"}
     exec("fn = lambda x: json", namespace)
-    assert pipe().importing("json").f(namespace["fn"])(1) == "mine"
+    assert pipe().importing("json").f(namespace["fn"])(1)[0] == "mine"
 
 
 def test_importing_a_missing_module_says_where_to_install() -> None:
     with pytest.raises(PipeError, match="no_such_module_xyz.*server's Python or a --venv"):
-        pipe().importing("no_such_module_xyz")()
+        pipe().importing("no_such_module_xyz")()[0]
 
 
 def test_shell_is_refused_by_default(shell_setting: Callable[[bool], None]) -> None:
     shell_setting(False)
     with pytest.raises(ShellRefused, match="--allow-shell") as caught:
-        pipe().const("echo hi").shell()()
+        pipe().const("echo hi").shell()()[0]
     assert caught.value.owt_status == 403
 
 
 def test_shell_runs_when_allowed(shell_setting: Callable[[bool], None]) -> None:
     shell_setting(True)
-    assert pipe().const("echo hi").shell()() == b"hi\n"
-    assert pipe().shell()(["printf", "%s", "a b"]) == b"a b"
+    assert pipe().const("echo hi").shell()()[0] == b"hi\n"
+    assert pipe().shell()(["printf", "%s", "a b"])[0] == b"a b"
 
 
 def test_shell_failure_reports_status_and_stderr(shell_setting: Callable[[bool], None]) -> None:
     shell_setting(True)
     with pytest.raises(PipeError, match="status 3: oops"):
-        pipe().const("echo oops >&2; exit 3").shell()()
+        pipe().const("echo oops >&2; exit 3").shell()()[0]
 
 
 def test_shell_follows_the_runtime_config(restore_process: None) -> None:
@@ -75,10 +75,10 @@ def test_shell_follows_the_runtime_config(restore_process: None) -> None:
 
     try:
         runtime.configure({"allow_shell": True, "redirect_stdio": False})
-        assert pipe().const("echo ok").shell()() == b"ok\n"
+        assert pipe().const("echo ok").shell()()[0] == b"ok\n"
         runtime.configure({"allow_shell": False, "redirect_stdio": False})
         with pytest.raises(ShellRefused):
-            pipe().const("echo ok").shell()()
+            pipe().const("echo ok").shell()()[0]
     finally:
         runtime.configure({"redirect_stdio": False})
 
@@ -92,11 +92,6 @@ def test_settings_override_the_runtime_config(
         runtime.configure({"allow_shell": True, "redirect_stdio": False})
         shell_setting(False)
         with pytest.raises(ShellRefused):
-            pipe().const("echo ok").shell()()
+            pipe().const("echo ok").shell()()[0]
     finally:
         runtime.configure({"redirect_stdio": False})
-
-
-def test_installing_is_not_offered() -> None:
-    with pytest.raises(PipeUnsupported, match="server's Python.*--venv"):
-        pipe().installing("pytest")

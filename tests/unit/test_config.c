@@ -329,6 +329,23 @@ static void test_owt_auth_env(void **state) {
   unsetenv("OWT_AUTH");
 }
 
+static void test_allow_install(void **state) {
+  (void)state;
+  owt_config cfg;
+  assert_int_equal(parse(&cfg, ARGV("--venv", "/opt/venv")), 0);
+  assert_false(cfg.allow_install);
+  owt_config_free(&cfg);
+  assert_int_equal(parse(&cfg, ARGV("--allow-install", "--venv", "/opt/venv")), 0);
+  assert_true(cfg.allow_install);
+  assert_string_equal(cfg.venv, "/opt/venv");
+  owt_config_free(&cfg);
+  /* Never into the system's Python: without --venv it is a usage error. */
+  assert_int_equal(parse(&cfg, ARGV("--allow-install")), 2);
+  assert_non_null(strstr(last_stderr, "--allow-install"));
+  assert_non_null(strstr(last_stderr, "needs --venv DIR"));
+  owt_config_free(&cfg);
+}
+
 static void test_usage(void **state) {
   (void)state;
   static const char *const options[] = {"--venv",
@@ -342,6 +359,7 @@ static void test_usage(void **state) {
                                         "--debug",
                                         "--no-code",
                                         "--allow-shell",
+                                        "--allow-install",
                                         "--auth",
                                         "--auth-file",
                                         "--hash-password",
@@ -372,6 +390,7 @@ int main(void) {
       cmocka_unit_test_setup(test_too_many_dirs, clean_env),
       cmocka_unit_test_setup(test_auth_options, clean_env),
       cmocka_unit_test_setup(test_owt_auth_env, clean_env),
+      cmocka_unit_test_setup(test_allow_install, clean_env),
       cmocka_unit_test(test_usage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ._pipe import Pipe, pipe
 from .errors import (
+    InstallRefused,
     PipeCallError,
     PipeError,
     PipeForbidden,
@@ -27,6 +28,7 @@ __all__ = [
     "PipeError",
     "PipeForbidden",
     "ShellRefused",
+    "InstallRefused",
     "PipeUnsupported",
     "PipeCallError",
     "PipeLookupError",

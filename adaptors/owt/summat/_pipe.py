@@ -1,8 +1,9 @@
 """The ``Pipe`` object: an immutable sequence of steps over a last value and kwargs.
 
 Every step method returns a new pipe, so a pipe can be shared, extended and used as a
-branch of ``cond``/``fork`` safely. Calling a pipe runs it; ``done()`` turns it into a
-plain ``run(**kwargs)`` function.
+branch of ``cond``/``fork`` safely. Calling a pipe runs it and returns ``(value, kwargs)``,
+as the seed's pipes do; ``done()`` turns it into a plain ``run(**kwargs)`` function
+returning the value (the runtime finishes shipped pipes with ``done()``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from . import files, functional, sources, system, values
+from . import files, functional, install, sources, system, values
 from ._state import LAST_KEY, State
 from ._step import Step
 
@@ -30,19 +31,18 @@ class Pipe:
 
     # -- running -------------------------------------------------------------
 
-    def __call__(self, /, *value: Any, **kwargs: Any) -> Any:
-        """Run the pipe with ``kwargs`` and return its value.
+    def __call__(self, /, *value: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        """Run the pipe with ``kwargs``; return ``(value, kwargs)`` as the seed's pipes do.
 
         A ``__last__`` kwarg (or one positional argument) is the starting last value.
-        The result is the last value, or the kwargs when no step produced a value.
+        ``value`` is the last value, or the kwargs when no step produced a value; the
+        second item is the kwargs the pipe ended with, with ``__last__`` set to
+        ``value``: ``pipe().const(1).f(lambda x: x + 1)()`` is ``(2, {"__last__": 2})``.
+        ``done()`` gives a function that returns the value alone.
         """
-        if len(value) > 1:
-            raise TypeError(f"a pipe takes at most one positional value, got {len(value)}")
-        if value:
-            if LAST_KEY in kwargs:
-                raise TypeError(f"a pipe got both a positional value and {LAST_KEY}")
-            kwargs[LAST_KEY] = value[0]
-        return self._run_state(State.start(kwargs)).value
+        state = self._run_state(State.start(_start_kwargs(value, kwargs)))
+        result = state.value
+        return result, {**state.kwargs, LAST_KEY: result}
 
     def _run_state(self, state: State) -> State:
         for i, step in enumerate(self._steps):
@@ -54,11 +54,15 @@ class Pipe:
         return state
 
     def done(self) -> Callable[..., Any]:
-        """A plain function ``run(**kwargs)`` that runs this pipe."""
+        """A plain function ``run(**kwargs)`` that runs this pipe and returns its value.
+
+        Like calling the pipe, ``run`` also takes one positional value (the starting
+        last value): the seed's ``pipe().const(1).f(lambda x: x + 1).done()(None)`` is ``2``.
+        """
         pipe = self
 
-        def run(**kwargs: Any) -> Any:
-            return pipe(**kwargs)
+        def run(*value: Any, **kwargs: Any) -> Any:
+            return pipe._run_state(State.start(_start_kwargs(value, kwargs))).value
 
         run.__doc__ = f"Run {self!r}."
         return run
@@ -181,8 +185,19 @@ class Pipe:
         return self._then(system.shell())
 
     def installing(self, *packages: str) -> Pipe:
-        """Not offered: raises ``PipeUnsupported`` saying to install into the server's Python or a ``--venv``."""
-        return self._then(system.installing(*packages))
+        """``pip install`` the packages into the server's venv; needs ``--allow-install --venv DIR``."""
+        return self._then(install.installing(*packages))
+
+
+def _start_kwargs(value: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The kwargs a pipe starts from: one positional value becomes ``__last__``."""
+    if len(value) > 1:
+        raise TypeError(f"a pipe takes at most one positional value, got {len(value)}")
+    if value:
+        if LAST_KEY in kwargs:
+            raise TypeError(f"a pipe got both a positional value and {LAST_KEY}")
+        kwargs[LAST_KEY] = value[0]
+    return kwargs
 
 
 def pipe() -> Pipe:

@@ -11,6 +11,7 @@ __all__ = [
     "PipeError",
     "PipeForbidden",
     "ShellRefused",
+    "InstallRefused",
     "PipeUnsupported",
     "PipeCallError",
     "PipeLookupError",
@@ -23,7 +24,8 @@ class PipeError(Exception):
 
 
 class PipeForbidden(PipeError):
-    """The step was refused: a path outside ``root_dir``, or ``shell()`` without ``--allow-shell``."""
+    """The step was refused: a path outside ``root_dir``, ``shell()`` without ``--allow-shell``,
+    ``installing()`` without ``--allow-install``."""
 
     owt_status = 403
 
@@ -32,8 +34,12 @@ class ShellRefused(PipeForbidden):
     """``shell()`` was used on a server that does not run with ``--allow-shell``."""
 
 
+class InstallRefused(PipeForbidden):
+    """``installing()`` was used on a server not started with ``--allow-install --venv DIR``."""
+
+
 class PipeUnsupported(PipeError):
-    """A step of the original owt that owt-fcgi deliberately does not offer."""
+    """A step of the original owt that owt-fcgi does not offer (none today; kept for code that catches it)."""
 
 
 class PipeCallError(PipeError, TypeError):

@@ -1,4 +1,4 @@
-"""Server settings the pipe steps obey (today: whether ``shell()`` may run).
+"""Server settings the pipe steps obey: whether ``shell()`` and ``installing()`` may run.
 
 The runtime can set ``owt.summat._settings["allow_shell"]``; when that key is absent,
 ``owt._runtime.current_config()`` (the dict given to ``owt._runtime.configure``) is asked.
@@ -28,6 +28,11 @@ def setting(name: str, default: Any = None) -> Any:
 def shell_allowed() -> bool:
     """True when the server runs with ``--allow-shell``."""
     return bool(setting("allow_shell", False))
+
+
+def install_allowed() -> bool:
+    """True when the server runs with ``--allow-install`` and ``--venv DIR``."""
+    return bool(setting("allow_install", False)) and bool(setting("venv", False))
 
 
 def _runtime_config() -> Any:

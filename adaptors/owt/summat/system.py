@@ -1,4 +1,4 @@
-"""Steps that reach outside the pipe: importing, shell, and the refused installing."""
+"""Steps that reach outside the pipe: importing and shell (installing is in install.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 from types import ModuleType
 from ._state import State, short_repr
 from ._step import Step, label
-from .errors import PipeError, PipeUnsupported, ShellRefused
+from .errors import PipeError, ShellRefused
 from .settings import shell_allowed
 
 _STDERR_TAIL = 500
@@ -60,16 +60,6 @@ def shell() -> Step:
     return Step("shell()", apply)
 
 
-def installing(*packages: str) -> Step:
-    """Not offered: raises ``PipeUnsupported`` when the pipe is built."""
-    names = " ".join(packages) or "<package>"
-    raise PipeUnsupported(
-        f"installing({', '.join(repr(p) for p in packages)}): owt-fcgi does not install packages "
-        f"at request time; install them into the server's Python (e.g. `python3 -m pip install {names}` "
-        "or apt) or into a virtualenv given to owt-fcgi with --venv, then use importing()"
-    )
-
-
 def _parse_spec(spec: str) -> tuple[str, str, bool]:
     if not isinstance(spec, str) or not spec.strip():
         raise PipeError(f"importing(): expected module names such as 'json' or 'numpy as np', got {spec!r}")
@@ -94,4 +84,4 @@ def _import(module: str, aliased: bool) -> ModuleType:
     return importlib.import_module(module.split(".")[0])
 
 
-__all__ = ["importing", "shell", "installing"]
+__all__ = ["importing", "shell"]
