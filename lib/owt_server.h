@@ -49,6 +49,9 @@ typedef struct {
   owt_buf user;           /* the authenticated user, when auth is on */
   struct evp_md_st *sha256;         /* fetched once: a fetch per request costs more than the hash */
   struct evp_md_ctx_st *sha256_ctx; /* reused for every request's digest */
+  owt_buf last_source;      /* fn_name NUL code of the last digest made (a thread runs the same
+                               adaptor again and again: comparing costs less than hashing) */
+  unsigned char last_digest[32];
   owt_cache_key cache_key;  /* this request's key, when it asked for the cache */
   int cache_state;          /* this request: 0 no cache asked, else OWT_SERVER_CACHE_HIT/_MISS */
   uint64_t bytes_out;       /* body bytes this request sent */

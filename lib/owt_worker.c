@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -247,6 +248,14 @@ static void ask_drain(owt_worker *w, drain_reason why) {
   wake(w->wake_fd);
 }
 
+/* The highest RSS this process has had (one getrusage, cheap enough to ask
+ * after every request; /proc/self/statm is read only once this is past the
+ * line). */
+static uint64_t peak_rss_bytes(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_maxrss * 1024 : 0;
+}
+
 /* --max-requests and --max-rss: a worker that has served enough, or grown
  * too big, ends after its requests in flight; its manager (our master,
  * lighttpd, mod_fcgid) starts a fresh one. */
@@ -260,7 +269,8 @@ static void check_recycle(owt_worker *w) {
     ask_drain(w, DRAIN_RECYCLE);
     return;
   }
-  if (cfg->max_rss_bytes && (done & 7) == 0) {
+  if (cfg->max_rss_bytes && peak_rss_bytes() > cfg->max_rss_bytes) {
+    /* The peak passed the line at some point: now read the current RSS. */
     uint64_t rss = owt_stats_rss();
     if (rss > cfg->max_rss_bytes) {
       owt_log(OWT_LOG_WARNING, "recycling: RSS %llu MB is over --max-rss %llu MB",
@@ -463,7 +473,12 @@ static void *interrupter_thread(void *arg) {
     memmove(&w->irq[0], &w->irq[1], --w->nirq * sizeof w->irq[0]);
     w->irq_since = owt_monotonic();
     pthread_mutex_unlock(&w->lock);
-    if (self) owt_py_interrupt(self, req.target->py, req.ticket, req.why); /* waits for the GIL */
+    int hit = self && owt_py_interrupt(self, req.target->py, req.ticket, req.why); /* waits for the GIL */
+    /* Its Timeout is pending now: kick a blocking call that a signal ends
+     * (pause()) so that it lands. Not while it is in FastCGI I/O, whose
+     * EINTR libfcgi would take for an error. */
+    if (hit && req.why == OWT_PY_TIMEOUT && owt_flight_io_age(&req.target->flight, owt_monotonic()) == 0)
+      pthread_kill(req.target->tid, KICK_SIGNAL);
     pthread_mutex_lock(&w->lock);
     w->irq_since = 0;
   }
@@ -615,7 +630,6 @@ static double watch_requests(owt_worker *w, const struct pollfd *watch, const ui
     if (!t->soft_done && t->soft_at && now >= t->soft_at) {
       t->soft_done = 1;
       queue_interrupt(w, t, OWT_PY_TIMEOUT);
-      if (owt_flight_io_age(&t->flight, now) == 0) pthread_kill(t->tid, KICK_SIGNAL);
     }
     if (!t->hard_done && t->hard_at && now >= t->hard_at) {
       t->hard_done = 1;
