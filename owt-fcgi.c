@@ -15,8 +15,10 @@
 
 #include "config.h"
 #include "lib/owt_auth.h"
+#include "lib/owt_cgi.h"
 #include "lib/owt_config.h"
 #include "lib/owt_encode.h"
+#include "lib/owt_interp.h"
 #include "lib/owt_listen.h"
 #include "lib/owt_log.h"
 #include "lib/owt_master.h"
@@ -105,10 +107,14 @@ done:
 
 /* A CGI client still deserves an HTTP answer when the interpreter fails. */
 static void cgi_startup_failure(int response_fd) {
-  static const char resp[] = "Status: 500 Internal Server Error\r\n"
-                             "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-                             "owt-fcgi could not start its Python runtime: see the error log";
-  if (response_fd >= 0 && write(response_fd, resp, sizeof resp - 1) < 0) perror("owt-fcgi");
+  char text[512];
+  owt_buf resp = OWT_BUF_FIXED(text);
+  if (response_fd < 0 ||
+      owt_response_canned(&resp, OWT_E_INTERNAL,
+                          OWT_STR_LIT("owt-fcgi could not start its Python runtime: see the error log"), NULL,
+                          0) != OWT_OK)
+    return;
+  if (write(response_fd, resp.data, resp.len) < 0) perror("owt-fcgi");
 }
 
 /* --memory-limit: runaway allocation becomes MemoryError (a 500), not the
@@ -156,7 +162,8 @@ static int master_worker(void *ctx, int listen_fd, owt_scoreboard *board, int sl
   int saved = owt_server_divert_stdout();
   if (saved >= 0) close(saved);
   apply_memory_limit(w->cfg);
-  if (owt_server_init(&srv, w->cfg, w->adaptors, w->cfg->threads) != 0) return OWT_EXIT_CONFIG;
+  if (owt_server_init(&srv, w->cfg, &owt_py_interp, w->adaptors, w->cfg->threads) != OWT_OK)
+    return OWT_EXIT_CONFIG;
   owt_server_attach(&srv, board, slot);
   int rc = owt_worker_run(&srv, listen_fd);
   owt_server_free(&srv);
@@ -267,10 +274,10 @@ int main(int argc, char **argv) {
   int response_fd = owt_server_divert_stdout();
   size_t threads = cfg.mode == OWT_MODE_CGI ? 0 : cfg.threads;
   apply_memory_limit(&cfg);
-  if (owt_server_init(&srv, &cfg, adaptors, threads) != 0) {
+  if (owt_server_init(&srv, &cfg, &owt_py_interp, adaptors, threads) != OWT_OK) {
     rc = 1;
   } else if (cfg.mode == OWT_MODE_CGI) {
-    rc = owt_server_run_cgi(&srv, response_fd);
+    rc = owt_cgi_run(&srv, response_fd);
   } else {
     rc = owt_worker_run(&srv, 0);
   }

@@ -14,6 +14,7 @@ typedef enum {
   OWT_E_FORBIDDEN,    /* 403: shipped code refused (--no-code), path escape */
   OWT_E_NOT_FOUND,    /* 404: unknown named adaptor, unknown /_owt/ page */
   OWT_E_METHOD,       /* 405: method not allowed on a /_owt/ page */
+  OWT_E_CONFLICT,     /* 409: the server's state refuses it (purging a cache that is off) */
   OWT_E_TOO_LARGE,    /* 413: body, code or params over the configured limit */
   OWT_E_ADAPTOR,      /* 500: the adaptor raised */
   OWT_E_INTERNAL,     /* 500: a server-side failure that is not the adaptor's */

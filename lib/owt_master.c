@@ -21,6 +21,7 @@
 
 #include "owt_log.h"
 #include "owt_reject.h"
+#include "owt_response.h"
 
 #define TICK_SECONDS 0.2
 #define DRAIN_TICK_SECONDS 0.02
@@ -50,6 +51,8 @@ typedef struct {
   int fast_deaths;   /* consecutive workers that died young */
   double respawn_at; /* 0: no respawn pending */
   uint64_t generation;
+  char busy_reply[512]; /* the 503 a connection gets while the master drains */
+  size_t busy_reply_len;
 } master;
 
 static void sigset_master(sigset_t *set) {
@@ -212,17 +215,12 @@ static void begin_stop(master *m, int sig) {
 
 /* During the drain: a 503 for every connection waiting on the socket. */
 static void refuse_while_draining(master *m) {
-  static const char busy[] = "Status: 503 Service Unavailable\r\n"
-                             "Content-Type: text/plain; charset=utf-8\r\n"
-                             "X-Content-Type-Options: nosniff\r\n"
-                             "Retry-After: 1\r\n\r\n"
-                             "the server is shutting down";
   for (int i = 0; i < 64; i++) {
     struct pollfd p = {m->listen_fd, POLLIN, 0};
     if (poll(&p, 1, 0) <= 0) return;
     int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) return;
-    owt_reject_connection(fd, busy, sizeof busy - 1, 64 * 1024, 500);
+    owt_reject_connection(fd, m->busy_reply, m->busy_reply_len, 64 * 1024, 500);
   }
 }
 
@@ -266,6 +264,11 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
   m.ctx = ctx;
   m.wanted = cfg->workers;
   m.generation = 1;
+  static const owt_header retry = {OWT_STR_LIT("Retry-After"), OWT_STR_LIT("1")};
+  owt_buf busy = OWT_BUF_FIXED(m.busy_reply);
+  if (owt_response_canned(&busy, OWT_E_UNAVAILABLE, OWT_STR_LIT("the server is shutting down"), &retry, 1) ==
+      OWT_OK)
+    m.busy_reply_len = busy.len;
   m.workers = calloc(board->n, sizeof *m.workers);
   if (!m.workers) return 1;
   sigset_master(&set);
