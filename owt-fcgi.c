@@ -187,7 +187,7 @@ static int master_socket(const owt_config *cfg, owt_listen_addr *addr) {
   char msg[512];
   int fd;
   if (!cfg->listen) return 0;
-  if (owt_listen_parse(cfg->listen, addr, &why) != 0) {
+  if (owt_listen_parse(cfg->listen, addr, &why) != OWT_OK) {
     fprintf(stderr, "owt-fcgi: --listen %s: %s\n", cfg->listen, why);
     return -2;
   }
@@ -197,7 +197,7 @@ static int master_socket(const owt_config *cfg, owt_listen_addr *addr) {
                     "--insecure if the network in front of it is trusted\n", cfg->listen);
     return -2;
   }
-  if ((fd = owt_listen_open(addr, 1024, cfg->socket_mode, msg, sizeof msg)) < 0) {
+  if (owt_listen_open(addr, 1024, cfg->socket_mode, &fd, msg, sizeof msg) != OWT_OK) {
     owt_log(OWT_LOG_ERROR, "%s", msg);
     return -1;
   }
@@ -216,7 +216,7 @@ static int run_master(const owt_config *cfg, const char *adaptors) {
   int fd = master_socket(cfg, &addr);
   if (fd < 0) return fd == -2 ? 2 : 1;
   if (cfg->pidfile && write_pidfile(cfg->pidfile) != 0) goto done;
-  if (owt_master_drop_privileges(cfg, addr.is_unix ? addr.path : NULL) != 0) goto done;
+  if (owt_master_drop_privileges(cfg, addr.is_unix ? addr.path : NULL) != OWT_OK) goto done;
   if (owt_scoreboard_create(&board, 2 * cfg->workers, cfg->threads) != 0) {
     owt_log(OWT_LOG_ERROR, "cannot map the scoreboard: %s", strerror(errno));
     goto done;
@@ -240,8 +240,8 @@ int main(int argc, char **argv) {
   owt_server srv;
   char adaptors[4096];
   memset(&srv, 0, sizeof srv);
-  int rc = owt_config_parse(&cfg, argc, argv);
-  if (rc) return rc;
+  int rc = 0;
+  if (owt_config_parse(&cfg, argc, argv) != OWT_OK) return 2; /* a bad option: the usage error code */
   owt_log_set_level(cfg.log_level);
   if (!cfg.listen && (cfg.mode == OWT_MODE_AUTO || cfg.mode == OWT_MODE_FASTCGI)) adopt_listen_fds();
 
@@ -262,7 +262,7 @@ int main(int argc, char **argv) {
   case OWT_MODE_AUTO: cfg.mode = FCGX_IsCGI() ? OWT_MODE_CGI : OWT_MODE_FASTCGI; break;
   default: break;
   }
-  if (owt_paths_adaptors(adaptors, sizeof adaptors) != 0) {
+  if (owt_paths_adaptors(adaptors, sizeof adaptors) != OWT_OK) {
     owt_log(OWT_LOG_ERROR, "cannot find the adaptors directory (owt/ package); set OWT_ADAPTORS_HOME");
     rc = 1;
     goto done;

@@ -12,12 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
+owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
   memset(h, 0, sizeof *h);
   if (n > OWT_HYGIENE_MAX_SIGNALS) n = OWT_HYGIENE_MAX_SIGNALS;
   for (size_t i = 0; i < n; i++) {
     h->signals[i] = signals[i];
-    if (sigaction(signals[i], NULL, &h->actions[i]) != 0) return -1;
+    if (sigaction(signals[i], NULL, &h->actions[i]) != 0) return OWT_E_INTERNAL;
   }
   h->nsignals = n;
   for (int fd = 0; fd < 3; fd++) {
@@ -28,7 +28,7 @@ int owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
   h->umask = umask(0);
   umask(h->umask);
   pthread_sigmask(SIG_SETMASK, NULL, &h->thread_mask);
-  return 0;
+  return OWT_OK;
 }
 
 static int same_action(const struct sigaction *a, const struct sigaction *b) {

@@ -301,34 +301,34 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
   return m.fatal ? 1 : 0;
 }
 
-int owt_master_drop_privileges(const owt_config *cfg, const char *socket_path) {
-  if (!cfg->user && !cfg->group) return 0;
+owt_err owt_master_drop_privileges(const owt_config *cfg, const char *socket_path) {
+  if (!cfg->user && !cfg->group) return OWT_OK;
   if (geteuid() != 0) {
     owt_log(OWT_LOG_WARNING, "--user/--group ignored: not running as root");
-    return 0;
+    return OWT_OK;
   }
   gid_t gid = 0;
   uid_t uid = 0;
   const char *user_name = NULL;
   if (cfg->user) {
     struct passwd *pw = getpwnam(cfg->user);
-    if (!pw) return owt_log(OWT_LOG_ERROR, "--user %s: no such user", cfg->user), -1;
+    if (!pw) return owt_log(OWT_LOG_ERROR, "--user %s: no such user", cfg->user), OWT_E_NOT_FOUND;
     uid = pw->pw_uid;
     gid = pw->pw_gid;
     user_name = pw->pw_name;
   }
   if (cfg->group) {
     struct group *gr = getgrnam(cfg->group);
-    if (!gr) return owt_log(OWT_LOG_ERROR, "--group %s: no such group", cfg->group), -1;
+    if (!gr) return owt_log(OWT_LOG_ERROR, "--group %s: no such group", cfg->group), OWT_E_NOT_FOUND;
     gid = gr->gr_gid;
   }
   if (socket_path && chown(socket_path, cfg->user ? uid : (uid_t)-1, gid) != 0)
-    return owt_log(OWT_LOG_ERROR, "chown %s: %s", socket_path, strerror(errno)), -1;
+    return owt_log(OWT_LOG_ERROR, "chown %s: %s", socket_path, strerror(errno)), OWT_E_INTERNAL;
   if ((cfg->group || cfg->user) && setgid(gid) != 0)
-    return owt_log(OWT_LOG_ERROR, "setgid: %s", strerror(errno)), -1;
+    return owt_log(OWT_LOG_ERROR, "setgid: %s", strerror(errno)), OWT_E_INTERNAL;
   if (user_name && initgroups(user_name, gid) != 0)
-    return owt_log(OWT_LOG_ERROR, "initgroups: %s", strerror(errno)), -1;
-  if (cfg->user && setuid(uid) != 0) return owt_log(OWT_LOG_ERROR, "setuid: %s", strerror(errno)), -1;
+    return owt_log(OWT_LOG_ERROR, "initgroups: %s", strerror(errno)), OWT_E_INTERNAL;
+  if (cfg->user && setuid(uid) != 0) return owt_log(OWT_LOG_ERROR, "setuid: %s", strerror(errno)), OWT_E_INTERNAL;
   owt_log(OWT_LOG_INFO, "running as uid %ld gid %ld", (long)getuid(), (long)getgid());
-  return 0;
+  return OWT_OK;
 }

@@ -303,7 +303,7 @@ static int finish_request(rthread *t, int web_keeps) {
    * take fds past FD_SETSIZE; we close (or linger) below. */
   r->keepConnection = 1;
   r->detached = 1;
-  if (owt_flight_write_begin(&t->flight) == 0) {
+  if (owt_flight_write_begin(&t->flight) == OWT_OK) {
     FCGX_Finish_r(r); /* flushes, END_REQUEST; closes only on a stream error */
     owt_flight_write_end(&t->flight);
   } else {
@@ -745,7 +745,7 @@ static int start_threads(owt_worker *w) {
     t->w = w;
     t->index = i;
     t->watch_fd = -1;
-    if (owt_flight_init(&t->flight) != 0) break;
+    if (owt_flight_init(&t->flight) != OWT_OK) break;
     if (pthread_create(&t->tid, &attr, request_thread, t) != 0) {
       owt_flight_destroy(&t->flight);
       break;
