@@ -14,6 +14,7 @@
 
 owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
   memset(h, 0, sizeof *h);
+  h->std_copy[0] = h->std_copy[1] = h->std_copy[2] = h->cwd_fd = -1; /* owt_hygiene_free closes none */
   if (n > OWT_HYGIENE_MAX_SIGNALS) n = OWT_HYGIENE_MAX_SIGNALS;
   for (size_t i = 0; i < n; i++) {
     h->signals[i] = signals[i];
@@ -21,7 +22,6 @@ owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
   }
   h->nsignals = n;
   for (int fd = 0; fd < 3; fd++) {
-    h->std_copy[fd] = -1;
     if (fstat(fd, &h->std_stat[fd]) == 0) h->std_copy[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   }
   h->cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
