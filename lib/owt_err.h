@@ -13,13 +13,15 @@
  * status those would map to is never sent, the kind still tells the caller
  * what happened. Not errors, so not owt_err:
  *  - a value that is the answer itself: a predicate (owt_listen_is_local), a
- *    flag (owt_deadline_fired, owt_flight_take_over), a count, a descriptor
- *    or an index with -1 for none (owt_server_divert_stdout,
- *    owt_scoreboard_claim);
+ *    flag (owt_deadline_fired, owt_flight_take_over), a count, the status a
+ *    request was answered with (owt_server_handle), a descriptor or an index
+ *    with -1 for none (owt_server_divert_stdout, owt_scoreboard_claim), a
+ *    pointer with NULL for none (owt_py_thread_attach);
  *  - the exit code of a whole process mode: owt_master_run, owt_worker_run,
  *    owt_cgi_run, owt_passwd_main and an owt_worker_fn;
  *  - the owt_io callbacks, which mirror read(2) and write(2).
- * owt_scoreboard_create still returns 0, or -1 with errno (mmap's way). */
+ * Two functions still return 0 or -1: owt_scoreboard_create (with errno, as
+ * mmap does) and owt_py_interrupt_on_sigterm. */
 #ifndef OWT_ERR_H
 #define OWT_ERR_H
 
