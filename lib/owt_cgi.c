@@ -39,7 +39,8 @@ int owt_cgi_run(owt_server *srv, int response_fd) {
   }
   signal(SIGPIPE, SIG_IGN);
   if (owt_py_interrupt_on_sigterm(srv->py) != 0)
-    owt_log(OWT_LOG_WARNING, "cannot route SIGTERM to the adaptor: a cut-off stream will not run its finally");
+    owt_log(OWT_LOG_WARNING,
+            "cannot route SIGTERM to the adaptor: a cut-off stream will not run its finally");
   owt_py_protect_fd(cgi.out_fd);
   if (owt_response_canned(&fallback, OWT_E_TIMEOUT,
                           OWT_STR_LIT("Error executing code: Timeout: the adaptor did not stop after its "

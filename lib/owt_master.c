@@ -328,7 +328,8 @@ owt_err owt_master_drop_privileges(const owt_config *cfg, const char *socket_pat
     return owt_log(OWT_LOG_ERROR, "setgid: %s", strerror(errno)), OWT_E_INTERNAL;
   if (user_name && initgroups(user_name, gid) != 0)
     return owt_log(OWT_LOG_ERROR, "initgroups: %s", strerror(errno)), OWT_E_INTERNAL;
-  if (cfg->user && setuid(uid) != 0) return owt_log(OWT_LOG_ERROR, "setuid: %s", strerror(errno)), OWT_E_INTERNAL;
+  if (cfg->user && setuid(uid) != 0)
+    return owt_log(OWT_LOG_ERROR, "setuid: %s", strerror(errno)), OWT_E_INTERNAL;
   owt_log(OWT_LOG_INFO, "running as uid %ld gid %ld", (long)getuid(), (long)getgid());
   return OWT_OK;
 }

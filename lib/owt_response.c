@@ -108,7 +108,8 @@ static owt_err send_whole(owt_io *io, int status, owt_str content_type, owt_str 
    * a programming error caught by the tests, answered with a bare 500. */
   if (whole_head(&head, status, content_type, body.len, extra, nextra) != OWT_OK) {
     owt_buf_reset(&head);
-    if (owt_response_head(&head, owt_err_status(OWT_E_INTERNAL), NULL, 0, 0, NULL) != OWT_OK) return OWT_E_INTERNAL;
+    if (owt_response_head(&head, owt_err_status(OWT_E_INTERNAL), NULL, 0, 0, NULL) != OWT_OK)
+      return OWT_E_INTERNAL;
     return io->write(io->ctx, head.data, head.len) ? OWT_E_IO : OWT_OK;
   }
   if (io->write(io->ctx, head.data, head.len) || (body.len && io->write(io->ctx, body.p, body.len)))

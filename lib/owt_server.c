@@ -23,7 +23,8 @@ owt_err owt_server_init(owt_server *srv, const owt_config *cfg, const owt_interp
   memset(srv, 0, sizeof *srv);
   srv->cfg = cfg;
   srv->interp = interp;
-  if ((err = owt_cache_open(&srv->cache, cfg->cache_dir, cfg->cache_max_bytes, cfg->cache_ttl, why, sizeof why))) {
+  err = owt_cache_open(&srv->cache, cfg->cache_dir, cfg->cache_max_bytes, cfg->cache_ttl, why, sizeof why);
+  if (err) {
     owt_log(OWT_LOG_ERROR, "%s", why);
     return err;
   }
