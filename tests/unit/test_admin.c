@@ -16,7 +16,7 @@ typedef struct {
   mem_io m;
 } page;
 
-static owt_err get(page *p, const char *method, const char *path, const owt_scoreboard *b) {
+static owt_err get(page *p, const char *method, const char *path, owt_scoreboard *b) {
   memset(p, 0, sizeof *p);
   mem_io_bind(&p->io, &p->m, NULL, 0, NULL);
   p->m.out.max = 64u << 20; /* the big boards' pages */

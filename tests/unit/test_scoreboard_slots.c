@@ -1,7 +1,7 @@
-/* test_scoreboard.c - owt_scoreboard and the in-flight records: slots of
- * their own, shared with forked children, claim/reset/retire, the oldest
- * request, and a reader that never sees half of a record while its writer
- * thread keeps changing it. */
+/* test_scoreboard_slots.c - owt_scoreboard as a master maps it, and the
+ * in-flight records: slots of their own, shared with forked children,
+ * claim/reset/retire, the oldest request, and a reader that never sees half
+ * of a record while its writer thread keeps changing it. */
 #include <errno.h>
 #include <pthread.h>
 #include <sys/wait.h>
