@@ -12,16 +12,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
+owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
   memset(h, 0, sizeof *h);
+  h->std_copy[0] = h->std_copy[1] = h->std_copy[2] = h->cwd_fd = -1; /* owt_hygiene_free closes none */
   if (n > OWT_HYGIENE_MAX_SIGNALS) n = OWT_HYGIENE_MAX_SIGNALS;
   for (size_t i = 0; i < n; i++) {
     h->signals[i] = signals[i];
-    if (sigaction(signals[i], NULL, &h->actions[i]) != 0) return -1;
+    if (sigaction(signals[i], NULL, &h->actions[i]) != 0) return OWT_E_INTERNAL;
   }
   h->nsignals = n;
   for (int fd = 0; fd < 3; fd++) {
-    h->std_copy[fd] = -1;
     if (fstat(fd, &h->std_stat[fd]) == 0) h->std_copy[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   }
   h->cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -29,7 +29,7 @@ int owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
   umask(h->umask);
   memset(&h->thread_mask, 0, sizeof h->thread_mask); /* see owt_hygiene_restore_thread */
   pthread_sigmask(SIG_SETMASK, NULL, &h->thread_mask);
-  return 0;
+  return OWT_OK;
 }
 
 static int same_action(const struct sigaction *a, const struct sigaction *b) {
