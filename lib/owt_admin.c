@@ -42,10 +42,10 @@ static cJSON *inflight_json(const owt_scoreboard *board, const owt_slot *slot, d
     owt_inflight_read(&slot->inflight[t], &rec);
     if (!rec.busy_since) continue;
     cJSON *r = cJSON_CreateObject();
-    rec.method[sizeof rec.method - 1] = '\0';
-    rec.path[sizeof rec.path - 1] = '\0';
-    int ok = r && add_number(r, "thread", (double)t) && cJSON_AddStringToObject(r, "method", rec.method) &&
-             cJSON_AddStringToObject(r, "path", rec.path) && add_number(r, "busy_since", rec.busy_since) &&
+    char method[40], path[4 * OWT_INFLIGHT_PATH + 1];
+    owt_inflight_text(&rec, method, sizeof method, path, sizeof path);
+    int ok = r && add_number(r, "thread", (double)t) && cJSON_AddStringToObject(r, "method", method) &&
+             cJSON_AddStringToObject(r, "path", path) && add_number(r, "busy_since", rec.busy_since) &&
              add_number(r, "busy_for", now - rec.busy_since) &&
              add_number(r, "request", (double)rec.number);
     if (!ok || !cJSON_AddItemToArray(list, r)) {

@@ -1,9 +1,14 @@
 /* owt_b64.c - lenient base64 decoding, strict about what is not base64. */
 #include "owt_b64.h"
 
+#include <pthread.h>
+#include <string.h>
+
 enum { B64_SKIP = 64, B64_PAD = 65, B64_BAD = 66 };
 
-static unsigned char b64_class(unsigned char c) {
+/* The class of every byte, built once from the rules above: a table lookup
+ * per input byte (code arrives base64 in every request). */
+static unsigned char b64_class_of(unsigned char c) {
   if (c >= 'A' && c <= 'Z') return (unsigned char)(c - 'A');
   if (c >= 'a' && c <= 'z') return (unsigned char)(c - 'a' + 26);
   if (c >= '0' && c <= '9') return (unsigned char)(c - '0' + 52);
@@ -23,6 +28,13 @@ static unsigned char b64_class(unsigned char c) {
   }
 }
 
+static unsigned char b64_table[256];
+static pthread_once_t b64_table_once = PTHREAD_ONCE_INIT;
+
+static void b64_table_build(void) {
+  for (int c = 0; c < 256; c++) b64_table[c] = b64_class_of((unsigned char)c);
+}
+
 owt_err owt_b64_decode(const char *in, size_t len, owt_buf *out) {
   size_t start = out->len;
   unsigned char quad[4];
@@ -32,11 +44,13 @@ owt_err owt_b64_decode(const char *in, size_t len, owt_buf *out) {
 
   /* Reserve the most this can produce once, so the loop only copies. */
   err = owt_buf_reserve(out, (len / 4) * 3 + 3);
+  int reserved = err == OWT_OK;
   if (err == OWT_E_TOO_LARGE) err = OWT_OK; /* may still fit: checked per append */
   if (err) return err;
 
+  pthread_once(&b64_table_once, b64_table_build);
   for (size_t i = 0; i < len; i++) {
-    unsigned char v = b64_class((unsigned char)in[i]);
+    unsigned char v = b64_table[(unsigned char)in[i]];
     if (v == B64_SKIP) continue;
     if (v == B64_BAD) goto bad;
     if (v == B64_PAD) {
@@ -49,7 +63,12 @@ owt_err owt_b64_decode(const char *in, size_t len, owt_buf *out) {
       bytes[0] = (unsigned char)(quad[0] << 2 | quad[1] >> 4);
       bytes[1] = (unsigned char)(quad[1] << 4 | quad[2] >> 2);
       bytes[2] = (unsigned char)(quad[2] << 6 | quad[3]);
-      if ((err = owt_buf_append(out, bytes, 3))) goto fail;
+      if (reserved) { /* room was made for all of it above */
+        memcpy(out->data + out->len, bytes, 3);
+        out->len += 3;
+      } else if ((err = owt_buf_append(out, bytes, 3))) {
+        goto fail;
+      }
       nq = 0;
     }
   }
@@ -71,6 +90,7 @@ owt_err owt_b64_decode(const char *in, size_t len, owt_buf *out) {
     if ((err = owt_buf_append(out, bytes, 2))) goto fail;
     break;
   }
+  if (out->data) out->data[out->len] = '\0';
   return OWT_OK;
 
 bad:

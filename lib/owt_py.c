@@ -26,6 +26,8 @@ struct owt_py_thread {
   PyGILState_STATE gil;  /* how attach found the thread (released at detach) */
   unsigned long ident;   /* threading.get_ident() of this thread */
   owt_py_slot slot;      /* its interruptible request (owt_py_module.h) */
+  PyObject *last_code;   /* new or NULL: the code str of the previous call, and its fn_name */
+  PyObject *last_fn;     /* (a thread runs the same adaptor again and again) */
 };
 
 struct owt_py {
@@ -70,6 +72,8 @@ void owt_py_thread_detach(owt_py_thread *t) {
   py_enter(t);
   owt_py_slot_end(&t->slot);
   owt_py_slot_set_current(NULL);
+  Py_CLEAR(t->last_code);
+  Py_CLEAR(t->last_fn);
   PyGILState_Release(t->gil); /* deletes the thread state Ensure made */
   owt_py_slot_destroy(&t->slot);
   free(t);
@@ -381,9 +385,16 @@ static PyObject *call_handle(owt_py_thread *t, const owt_py_call_in *in) {
   owt_py *py = t->py;
   PyObject *args[10] = {NULL}; /* all new */
   PyObject *result = NULL;
-  args[0] = str_or_none(in->code, 1);
+  if (in->same_code && t->last_code && t->last_fn) {
+    args[0] = Py_NewRef(t->last_code);
+    args[2] = Py_NewRef(t->last_fn);
+  } else {
+    args[0] = str_or_none(in->code, 1);
+    args[2] = str_or_none(in->fn_name, 0);
+    Py_XSETREF(t->last_code, Py_XNewRef(args[0]));
+    Py_XSETREF(t->last_fn, Py_XNewRef(args[2]));
+  }
   args[1] = str_or_none(in->adaptor, 1);
-  args[2] = str_or_none(in->fn_name, 0);
   args[3] = str_or_none(in->kwargs, 0);
   args[4] = PyLong_FromLong(in->kwargs_kind);
   args[5] = PyBytes_FromStringAndSize((const char *)in->digest, sizeof in->digest);

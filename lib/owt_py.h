@@ -35,6 +35,7 @@ typedef struct {
   owt_str kwargs;
   int kwargs_kind;      /* owt_kwargs_kind */
   unsigned char digest[32];
+  int same_code;        /* code and fn_name are those of this thread's previous call */
   char **envp;
   size_t nparams;
   owt_str body;

@@ -74,6 +74,12 @@ static int consume_request(int fd, size_t max_bytes, int timeout_ms) {
   }
 }
 
+void owt_reject_abort(int fd) {
+  static const unsigned char bad_record[8] = {0, 0, 0, 0, 0, 0, 0, 0}; /* version 0 */
+  ssize_t ignored = send(fd, bad_record, sizeof bad_record, MSG_DONTWAIT | MSG_NOSIGNAL);
+  (void)ignored;
+}
+
 owt_err owt_reject_reply(int fd, unsigned id, const char *resp, size_t len) {
   unsigned char h[8], end[8] = {0};
   for (size_t off = 0; off < len;) {

@@ -24,4 +24,12 @@ owt_err owt_reject_connection(int fd, const char *cgi_response, size_t len, size
  * or stalled. fd stays open. */
 owt_err owt_reject_reply(int fd, unsigned id, const char *cgi_response, size_t len);
 
+/* Make the web server end the response it is relaying on fd as failed.
+ * FastCGI has no record that says so (FCGI_END_REQUEST means complete, and
+ * a plain close is taken by nginx for a complete body): send a record header
+ * no web server accepts (version 0), after which nginx, lighttpd and
+ * mod_fcgid give up on the response and close the client's connection
+ * without ending its body. Non-blocking, best effort; fd stays open. */
+void owt_reject_abort(int fd);
+
 #endif

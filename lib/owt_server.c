@@ -93,6 +93,15 @@ void owt_ctx_free(owt_ctx *c) {
 
 static owt_stats *stats_of(owt_ctx *c) { return &c->srv->slot->worker; }
 
+/* The request's path as log lines show it (escaped on first use). */
+static const char *log_path(owt_ctx *c) {
+  if (!c->log_path_ready) {
+    owt_escape_field(c->log_path, sizeof c->log_path, owt_buf_str(&c->req.path));
+    c->log_path_ready = 1;
+  }
+  return c->log_path;
+}
+
 static int send_error(owt_ctx *c, owt_io *io, owt_err err, const char *fallback) {
   static const owt_header www_auth = {OWT_STR_LIT("WWW-Authenticate"), OWT_STR_LIT("Basic realm=\"owt\"")};
   static const owt_header cache_miss = {OWT_STR_LIT("X-Owt-Cache"), OWT_STR_LIT("miss")};
@@ -117,31 +126,33 @@ static int same_source(const owt_ctx *c, const owt_invocation *inv) {
 
 /* The warm-adaptor key: SHA-256 over fn_name, NUL, code; all zero when
  * OpenSSL fails (the runtime then hashes the code itself). The last one is
- * remembered with its source (up to 256 KiB). */
-static void digest_of(owt_ctx *c, const owt_invocation *inv, unsigned char out[32]) {
+ * remembered with its source (up to 256 KiB). Returns 1 when the source was
+ * that of the thread's previous call. */
+static int digest_of(owt_ctx *c, const owt_invocation *inv, unsigned char out[32]) {
   unsigned int len = 32;
   EVP_MD_CTX *ctx = c->sha256_ctx;
   if (c->last_source.len && same_source(c, inv)) {
     memcpy(out, c->last_digest, 32);
-    return;
+    return 1;
   }
   memset(out, 0, 32);
   owt_buf_reset(&c->last_source);
-  if (!c->sha256 || !ctx || !EVP_DigestInit_ex2(ctx, c->sha256, NULL)) return;
+  if (!c->sha256 || !ctx || !EVP_DigestInit_ex2(ctx, c->sha256, NULL)) return 0;
   EVP_DigestUpdate(ctx, inv->fn_name.data, inv->fn_name.len);
   EVP_DigestUpdate(ctx, "", 1);
   if (inv->code.len) EVP_DigestUpdate(ctx, inv->code.data, inv->code.len);
   if (!EVP_DigestFinal_ex(ctx, out, &len)) {
     memset(out, 0, 32);
-    return;
+    return 0;
   }
   if (owt_buf_append(&c->last_source, inv->fn_name.data, inv->fn_name.len) ||
       owt_buf_append_byte(&c->last_source, '\0') ||
       (inv->code.len && owt_buf_append(&c->last_source, inv->code.data, inv->code.len))) {
     owt_buf_reset(&c->last_source); /* too big to remember: hash it next time */
-    return;
+    return 0;
   }
   memcpy(c->last_digest, out, 32);
+  return 0;
 }
 
 static owt_err check_auth(owt_ctx *c) {
@@ -151,7 +162,7 @@ static owt_err check_auth(owt_ctx *c) {
   owt_buf_reset(&c->user);
   if (owt_auth_check(auth, c->req.authorization, &c->user) == OWT_OK) return OWT_OK;
   owt_escape_field(addr, sizeof addr, c->req.remote_addr);
-  owt_log(OWT_LOG_WARNING, "auth failed for %s from %s (%s)", c->log_path, addr,
+  owt_log(OWT_LOG_WARNING, "auth failed for %s from %s (%s)", log_path(c), addr,
           c->req.authorization.len ? "wrong or malformed credentials" : "no credentials");
   owt_buf_append_str(&c->message, "authentication required");
   return OWT_E_UNAUTHORIZED;
@@ -212,6 +223,8 @@ done:
   return status;
 }
 
+#define JOIN_BODY_MAX (16u << 10)
+
 /* Write the reply: head, then the body or each chunk flushed as it comes.
  * A 200 to a request that asked for the cache is recorded into rec as it is
  * written and committed only once all of it went out; on any early return
@@ -227,12 +240,15 @@ static int send_reply(owt_ctx *c, owt_io *io, owt_py_reply *reply, owt_cache_wri
     owt_log(OWT_LOG_ERROR, "%s", c->message.data);
     return send_error(c, io, OWT_E_ADAPTOR, NULL);
   }
+  /* A small whole body goes out in one write with its head. */
+  int joined = !reply->streaming && reply->body.len <= JOIN_BODY_MAX &&
+               owt_buf_append(&c->head, reply->body.p ? reply->body.p : "", reply->body.len) == OWT_OK;
   if (io->write(io->ctx, c->head.data, c->head.len)) return -1;
   if (c->cache_state && reply->status == 200)
     owt_cache_writer_begin(cache, rec, &c->cache_key, reply->status, reply->headers, reply->nheaders,
                            reply->streaming);
   if (!reply->streaming) {
-    if (reply->body.len && io->write(io->ctx, reply->body.p, reply->body.len)) return -1;
+    if (!joined && reply->body.len && io->write(io->ctx, reply->body.p, reply->body.len)) return -1;
     c->bytes_out += reply->body.len;
     owt_cache_writer_chunk(cache, rec, reply->body.p, reply->body.len);
     owt_cache_writer_commit(cache, rec);
@@ -248,7 +264,7 @@ static int send_reply(owt_ctx *c, owt_io *io, owt_py_reply *reply, owt_cache_wri
        * complete. Cut it instead (the event-stream error frame, if any, was
        * the runtime's last chunk and has been sent). */
       owt_log(OWT_LOG_WARNING, "stream for %s failed after %llu bytes, cut so the client sees it "
-              "incomplete: %.*s", c->log_path, (unsigned long long)c->bytes_out, (int)c->message.len,
+              "incomplete: %.*s", log_path(c), (unsigned long long)c->bytes_out, (int)c->message.len,
               c->message.data ? c->message.data : "");
       if (err == OWT_E_TIMEOUT) owt_stats_add(&stats_of(c)->timeouts, 1);
       c->cut = 1;
@@ -281,7 +297,7 @@ static int run_invocation(owt_ctx *c, owt_io *io) {
   in.body = owt_buf_str(&c->req.body);
   in.path = owt_buf_str(&c->req.path);
   in.ticket = __atomic_add_fetch(&c->srv->tickets, 1, __ATOMIC_RELAXED);
-  digest_of(c, inv, in.digest);
+  in.same_code = digest_of(c, inv, in.digest) && inv->code.len > 0;
 
   c->deadline.arm(c->deadline.arg, in.ticket);
   const owt_interp *interp = c->srv->interp;
@@ -312,7 +328,6 @@ static int handle_steps(owt_ctx *c, owt_io *io) {
   if ((err = owt_request_read_params(&c->req, io->envp, limits)))
     return send_error(c, io, err, "the request's parameters are over the size limits");
   owt_str path = owt_buf_str(&c->req.path);
-  owt_escape_field(c->log_path, sizeof c->log_path, path);
   if (owt_admin_is_reserved(path) && owt_admin_is_public(path))
     return answered(owt_admin_handle(io, c->req.method, path, srv->board, srv->interp->version()));
   if ((err = check_auth(c))) return send_error(c, io, err, NULL);
@@ -353,7 +368,7 @@ int owt_server_handle(owt_ctx *c, owt_io *io) {
   c->cache_state = 0;
   c->bytes_out = 0;
   c->cut = 0;
-  c->log_path[0] = '\0';
+  c->log_path_ready = 0;
   owt_buf_reset(&c->message);
   if (c->rec) owt_inflight_set_busy(c->rec, t0, number, "", 0, "", 0);
   int status = handle_steps(c, io);
@@ -362,7 +377,7 @@ int owt_server_handle(owt_ctx *c, owt_io *io) {
   if (owt_log_enabled(OWT_LOG_INFO)) {
     char method[16];
     owt_escape_field(method, sizeof method, c->req.method);
-    owt_log(OWT_LOG_INFO, "%s %s %d %llu %.2fms", method, c->log_path,
+    owt_log(OWT_LOG_INFO, "%s %s %d %llu %.2fms", method, log_path(c),
             status < 0 ? owt_err_status(OWT_E_IO) : status,
             (unsigned long long)c->bytes_out, (owt_now() - t0) * 1000.0);
   }

@@ -61,7 +61,8 @@ typedef struct {
   uint64_t bytes_out;       /* body bytes this request sent */
   int cut;                  /* the reply failed after its head was sent: the connection must end
                                without the FastCGI end of request, so the client sees it cut */
-  char log_path[OWT_INFLIGHT_PATH]; /* the path, escaped, for log lines */
+  char log_path[4 * OWT_INFLIGHT_PATH + 1]; /* the path, escaped, once a log line needs it */
+  int log_path_ready;
 } owt_ctx;
 
 enum { OWT_SERVER_CACHE_MISS = 1, OWT_SERVER_CACHE_HIT = 2 };

@@ -52,9 +52,25 @@ void owt_inflight_set_busy(owt_inflight *rec, double since, uint64_t number, con
   write_begin(rec);
   rec->busy_since = since;
   rec->number = number;
-  if (method) owt_escape_field(rec->method, sizeof rec->method, owt_str_make(method, method_len));
-  if (path) owt_escape_field(rec->path, sizeof rec->path, owt_str_make(path, path_len));
+  if (method) {
+    if (method_len > sizeof rec->method) method_len = sizeof rec->method;
+    memcpy(rec->method, method, method_len);
+    rec->method_len = (uint8_t)method_len;
+  }
+  if (path) {
+    if (path_len > sizeof rec->path) path_len = sizeof rec->path;
+    memcpy(rec->path, path, path_len);
+    rec->path_len = (uint8_t)path_len;
+  }
   write_end(rec);
+}
+
+void owt_inflight_text(const owt_inflight *rec, char *method_out, size_t method_cap, char *path_out,
+                       size_t path_cap) {
+  size_t ml = rec->method_len < sizeof rec->method ? rec->method_len : sizeof rec->method;
+  size_t pl = rec->path_len < sizeof rec->path ? rec->path_len : sizeof rec->path;
+  owt_escape_field(method_out, method_cap, owt_str_make(rec->method, ml));
+  owt_escape_field(path_out, path_cap, owt_str_make(rec->path, pl));
 }
 
 void owt_inflight_read(const owt_inflight *rec, owt_inflight *out) {

@@ -37,9 +37,17 @@ typedef struct {
   uint32_t seq;         /* odd while the owner writes */
   double busy_since;    /* unix time the request started; 0: idle */
   uint64_t number;      /* the worker's request counter when it started */
-  char method[8];
-  char path[OWT_INFLIGHT_PATH]; /* escaped (owt_escape_field): printable ASCII */
+  uint8_t method_len;
+  uint8_t path_len;
+  char method[8];               /* raw bytes (escape before showing: owt_inflight_text) */
+  char path[OWT_INFLIGHT_PATH]; /* raw bytes, the first OWT_INFLIGHT_PATH of the path */
 } owt_inflight;
+
+/* The escaped (owt_escape_field) text of a record's method and path, for
+ * status pages and logs: method_out of at least 33, path_out of at least
+ * 4 * OWT_INFLIGHT_PATH + 1 bytes. */
+void owt_inflight_text(const owt_inflight *rec, char *method_out, size_t method_cap, char *path_out,
+                       size_t path_cap);
 
 double owt_now(void);
 
@@ -59,7 +67,8 @@ static inline uint64_t owt_stats_get(const uint64_t *counter) {
 }
 
 /* The owner thread: mark rec idle, or describe the request it now holds
- * (path is escaped into the record; a NULL path keeps the one there). */
+ * (method and path are copied raw, cut to fit; a NULL path keeps the one
+ * there). Escaping waits until someone reads the record. */
 void owt_inflight_set_idle(owt_inflight *rec);
 void owt_inflight_set_busy(owt_inflight *rec, double since, uint64_t number, const char *method,
                            size_t method_len, const char *path, size_t path_len);

@@ -31,6 +31,7 @@
 #include "owt_hygiene.h"
 #include "owt_io_fcgx.h"
 #include "owt_log.h"
+#include "owt_reject.h"
 #include "owt_response.h"
 
 #define TICK_SECONDS 0.1        /* the dispatcher's longest sleep: deadlines land this late at most */
@@ -293,8 +294,10 @@ static int finish_request(rthread *t, int web_keeps) {
   if (owt_flight_taken_over(&t->flight) || t->ctx.cut) {
     /* The watchdog answered for this request, or its reply failed half
      * way: drop what libfcgi buffered without writing a byte of it, and
-     * close the connection with no FastCGI end of request, so the web
-     * server ends the client's response as incomplete. */
+     * close the connection with no FastCGI end of request; a failed reply
+     * also gets the abort record, so the web server ends the client's
+     * response as incomplete (a bare close is a complete body to nginx). */
+    if (!owt_flight_taken_over(&t->flight) && fd >= 0) owt_reject_abort(fd);
     FCGX_Free(r, 0);
     owt_flight_bind(&t->flight, -1, 0);
     r->ipcFd = -1;
@@ -580,10 +583,14 @@ static void service_watched(owt_worker *w, const struct pollfd *p, double now) {
  * the worker exits without waiting out --grace-timeout. */
 static void take_over(owt_worker *w, rthread *t) {
   double now = owt_monotonic();
+  owt_inflight rec;
+  char method[40], path[4 * OWT_INFLIGHT_PATH + 1];
+  owt_inflight_read(&w->srv->slot->inflight[t->index], &rec);
+  owt_inflight_text(&rec, method, sizeof method, path, sizeof path);
   owt_stats_add(&w->srv->slot->worker.timeouts, 1);
   int answered = owt_flight_take_over(&t->flight, w->timeout_reply, w->timeout_reply_len);
   owt_log(OWT_LOG_ERROR, "the request to %s did not stop %g s after its timeout (stuck outside Python "
-          "code?): %s; this worker drains and exits", t->ctx.log_path, w->cfg->kill_grace,
+          "code?): %s; this worker drains and exits", path, w->cfg->kill_grace,
           answered ? "answered 504" : "its connection was cut");
   pthread_mutex_lock(&w->lock);
   double wedge_after = w->cfg->kill_grace / 2 < WEDGED_SECONDS ? w->cfg->kill_grace / 2 : WEDGED_SECONDS;

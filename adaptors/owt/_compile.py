@@ -36,34 +36,34 @@ class Warm:
     """One compiled adaptor: the callable, its module and its source's linecache name.
 
     Several request threads may run it at once: each holds it (:meth:`hold`,
-    then checks :meth:`evicted`) and lets go (:meth:`release`); an evicted
+    which fails once it is evicted) and lets go (:meth:`release`); an evicted
     adaptor is emptied only when its last user lets go. The bookkeeping is a
     list's append and pop, which the GIL makes atomic: no lock on the warm
     path.
     """
 
-    __slots__ = ("fn", "module", "filename", "mode", "_users", "_evicted")
+    __slots__ = ("fn", "module", "filename", "mode", "users", "evicted")
 
     def __init__(self, fn: Callable[..., Any], module: types.ModuleType, filename: str, mode: str):
         self.fn = fn
         self.module = module
         self.filename = filename
         self.mode = mode
-        self._users: list[None] = []
-        self._evicted = False
+        self.users: list[None] = []
+        self.evicted = False
 
     def hold(self) -> bool:
         """A request starts using it. False when it was evicted (do not use it)."""
-        self._users.append(None)
-        if self._evicted:
+        self.users.append(None)
+        if self.evicted:
             self.release()
             return False
         return True
 
     def release(self) -> None:
         """A request is done with it (its reply is complete)."""
-        self._users.pop()
-        if self._evicted and not self._users:
+        self.users.pop()
+        if self.evicted and not self.users:
             self._empty()
 
     def drop(self) -> None:
@@ -76,8 +76,8 @@ class Warm:
         breaks the cycle now. (A thread the adaptor left running on module globals
         loses them: keep such state in an adaptor directory module instead.)
         """
-        self._evicted = True
-        if not self._users:
+        self.evicted = True
+        if not self.users:
             self._empty()
 
     def _empty(self) -> None:
@@ -88,16 +88,16 @@ class Warm:
 class LRU:
     """A bounded least-recently-used map, safe for several threads; a size of
     0 or less keeps nothing. A lookup takes no lock (one dict read and one
-    move, each atomic under the GIL); stores and evictions do."""
+    move to the end, each atomic under the GIL); stores and evictions do."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
         """The value for key (now the most recently used), or None."""
-        items = self._items
+        items = self.items
         value = items.get(key)
         if value is not None:
             try:
@@ -110,7 +110,7 @@ class LRU:
         """Store value; evict (and ``drop()``) the least recently used beyond the bound."""
         evicted = []
         with self._lock:
-            items = self._items
+            items = self.items
             items[key] = value
             items.move_to_end(key)
             while len(items) > max(self.size, 0):
@@ -123,18 +123,18 @@ class LRU:
     def clear(self) -> None:
         """Evict everything."""
         with self._lock:
-            evicted = list(self._items.values())
-            self._items.clear()
+            evicted = list(self.items.values())
+            self.items.clear()
         for old in evicted:
             drop = getattr(old, "drop", None)
             if drop is not None:
                 drop()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.items)
 
     def __contains__(self, key: Hashable) -> bool:
-        return key in self._items
+        return key in self.items
 
 
 _pipe_probe: Any = None

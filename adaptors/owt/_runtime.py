@@ -55,6 +55,7 @@ _config: dict[str, Any] = {}
 _dirs = AdaptorDirs([])
 _base: dict[str, Any] = {}
 _warm = LRU(DEFAULT_MAX_ADAPTORS)
+_warm_items = _warm.items  # read without a lock on the warm path (_warm_hit)
 _named = LRU(DEFAULT_MAX_ADAPTORS)
 _compiled = 0
 _building: dict[bytes, threading.Lock] = {}
@@ -262,10 +263,19 @@ _HTML_HEADER = ("Content-Type", "text/html; charset=utf-8")
 
 def _warm_hit(digest: bytes | None) -> Warm | None:
     """The warm adaptor for digest, held, when it is there (the common case)."""
-    warm = _warm.get(digest) if digest else None
-    if warm is not None and warm.hold():
-        return warm
-    return None
+    warm = _warm_items.get(digest) if digest else None
+    if warm is None:
+        return None
+    try:
+        _warm_items.move_to_end(digest)  # the most recently used (owt._compile.LRU)
+    except KeyError:  # evicted meanwhile
+        pass
+    users = warm.users
+    users.append(None)
+    if warm.evicted:  # evicted after the lookup: do not touch its emptied module
+        warm.release()
+        return None
+    return warm
 
 
 def handle(

@@ -17,9 +17,9 @@ from owt_e2e import SRCDIR, OwtServer
 SCRIPT = SRCDIR / "examples" / "batch" / "batch.sh"
 
 
-def test_batch_sh_gathers_32_clients(owt_server: Callable[[Sequence[str]], OwtServer]) -> None:
+def test_batch_sh_gathers_32_clients(fresh_server: Callable[..., OwtServer]) -> None:
     owt_e2e.require_tools("curl")
-    server = owt_server(("-vv", "--threads", "32"))
+    server = fresh_server(("-vv", "--threads", "32"))
     env = dict(os.environ, PATH=owt_e2e._tool_path())
     done = subprocess.run([str(SCRIPT), server.url, "32"], cwd="/", env=env,
                           capture_output=True, text=True, timeout=120)
