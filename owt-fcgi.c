@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "lib/owt_access.h"
 #include "lib/owt_auth.h"
 #include "lib/owt_config.h"
 #include "lib/owt_encode.h"
@@ -202,6 +203,10 @@ static int run_master(const owt_config *cfg, const char *adaptors) {
   }
   if (cfg->pidfile && write_pidfile(cfg->pidfile) != 0) goto done;
   if (owt_master_drop_privileges(cfg, addr.is_unix ? addr.path : NULL) != 0) goto done;
+  if (owt_access_check_runtime(cfg, adaptors) != 0) { /* hook: owt_access */
+    rc = OWT_EXIT_CONFIG;
+    goto done;
+  }
   if (owt_scoreboard_create(&board, 2 * cfg->workers) != 0) {
     owt_log(OWT_LOG_ERROR, "cannot map the scoreboard: %s", strerror(errno));
     goto done;
