@@ -1,22 +1,44 @@
 #!/usr/bin/env bash
-# bootstrap.sh - make a fresh Debian 12 machine ready: install the packages in
-# debian-packages.txt (the one list), then configure and build owt-fcgi in place.
+# bootstrap.sh - make a fresh Debian 12 machine ready: install the packages that
+# debian-packages.txt (the one list) names for the job, then configure and build
+# owt-fcgi in place.
 #
-#   ./bootstrap.sh                 # packages + build
+#   ./bootstrap.sh                 # [build] [serve]: build, then spawn/owt-serve
+#   ./bootstrap.sh --test          # also [test] [clients]: what make check needs
+#   ./bootstrap.sh --bench         # also [bench]: what bench/run needs
 #   CONFIGURE_FLAGS=--enable-werror ./bootstrap.sh
 set -euo pipefail
 cd "$(dirname "$0")"
 
+sections=(build serve)
+for arg in "$@"; do
+  case "$arg" in
+    --test) sections+=(test clients) ;;
+    --bench) sections+=(bench) ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bootstrap.sh: unknown option $arg (known: --test, --bench)" >&2; exit 2 ;;
+  esac
+done
+
+# The packages of the named sections ("[name]" lines start a section; # starts a comment).
+packages_in() {
+  awk -v want=" $* " '
+    /^\[/ { name = $0; gsub(/[][[:space:]]/, "", name); on = index(want, " " name " ") > 0; next }
+    { sub(/#.*/, "") }
+    on { for (i = 1; i <= NF; i++) if (!seen[$i]++) print $i }' debian-packages.txt
+}
+
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
 
-mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' debian-packages.txt | awk NF)
+mapfile -t wanted < <(packages_in "${sections[@]}")
 missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+installed=0
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "bootstrap: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  echo "bootstrap: installing ${#missing[@]} Debian packages (${sections[*]}): ${missing[*]}"
   # lighttpd, nginx and apache2 would each start a system service on port 80
   # at install, and the second one fails its install. owt starts its own
   # instances on its own ports, so keep the services from starting meanwhile
@@ -29,9 +51,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  installed=1
 fi
 
-if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
+if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ] ||
+   [ tests/unit/unit.am -nt Makefile.in ]; then
   autoreconf -fi
 fi
 # Whether CONFIGURE_FLAGS differ from the arguments config.status was made
@@ -56,7 +80,12 @@ flags_changed() {
   return 1
 }
 
-if [ ! -f Makefile ] || [ ! -x config.status ] || [ configure -nt config.status ]; then
+# configure again after installing packages: it looks for what [test] brings (cmocka).
+stale_cmocka=0
+if [ -f config.status ] && grep -q '^S\["HAVE_CMOCKA_TRUE"\]="#"' config.status &&
+   pkg-config --exists cmocka 2>/dev/null; then stale_cmocka=1; fi
+if [ ! -f Makefile ] || [ ! -x config.status ] || [ configure -nt config.status ] ||
+   [ "$installed" = 1 ] || [ "$stale_cmocka" = 1 ]; then
   # shellcheck disable=SC2086
   ./configure ${CONFIGURE_FLAGS:-}
 elif flags_changed; then

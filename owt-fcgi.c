@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "lib/owt_access.h"
 #include "lib/owt_auth.h"
 #include "lib/owt_cgi.h"
 #include "lib/owt_config.h"
@@ -217,6 +218,10 @@ static int run_master(const owt_config *cfg, const char *adaptors) {
   if (fd < 0) return fd == -2 ? 2 : 1;
   if (cfg->pidfile && write_pidfile(cfg->pidfile) != 0) goto done;
   if (owt_master_drop_privileges(cfg, addr.is_unix ? addr.path : NULL) != OWT_OK) goto done;
+  if (owt_access_check_runtime(cfg, adaptors) != 0) { /* the workers could not read what they run */
+    rc = OWT_EXIT_CONFIG;
+    goto done;
+  }
   if (owt_scoreboard_create(&board, 2 * cfg->workers, cfg->threads) != 0) {
     owt_log(OWT_LOG_ERROR, "cannot map the scoreboard: %s", strerror(errno));
     goto done;

@@ -6,7 +6,7 @@ import os
 
 from owt.request import current_or_none
 
-__all__ = ["Server", "main", "configure"]
+__all__ = ["Server", "main", "configure", "find_launcher"]
 
 _DEFAULT_ADDRESS = "0.0.0.0"
 _DEFAULT_PORT = 9876
@@ -77,6 +77,31 @@ class Server:
 _SERVER = Server()
 
 
+def find_launcher(package_file: str | None = None) -> str:
+    """The owt-serve to run: ``$OWT_SERVE``; else ``spawn/owt-serve`` of the tree this
+    package came with (``adaptors/owt`` in a checkout, ``$(pkgdatadir)/adaptors/owt``
+    installed: looked for as imported, then with links resolved); else ``owt-serve`` on
+    PATH (Debian's python3 imports the package from dist-packages, owt-serve is in
+    /usr/bin). ``package_file`` stands for this module's ``__file__``.
+    """
+    import shutil
+    from pathlib import Path
+
+    chosen = os.environ.get("OWT_SERVE")
+    if chosen:
+        return chosen
+    here = Path(os.path.abspath(package_file or __file__)).parent
+    for package_dir in (here, here.resolve()):
+        candidate = package_dir.parent.parent / "spawn" / "owt-serve"
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    on_path = shutil.which("owt-serve")
+    if on_path:
+        return on_path
+    raise FileNotFoundError(f"owt-serve is neither beside {here} (spawn/owt-serve) nor on PATH "
+                            "(set OWT_SERVE)")
+
+
 def main(
     port: int = _DEFAULT_PORT,
     address: str = "127.0.0.1",
@@ -97,21 +122,16 @@ def main(
     owt-serve prints "Owt serving on ADDR:PORT": the server answers and its own
     start-up checks are over.
 
-    owt-serve is ``$OWT_SERVE``, else ``spawn/owt-serve`` next to this package
-    (``adaptors/owt`` in a source tree, ``$(pkgdatadir)/adaptors/owt`` installed).
-    Called inside owt-fcgi, the nested server runs the same binary. Returns
-    owt-serve's exit status.
+    owt-serve is :func:`find_launcher`'s. Called inside owt-fcgi, the nested server
+    runs the same binary. Returns owt-serve's exit status.
     """
     import signal
     import subprocess
     import sys
     import threading
-    from pathlib import Path
     from typing import Any
 
-    launcher = os.environ.get("OWT_SERVE") or str(
-        Path(__file__).resolve().parent.parent.parent / "spawn" / "owt-serve"
-    )
+    launcher = find_launcher()
     if not os.access(launcher, os.X_OK):
         raise FileNotFoundError(f"owt-serve not found at {launcher} (set OWT_SERVE)")
     env = dict(os.environ)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,42 @@ def prune_artifacts() -> None:
         pid = entry.name[4:]
         if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def shipped_adaptors() -> Path:
+    """The adaptors tree OWT_BIN uses: beside the binary, else the source tree's (lib/owt_paths.c)."""
+    env = os.environ.get("OWT_ADAPTORS_HOME")
+    for candidate in ([Path(env)] if env else []) + [OWT_BIN.parent / "adaptors", SRCDIR / "adaptors"]:
+        if (candidate / "owt" / "__init__.py").is_file():
+            return candidate
+    return SRCDIR / "adaptors"
+
+
+def can_read(user: str, path: Path) -> bool:
+    """Whether ``user`` may read ``path`` (always true unless we are root and may switch)."""
+    if os.geteuid() != 0:
+        return True
+    probe = subprocess.run(["runuser", "-u", user, "--", "test", "-r", str(path)],
+                           capture_output=True, timeout=10)
+    return probe.returncode == 0
+
+
+@contextlib.contextmanager
+def runtime_readable_by(user: str) -> Iterator[dict[str, str]]:
+    """The environment for an owt-fcgi that drops to ``user`` (``--user``): nothing when that
+    user can read the shipped adaptors tree, else ``OWT_ADAPTORS_HOME`` naming a copy of it in
+    a temporary directory everyone can read (a clone in root's home, mode 700, is private)."""
+    adaptors = shipped_adaptors()
+    if can_read(user, adaptors / "owt" / "__init__.py"):
+        yield {}
+        return
+    copy = Path(tempfile.mkdtemp(prefix="owt-runtime-"))
+    try:
+        shutil.copytree(adaptors, copy / "adaptors", ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run(["chmod", "-R", "a+rX", str(copy)], check=True, timeout=30)
+        yield {"OWT_ADAPTORS_HOME": str(copy / "adaptors")}
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 def free_port() -> int:

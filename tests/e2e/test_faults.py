@@ -863,12 +863,12 @@ def test_hang_in_c_in_cgi_mode_ends_the_process() -> None:
 class Master:
     """``owt-fcgi --listen ... --workers 1`` run directly, stderr to a file."""
 
-    def __init__(self, args: Sequence[str], log: Path):
+    def __init__(self, args: Sequence[str], log: Path, env: dict[str, str] | None = None):
         self.log = log
         with open(log, "wb") as err:
             self.proc = subprocess.Popen([str(OWT_BIN), *args], stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=err, cwd=str(owt_e2e.SRCDIR),
-                                         start_new_session=True)
+                                         env={**os.environ, **(env or {})}, start_new_session=True)
 
     def wait_ready(self, address: tuple[str, int] | str, timeout: float = 10.0) -> fcgi_client.FcgiResponse:
         deadline = time.monotonic() + timeout
@@ -893,12 +893,12 @@ class Master:
 
 
 @pytest.fixture
-def masters(tmp_path: Path) -> Iterator[Callable[[Sequence[str]], Master]]:
+def masters(tmp_path: Path) -> Iterator[Callable[..., Master]]:
     owt_e2e.require_binary()
     started: list[Master] = []
 
-    def start(args: Sequence[str]) -> Master:
-        m = Master(args, tmp_path / f"master{len(started)}.log")
+    def start(args: Sequence[str], env: dict[str, str] | None = None) -> Master:
+        m = Master(args, tmp_path / f"master{len(started)}.log", env)
         started.append(m)
         return m
 
@@ -940,9 +940,10 @@ def test_listen_unix_socket_mode(masters: Callable[[Sequence[str]], Master], tmp
     assert not path.exists(), "the socket outlived the master"
 
 
-def test_user_and_group_get_the_socket(masters: Callable[[Sequence[str]], Master]) -> None:
+def test_user_and_group_get_the_socket(masters: Callable[..., Master]) -> None:
     """Started as root with --user/--group: the unix socket is theirs (so --socket-mode 660
-    lets the web server's group in), the pidfile is written before privileges go."""
+    lets the web server's group in), the pidfile is written before privileges go. From a
+    clone www-data cannot read (root's home), the workers run a readable copy of the runtime."""
     import pwd
     if os.geteuid() != 0:
         pytest.skip("needs root (--user/--group only act when started as root)")
@@ -953,19 +954,27 @@ def test_user_and_group_get_the_socket(masters: Callable[[Sequence[str]], Master
     state = Path(tempfile.mkdtemp(prefix="owt-user-"))
     try:
         state.chmod(0o755)
+        # The probe below runs as www-data: its FastCGI client comes from here, not the tree.
+        for name in ("fcgi_client.py", "owt_e2e.py"):
+            shutil.copy(Path(__file__).parent / name, state / name)
+            (state / name).chmod(0o644)
         sock, pidfile = state / "owt.sock", state / "owt.pid"
-        m = masters(["--listen", f"unix:{sock}", "--workers", "1", "--user", "www-data",
-                     "--group", "www-data", "--socket-mode", "660", "--pidfile", str(pidfile)])
-        m.wait_ready(str(sock))
-        st = sock.stat()
-        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (www.pw_uid, www.pw_gid, 0o660)
-        assert pidfile.read_text().strip() == str(m.proc.pid)
-        probe = ("import sys; sys.path.insert(0, sys.argv[1]); import fcgi_client; "
-                 "sys.stdout.write(fcgi_client.get(sys.argv[2], '/_owt/health').body.decode())")
-        as_www = subprocess.run(["runuser", "-u", "www-data", "--", "/usr/bin/python3", "-c", probe,
-                                 str(Path(__file__).parent), str(sock)], capture_output=True, timeout=20)
-        assert as_www.stdout == b"ok", as_www.stderr[-2000:]
-        assert m.stop() == 0
+        with owt_e2e.runtime_readable_by("www-data") as runtime_env:
+            m = masters(["--listen", f"unix:{sock}", "--workers", "1", "--user", "www-data",
+                         "--group", "www-data", "--socket-mode", "660", "--pidfile", str(pidfile)],
+                        runtime_env)
+            m.wait_ready(str(sock))
+            st = sock.stat()
+            assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (www.pw_uid, www.pw_gid, 0o660)
+            assert pidfile.read_text().strip() == str(m.proc.pid)
+            probe = ("import sys; sys.path.insert(0, sys.argv[1]); import fcgi_client; "
+                     "sys.stdout.write(fcgi_client.get(sys.argv[2], '/_owt/health').body.decode())")
+            as_www = subprocess.run(["runuser", "-u", "www-data", "--", "/usr/bin/python3", "-c", probe,
+                                     str(state), str(sock)], capture_output=True, timeout=20, cwd="/")
+            assert as_www.stdout == b"ok", as_www.stderr[-2000:]
+            hello = fcgi_client.get(str(sock), "/hello", {"code_b64": b64(HELLO)})
+            assert (hello.status, hello.body) == (200, b"hello"), m.log.read_text()
+            assert m.stop() == 0
     finally:
         shutil.rmtree(state, ignore_errors=True)
 
@@ -1021,6 +1030,52 @@ def test_worker_that_cannot_start_stops_the_master(tmp_path: Path) -> None:
     assert b"no-such-venv" in run.stderr and b"could not start" in run.stderr, run.stderr[-2000:]
 
 
+@pytest.mark.parametrize("private", ["runtime", "adaptors", "python-path", "venv"])
+def test_user_who_cannot_read_what_workers_load_stops_the_master(tmp_path: Path, private: str) -> None:
+    """--user www-data and a runtime, --adaptors, --python-path or --venv inside a directory
+    www-data may not enter (a clone in root's home, mode 700): the master says which path,
+    which user and which directory, and exits 78 (EX_CONFIG) before starting a worker,
+    instead of workers dying of "No module named 'owt'"."""
+    owt_e2e.require_binary()
+    if os.geteuid() != 0:
+        pytest.skip("needs root (--user/--group only act when started as root)")
+    home = Path(tempfile.mkdtemp(prefix="owt-home-"))  # mode 700, owned by root
+    run_dir = Path(tempfile.mkdtemp(prefix="owt-run-"))
+    try:
+        run_dir.chmod(0o755)
+        inside = home / "clone" / private
+        inside.mkdir(parents=True)
+        args = ["--listen", f"unix:{run_dir / 'owt.sock'}", "--workers", "2", "--user", "www-data",
+                "--group", "www-data", "-v"]
+        env = dict(os.environ)
+        with owt_e2e.runtime_readable_by("www-data") as runtime_env:
+            env.update(runtime_env)
+            if private == "runtime":
+                shutil.copytree(owt_e2e.shipped_adaptors() / "owt", inside / "owt",
+                                ignore=shutil.ignore_patterns("__pycache__"))
+                env["OWT_ADAPTORS_HOME"] = str(inside)
+                named, what = inside / "owt" / "__init__.py", "the owt runtime"
+            elif private == "venv":
+                (inside / "pyvenv.cfg").write_text("version = 3.11.2\n")
+                args += ["--venv", str(inside)]
+                named, what = inside, "--venv"
+            else:
+                args += [f"--{private}", str(inside)]
+                named, what = inside, f"--{private}"
+            t0 = time.monotonic()
+            run = subprocess.run([str(OWT_BIN), *args], capture_output=True, timeout=20, env=env, cwd="/")
+        RESULTS.setdefault("unreadable_for_user", {})[private] = {
+            "exit": run.returncode, "seconds": round(time.monotonic() - t0, 3)}
+        err = run.stderr.decode(errors="replace")
+        assert run.returncode == 78, err
+        assert f"--user www-data cannot read {what} at {named}: www-data may not enter {home} " \
+               f"(owner root, group root, mode 0700)" in err, err
+        assert "No module named" not in err and "worker" not in err, err
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 # ---- spawn/owt-fcgi-master.service ------------------------------------------------------------------
 
 UNIT = owt_e2e.SRCDIR / "spawn" / "owt-fcgi-master.service"
@@ -1053,9 +1108,10 @@ def test_systemd_master_unit_verifies(tmp_path: Path) -> None:
     assert float(_unit_value(text, "TimeoutStopSec")) > grace + 1, "systemd must not kill before the drain ends"
 
 
-def test_systemd_master_unit_command_line_runs(masters: Callable[[Sequence[str]], Master]) -> None:
+def test_systemd_master_unit_command_line_runs(masters: Callable[..., Master]) -> None:
     """The unit's ExecStart, with its /run directory moved to a temporary one: it serves,
-    reloads on SIGHUP (ExecReload) and drains on SIGTERM (KillSignal) to exit 0."""
+    reloads on SIGHUP (ExecReload) and drains on SIGTERM (KillSignal) to exit 0. The workers
+    run as www-data: from a clone www-data cannot read, on a readable copy of the runtime."""
     text = UNIT.read_text()
     argv = _unit_value(text, "ExecStart").split()
     run_dir = Path(tempfile.mkdtemp(prefix="owt-unit-"))
@@ -1067,22 +1123,23 @@ def test_systemd_master_unit_command_line_runs(masters: Callable[[Sequence[str]]
             for flag in ("--user", "--group"):
                 i = args.index(flag)
                 del args[i:i + 2]
-        m = masters(args)
-        sock = str(run_dir / "owt.sock")
-        assert m.wait_ready(sock).status == 200
-        status = json.loads(fcgi_client.get(sock, "/_owt/status").body)
-        old = sorted(w["pid"] for w in status["workers"])
-        assert len(old) == 2, status
-        m.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        while True:
-            pids = sorted(w["pid"] for w in json.loads(fcgi_client.get(sock, "/_owt/status").body)["workers"])
-            if len(pids) == 2 and not set(pids) & set(old):
-                break
-            assert time.monotonic() < deadline, f"still {pids} after SIGHUP (were {old})"
-            time.sleep(0.05)
-        hello = fcgi_client.get(sock, "/hello", {"code_b64": b64(HELLO)})
-        assert (hello.status, hello.body) == (200, b"hello")
-        assert m.stop() == 0, m.log.read_text()
+        with owt_e2e.runtime_readable_by("www-data") as runtime_env:
+            m = masters(args, runtime_env)
+            sock = str(run_dir / "owt.sock")
+            assert m.wait_ready(sock).status == 200
+            status = json.loads(fcgi_client.get(sock, "/_owt/status").body)
+            old = sorted(w["pid"] for w in status["workers"])
+            assert len(old) == 2, status
+            m.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while True:
+                pids = sorted(w["pid"] for w in json.loads(fcgi_client.get(sock, "/_owt/status").body)["workers"])
+                if len(pids) == 2 and not set(pids) & set(old):
+                    break
+                assert time.monotonic() < deadline, f"still {pids} after SIGHUP (were {old})"
+                time.sleep(0.05)
+            hello = fcgi_client.get(sock, "/hello", {"code_b64": b64(HELLO)})
+            assert (hello.status, hello.body) == (200, b"hello")
+            assert m.stop() == 0, m.log.read_text()
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)

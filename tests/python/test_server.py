@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,49 @@ def test_request_without_server_params_falls_back() -> None:
 
 def test_one_instance() -> None:
     assert Server.sing() is Server.sing() is server._SERVER
+
+
+# ---- find_launcher: which owt-serve main() runs ---------------------------------------
+
+
+def _executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_launcher_of_a_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OWT_SERVE", raising=False)
+    serve = _executable(tmp_path / "tree" / "spawn" / "owt-serve")
+    module = tmp_path / "tree" / "adaptors" / "owt" / "server.py"
+    assert server.find_launcher(str(module)) == str(serve)
+
+
+def test_launcher_of_the_debian_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installed binary imports owt through /usr/share/owt-fcgi/adaptors/owt, a link to
+    dist-packages/owt: the launcher is the one beside the link, not beside its target."""
+    monkeypatch.delenv("OWT_SERVE", raising=False)
+    package = tmp_path / "usr/lib/python3/dist-packages/owt"
+    package.mkdir(parents=True)
+    serve = _executable(tmp_path / "usr/share/owt-fcgi/spawn/owt-serve")
+    (tmp_path / "usr/share/owt-fcgi/adaptors").mkdir(parents=True)
+    (tmp_path / "usr/share/owt-fcgi/adaptors/owt").symlink_to("../../../lib/python3/dist-packages/owt")
+    linked = tmp_path / "usr/share/owt-fcgi/adaptors/owt/server.py"
+    assert server.find_launcher(str(linked)) == str(serve)
+    # Debian's python3 imports it from dist-packages: owt-serve comes from PATH (/usr/bin).
+    on_path = _executable(tmp_path / "usr/bin/owt-serve")
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    assert server.find_launcher(str(package / "server.py")) == str(on_path)
+
+
+def test_launcher_from_the_environment_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OWT_SERVE", "/somewhere/owt-serve")
+    assert server.find_launcher(str(tmp_path / "adaptors/owt/server.py")) == "/somewhere/owt-serve"
+
+
+def test_no_launcher_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OWT_SERVE", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match="OWT_SERVE"):
+        server.find_launcher(str(tmp_path / "lib/owt/server.py"))
