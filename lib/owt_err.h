@@ -13,6 +13,7 @@ typedef enum {
   OWT_E_UNAUTHORIZED, /* 401: auth configured, credentials missing or wrong */
   OWT_E_FORBIDDEN,    /* 403: shipped code refused (--no-code), path escape */
   OWT_E_NOT_FOUND,    /* 404: unknown named adaptor, unknown /_owt/ page */
+  OWT_E_UNKNOWN_CODE, /* 404: code_sha256 of code this server does not have (a JSON body) */
   OWT_E_METHOD,       /* 405: method not allowed on a /_owt/ page */
   OWT_E_TOO_LARGE,    /* 413: body, code or params over the configured limit */
   OWT_E_ADAPTOR,      /* 500: the adaptor raised */
