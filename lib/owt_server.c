@@ -28,6 +28,7 @@ int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped,
     owt_log(OWT_LOG_ERROR, "%s", why);
     return 1;
   }
+  owt_code_open(&srv->code, cfg); /* hook: code store and trusted keys (lib/owt_code.h) */
   if (owt_scoreboard_create(&srv->own_board, 1, threads ? threads : 1) == 0) {
     owt_scoreboard_slot(&srv->own_board, 0)->in_use = 1; /* no master: this worker's own slot is live */
     owt_server_attach(srv, &srv->own_board, 0);
@@ -50,6 +51,7 @@ void owt_server_attach(owt_server *srv, owt_scoreboard *board, int i) {
 
 void owt_server_free(owt_server *srv) {
   owt_cache_close(&srv->cache);
+  owt_code_close(&srv->code); /* hook: code store (lib/owt_code.h) */
   owt_py_stop(srv->py);
   srv->py = NULL;
   srv->board = NULL;
@@ -304,6 +306,8 @@ static int handle_steps(owt_ctx *c, owt_io *io) {
   if (c->inv.has_code && srv->cfg->no_code)
     return send_error(c, io, OWT_E_FORBIDDEN, "this server runs with --no-code: code in requests "
                                               "is refused; call a named adaptor with adaptor=NAME");
+  /* hook: code_sha256 / code_sig -> the code to run, checked and stored (lib/owt_code.h) */
+  if ((err = owt_code_resolve(&srv->code, &c->inv, &c->message))) return send_error(c, io, err, NULL);
   return run_invocation(c, io);
 }
 

@@ -9,6 +9,7 @@
 #define OWT_SERVER_H
 
 #include "owt_cache.h"
+#include "owt_code.h"
 #include "owt_config.h"
 #include "owt_invocation.h"
 #include "owt_io.h"
@@ -21,6 +22,7 @@ typedef struct {
   const owt_config *cfg;
   owt_py *py;
   owt_cache cache;          /* the response cache; off without --cache-dir */
+  owt_code code;            /* hook: code store, trusted keys (lib/owt_code.h); thread-safe */
   owt_scoreboard *board;    /* every worker's slot (shared with a master), for /_owt/status */
   owt_slot *slot;           /* this worker's slot in board */
   owt_scoreboard own_board; /* a one-slot board when no master provides one */
