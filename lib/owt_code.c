@@ -49,7 +49,8 @@ static owt_err check_signature(const owt_code *c, const owt_invocation *inv, owt
       owt_log(OWT_LOG_WARNING, "code_sig for code %.16s... does not verify with any --trust-key: refused",
               inv->has_code_sha256 ? inv->code_sha256_hex : "sent in full");
       return say(message, OWT_E_FORBIDDEN,
-                 "code_sig is not a valid signature of this code by any key this server trusts (--trust-key)");
+                 "code_sig is not a valid signature of this code by any key this server trusts "
+                 "(--trust-key)");
     }
     *sig = inv->code_sig;
     return OWT_OK;
@@ -83,7 +84,8 @@ static owt_err resolve_sent(owt_code *c, owt_invocation *inv, owt_buf *message) 
   }
   if ((err = check_signature(c, inv, code, NULL, &sig, message))) return err;
   err = owt_codestore_put(&c->store, sum, code, sig);
-  if (err == OWT_E_TOO_LARGE) owt_log(OWT_LOG_DEBUG, "code store: code of %zu bytes is over its bound", code.len);
+  if (err == OWT_E_TOO_LARGE)
+    owt_log(OWT_LOG_DEBUG, "code store: code of %zu bytes is over its bound", code.len);
   return OWT_OK; /* a store that failed only costs a later 404 and a resend */
 }
 

@@ -369,7 +369,8 @@ static owt_err scan_dir(int dirfd, scan_list *l) {
   }
   while ((de = readdir(d)) != NULL) {
     if (strncmp(de->d_name, TMP_PREFIX, sizeof TMP_PREFIX - 1) == 0) {
-      if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && now - mtime_of(&st) > TMP_STALE_SECONDS)
+      if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          now - mtime_of(&st) > TMP_STALE_SECONDS)
         unlinkat(dirfd, de->d_name, 0); /* a worker died while writing it */
       continue;
     }

@@ -355,7 +355,8 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
     return 0;
   case OPT_TRUST_KEY: {
     char reason[512];
-    if (owt_sign_add_key_file(&cfg->trust_keys, arg, reason, sizeof reason)) return bad("--trust-key", arg, reason);
+    if (owt_sign_add_key_file(&cfg->trust_keys, arg, reason, sizeof reason))
+      return bad("--trust-key", arg, reason);
     return 0;
   }
   case OPT_REQUIRE_SIGNED: cfg->require_signed = 1; return 0;

@@ -135,7 +135,8 @@ static int read_file(const char *path, owt_buf *out, FILE *err) {
   int failed = ferror(f);
   fclose(f);
   if (e || failed) {
-    fprintf(err, "owt-fcgi: --sign %s: %s\n", path, e == OWT_E_TOO_LARGE ? "over --max-code" : "cannot read it");
+    fprintf(err, "owt-fcgi: --sign %s: %s\n", path,
+            e == OWT_E_TOO_LARGE ? "over --max-code" : "cannot read it");
     return -1;
   }
   return 0;

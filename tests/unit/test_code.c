@@ -89,7 +89,8 @@ static void request(fixture *f, const char *code, const char *digest_of, int sig
   }
   if (sig != SIG_NONE) {
     const char *key = sig == SIG_OTHER ? f->other : f->trusted;
-    assert_int_equal(owt_sign_with_key_file(key, owt_str_of(sig_of), f->inv.code_sig, why, sizeof why), OWT_OK);
+    assert_int_equal(owt_sign_with_key_file(key, owt_str_of(sig_of), f->inv.code_sig, why, sizeof why),
+                     OWT_OK);
     if (sig == SIG_TAMPERED) f->inv.code_sig[10] ^= 0x40;
     f->inv.has_code_sig = 1;
   }

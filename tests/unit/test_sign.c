@@ -58,7 +58,8 @@ static void test_rfc8032_signatures(void **state) {
   fixture *f = *state;
   unsigned char sig[64];
   char why[512];
-  assert_int_equal(owt_sign_with_key_file(file(f, "rfc1.pem"), OWT_STR_LIT(""), sig, why, sizeof why), OWT_OK);
+  assert_int_equal(owt_sign_with_key_file(file(f, "rfc1.pem"), OWT_STR_LIT(""), sig, why, sizeof why),
+                   OWT_OK);
   assert_memory_equal(sig, rfc8032_sig1, 64);
   assert_int_equal(owt_sign_with_key_file(file(f, "rfc2.pem"), OWT_STR_LIT("\x72"), sig, why, sizeof why),
                    OWT_OK);
