@@ -41,6 +41,8 @@ typedef struct {
  * the return value is OWT_OK then too: the server still serves. */
 owt_err owt_code_open(owt_code *c, const owt_config *cfg);
 
+/* Release what open took; safe on a zeroed owt_code (a server whose start
+ * failed before owt_code_open) and on one already closed. */
 void owt_code_close(owt_code *c);
 
 /* Decide the code inv runs (see the header comment). On OWT_OK inv->code

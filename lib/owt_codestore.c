@@ -136,6 +136,7 @@ owt_err owt_codestore_open(owt_codestore *cs, const char *dir, uint64_t max_byte
   atomic_init(&cs->evictions, 0);
   atomic_init(&cs->corrupt, 0);
   pthread_mutex_init(&cs->attach_lock, NULL);
+  cs->opened = 1;
   cs->max_bytes = max_bytes;
   cs->low_water = max_bytes - max_bytes / 16;
   cs->max_source = max_source;
@@ -162,11 +163,13 @@ owt_err owt_codestore_open(owt_codestore *cs, const char *dir, uint64_t max_byte
 }
 
 void owt_codestore_close(owt_codestore *cs) {
+  if (!cs->opened) return; /* zeroed: its dirfd 0 is not ours to close */
   int fd = atomic_exchange(&cs->dirfd, -1);
   if (fd >= 0) close(fd);
   EVP_MD_free(cs->sha256);
   cs->sha256 = NULL;
   pthread_mutex_destroy(&cs->attach_lock);
+  cs->opened = 0;
 }
 
 /* ---- entries ------------------------------------------------------------------- */

@@ -39,6 +39,7 @@
 #define OWT_CODESTORE_FLAG_SIG 1u /* a signature follows the head */
 
 typedef struct {
+  int opened;            /* set by owt_codestore_open: close is a no-op on a zeroed struct */
   const char *dir;       /* the configured directory (borrowed); NULL: the store is off */
   _Atomic int dirfd;     /* dir, once it exists and is open; -1 before */
   pthread_mutex_t attach_lock;
@@ -71,6 +72,8 @@ owt_err owt_codestore_open(owt_codestore *cs, const char *dir, uint64_t max_byte
 
 static inline int owt_codestore_enabled(const owt_codestore *cs) { return cs->dir != NULL; }
 
+/* Release what open took. Safe on a struct that was only zeroed (never
+ * opened) and on one already closed. */
 void owt_codestore_close(owt_codestore *cs);
 
 /* The SHA-256 of source into digest (cs may be NULL: no store needed).

@@ -48,7 +48,6 @@ static int setup(void **state) {
   snprintf(f->trusted_pub, sizeof f->trusted_pub, "%s/trusted.pub", f->dir);
   snprintf(f->other, sizeof f->other, "%s/other.pem", f->dir);
   snprintf(f->other_pub, sizeof f->other_pub, "%s/other.pub", f->dir);
-  owt_codestore_open(&f->code.store, NULL, 0, 0, NULL, 0); /* closable before the first start() */
   f->cfg.limits = OWT_LIMITS_DEFAULT;
   owt_invocation_init(&f->inv, &f->cfg.limits);
   owt_buf_init(&f->message, 1u << 16);

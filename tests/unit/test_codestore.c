@@ -237,6 +237,18 @@ static void test_off_and_limits(void **state) {
   assert_int_equal(get(f, d, sig, &has_sig), OWT_OK);
 }
 
+/* A server whose start failed before the store was opened frees a zeroed
+ * struct: that must not close fd 0 (its dirfd field reads 0). */
+static void test_close_of_a_zeroed_store(void **state) {
+  (void)state;
+  owt_codestore cs;
+  if (fcntl(0, F_GETFD) == -1) assert_int_equal(open("/dev/null", O_RDONLY), 0);
+  memset(&cs, 0, sizeof cs);
+  owt_codestore_close(&cs);
+  owt_codestore_close(&cs);
+  assert_int_not_equal(fcntl(0, F_GETFD), -1); /* fd 0 is still open */
+}
+
 static void test_directory_made_on_first_store(void **state) {
   fixture *f = *state;
   char sub[400], why[512];
@@ -592,6 +604,7 @@ int main(void) {
       T(test_put_get),
       T(test_signature_kept_and_added),
       T(test_off_and_limits),
+      cmocka_unit_test(test_close_of_a_zeroed_store),
       T(test_directory_made_on_first_store),
       T(test_corrupt_entries_are_misses),
       T(test_lru_eviction_order),
