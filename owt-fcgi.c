@@ -28,6 +28,7 @@
 #include "lib/owt_py.h"
 #include "lib/owt_response.h"
 #include "lib/owt_server.h"
+#include "lib/owt_sign.h"
 #include "lib/owt_worker.h"
 
 /* The adaptor file for --encode / --once, bounded by --max-code. */
@@ -57,9 +58,7 @@ static int encode_main(const owt_config *cfg) {
   int rc = 1;
   if (read_code_file(cfg, &code) != 0) goto done;
   owt_str kwargs = cfg->kwargs_text ? owt_str_of(cfg->kwargs_text) : OWT_STR_NULL;
-  if (owt_encode_request(&out, owt_buf_str(&code), kwargs, (owt_encode_format)cfg->encode_format,
-                         cfg->curl_url) != OWT_OK)
-    goto done;
+  if (owt_encode_for_config(&out, owt_buf_str(&code), kwargs, cfg, stderr) != OWT_OK) goto done;
   rc = printf("%s\n", out.data) < 0;
 done:
   owt_buf_free(&code);
@@ -257,6 +256,9 @@ int main(int argc, char **argv) {
     rc = owt_passwd_main(cfg.hash_format, stdin, stdout, stderr);
     goto done;
   case OWT_MODE_ENCODE: rc = encode_main(&cfg); goto done;
+  case OWT_MODE_SIGN:
+    rc = owt_sign_main(cfg.sign_file, cfg.sign_key, cfg.limits.max_code, stdout, stderr);
+    goto done;
   case OWT_MODE_ONCE:
     if (prepare_once(&cfg) != 0) {
       rc = 1;

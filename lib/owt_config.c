@@ -49,6 +49,13 @@ enum {
   OPT_IO_TIMEOUT,
   OPT_IDLE_TIMEOUT,
   OPT_ALLOW_INSTALL,
+  OPT_CODE_STORE,
+  OPT_CODE_STORE_MAX_BYTES,
+  OPT_TRUST_KEY,
+  OPT_REQUIRE_SIGNED,
+  OPT_SIGN,
+  OPT_KEY,
+  OPT_BY_DIGEST,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +103,13 @@ static const struct option long_options[] = {
     {"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"allow-install", no_argument, NULL, OPT_ALLOW_INSTALL},
+    {"code-store", required_argument, NULL, OPT_CODE_STORE},
+    {"code-store-max-bytes", required_argument, NULL, OPT_CODE_STORE_MAX_BYTES},
+    {"trust-key", required_argument, NULL, OPT_TRUST_KEY},
+    {"require-signed", no_argument, NULL, OPT_REQUIRE_SIGNED},
+    {"sign", required_argument, NULL, OPT_SIGN},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"by-digest", no_argument, NULL, OPT_BY_DIGEST},
     {NULL, 0, NULL, 0},
 };
 
@@ -133,6 +147,11 @@ void owt_config_usage(FILE *out) {
         "  --io-timeout SECONDS   cut a FastCGI connection whose read or write stalls this long\n"
         "                         (default 60)\n"
         "  --idle-timeout SECONDS close a kept FastCGI connection idle this long (default 600)\n"
+        "  --code-store DIR       keep code seen, by SHA-256, for code_sha256 requests; shared by\n"
+        "                         all workers, kept across restarts; none: off\n"
+        "  --code-store-max-bytes B  bound of the code store, LRU evicted (default 64M)\n"
+        "  --trust-key FILE       PEM Ed25519 public key whose code_sig is trusted (repeatable)\n"
+        "  --require-signed       run only code with a valid code_sig from a --trust-key: 403\n"
         "  --max-requests N       recycle a worker after N requests\n"
         "  --max-rss MB           recycle a worker whose RSS passed MB after a request\n"
         "  --memory-limit MB      address-space limit per worker (RLIMIT_AS): MemoryError, 500\n"
@@ -154,8 +173,10 @@ void owt_config_usage(FILE *out) {
         "  --encode FILE.py [KWARGS] [--query | --json | --curl URL]\n"
         "                         print the request for FILE.py: query string (default),\n"
         "                         JSON body, or a ready curl command\n"
+        "                         --by-digest: code_sha256 instead of the code; --key PEM: add code_sig\n"
         "  --once FILE.py [KWARGS] [--path P]\n"
         "                         run one request through the CGI path; print the response\n"
+        "  --sign FILE --key PEM  print FILE's code_sig: base64 Ed25519 signature of its bytes\n"
         "\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version and the embedded Python's\n",
@@ -326,6 +347,25 @@ static owt_err parse_option(owt_config *cfg, int c, const char *arg) {
       return bad("--idle-timeout", arg, "want seconds (at least 0.1)");
     return OWT_OK;
   case OPT_ALLOW_INSTALL: cfg->allow_install = 1; return OWT_OK;
+  case OPT_CODE_STORE: cfg->code_store = arg; return OWT_OK;
+  case OPT_CODE_STORE_MAX_BYTES:
+    if (parse_size(arg, &n) || n < 1024)
+      return bad("--code-store-max-bytes", arg, "want bytes (at least 1K), e.g. 64M");
+    cfg->code_store_max_bytes = n;
+    return OWT_OK;
+  case OPT_TRUST_KEY: {
+    char reason[512];
+    if (owt_sign_add_key_file(&cfg->trust_keys, arg, reason, sizeof reason))
+      return bad("--trust-key", arg, reason);
+    return OWT_OK;
+  }
+  case OPT_REQUIRE_SIGNED: cfg->require_signed = 1; return OWT_OK;
+  case OPT_SIGN:
+    cfg->mode = OWT_MODE_SIGN;
+    cfg->sign_file = arg;
+    return OWT_OK;
+  case OPT_KEY: cfg->sign_key = arg; return OWT_OK;
+  case OPT_BY_DIGEST: cfg->encode_by_digest = 1; return OWT_OK;
   default: return OWT_E_BAD_REQUEST;
   }
 }
@@ -343,6 +383,7 @@ owt_err owt_config_parse(owt_config *cfg, int argc, char **argv) {
   cfg->idle_timeout = 600;
   cfg->grace_timeout = 30;
   cfg->cache_max_bytes = 256u << 20;
+  cfg->code_store_max_bytes = 64u << 20;
 
   const char *env_auth = getenv("OWT_AUTH");
   const char *why = NULL;
@@ -372,7 +413,12 @@ owt_err owt_config_parse(owt_config *cfg, int argc, char **argv) {
   /* Packages go into the operator's virtualenv, never into the system's Python. */
   if (cfg->allow_install && !cfg->venv)
     return bad("--allow-install", "", "needs --venv DIR: packages are installed into that virtualenv");
+  if (cfg->require_signed && cfg->trust_keys.n == 0)
+    return bad("--require-signed", "", "needs at least one --trust-key FILE");
   return OWT_OK;
 }
 
-void owt_config_free(owt_config *cfg) { owt_auth_free(&cfg->auth); }
+void owt_config_free(owt_config *cfg) {
+  owt_auth_free(&cfg->auth);
+  owt_sign_keys_free(&cfg->trust_keys);
+}

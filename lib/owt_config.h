@@ -13,6 +13,7 @@
 #include "owt_auth.h"
 #include "owt_limits.h"
 #include "owt_log.h"
+#include "owt_sign.h"
 
 #define OWT_CONFIG_MAX_DIRS 32
 #define OWT_CONFIG_MAX_THREADS 1024
@@ -27,6 +28,7 @@ typedef enum {
   OWT_MODE_VERSION,
   OWT_MODE_ENCODE, /* --encode FILE [KWARGS]: print a request for it */
   OWT_MODE_ONCE,   /* --once FILE [KWARGS]: run one request through the CGI path */
+  OWT_MODE_SIGN,   /* --sign FILE --key PEM: print FILE's code_sig */
 } owt_mode;
 
 typedef struct {
@@ -79,11 +81,19 @@ typedef struct {
   const char *hash_format; /* --hash-password=FORMAT; NULL: the default (yescrypt) */
   /* pipe().installing() */
   int allow_install;       /* --allow-install: pip install into --venv (refused without one) */
+  /* code by digest and signed code (lib/owt_code.h, owt_codestore.h, owt_sign.h) */
+  const char *code_store;  /* --code-store DIR; NULL or "": no store (code_sha256 alone is a 404) */
+  uint64_t code_store_max_bytes; /* bound of the directory (default 64M) */
+  owt_sign_keys trust_keys; /* --trust-key FILE (repeatable): Ed25519 public keys */
+  int require_signed;      /* --require-signed: code runs only with a valid code_sig */
+  const char *sign_file;   /* --sign FILE */
+  const char *sign_key;    /* --key PEM: the private key for --sign and --encode */
+  int encode_by_digest;    /* --encode --by-digest: code_sha256 instead of code_b64 */
 } owt_config;
 
 /* Parse argv (and OWT_AUTH from the environment) into cfg. OWT_OK, or
  * OWT_E_BAD_REQUEST after printing a message naming the bad option to
- * stderr (owt-fcgi then exits 2). cfg owns the auth table: release it with
+ * stderr (owt-fcgi then exits 2). cfg owns the auth table and the trusted keys: release them with
  * owt_config_free(). */
 owt_err owt_config_parse(owt_config *cfg, int argc, char **argv);
 

@@ -35,6 +35,7 @@ typedef enum {
   OWT_E_FORBIDDEN,    /* 403: shipped code refused (--no-code), path escape */
   OWT_E_NOT_FOUND,    /* 404: unknown named adaptor, unknown /_owt/ page; a user, group or
                          directory start-up needs */
+  OWT_E_UNKNOWN_CODE, /* 404: code_sha256 of code this server does not have (a JSON body) */
   OWT_E_METHOD,       /* 405: method not allowed on a /_owt/ page */
   OWT_E_CONFLICT,     /* 409: the server's state refuses it (purging a cache that is off) */
   OWT_E_TOO_LARGE,    /* 413: body, code or params over the configured limit */

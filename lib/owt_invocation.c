@@ -12,6 +12,8 @@
 enum field_id {
   F_CODE_B64,
   F_CODE,
+  F_CODE_SHA256,
+  F_CODE_SIG,
   F_KWARGS_B64,
   F_KWARGS,
   F_FN_NAME,
@@ -23,8 +25,8 @@ enum field_id {
 };
 
 static const char *const field_names[F__COUNT] = {
-    "code_b64", "code",    "kwargs_b64",   "kwargs", "fn_name",
-    "adaptor",  "use_cache", "cache_kwargs", "cache_key_override",
+    "code_b64", "code",      "code_sha256",  "code_sig",           "kwargs_b64", "kwargs",
+    "fn_name",  "adaptor",   "use_cache",    "cache_kwargs",       "cache_key_override",
 };
 
 /* The raw field values as found, before base64 or boolean decoding. */
@@ -55,6 +57,8 @@ static owt_buf *inv_bufs(owt_invocation *inv, size_t i) {
 void owt_invocation_reset(owt_invocation *inv) {
   for (size_t i = 0; inv_bufs(inv, i); i++) owt_buf_reset(inv_bufs(inv, i));
   inv->has_code = inv->has_adaptor = inv->has_cache_key = 0;
+  inv->has_code_sha256 = inv->has_code_sig = 0;
+  inv->code_sha256_hex[0] = '\0';
   inv->use_cache = inv->cache_kwargs = inv->missing_code = 0;
   inv->kwargs_kind = OWT_KWARGS_EMPTY;
   inv->error = NULL;
@@ -211,6 +215,43 @@ static owt_err decode_code(owt_invocation *inv, field_set *fs) {
   return OWT_OK;
 }
 
+/* code_sha256: 64 hex digits, either case, nothing else (surrounding
+ * whitespace aside). code_sig: base64 (any variant owt_b64 takes) of
+ * exactly 64 bytes. Both are short, so their raw text is bounded here. */
+static owt_err decode_code_ref(owt_invocation *inv, field_set *fs) {
+  static const char hex[] = "0123456789abcdef";
+  if (fs->set[F_CODE_SHA256]) {
+    owt_str h = owt_str_trim(owt_buf_str(&fs->value[F_CODE_SHA256]));
+    int ok = h.len == 2 * OWT_INVOCATION_SHA256_LEN;
+    for (size_t i = 0; ok && i < OWT_INVOCATION_SHA256_LEN; i++) {
+      int hi = owt_hex_digit((unsigned char)h.p[2 * i]), lo = owt_hex_digit((unsigned char)h.p[2 * i + 1]);
+      if (!(ok = hi >= 0 && lo >= 0)) break;
+      inv->code_sha256[i] = (unsigned char)(hi << 4 | lo);
+      inv->code_sha256_hex[2 * i] = hex[hi];
+      inv->code_sha256_hex[2 * i + 1] = hex[lo];
+    }
+    inv->code_sha256_hex[ok ? 2 * OWT_INVOCATION_SHA256_LEN : 0] = '\0';
+    if (!ok) {
+      inv->error = "code_sha256 must be 64 hex digits: the SHA-256 of the code's UTF-8 bytes";
+      return OWT_E_BAD_REQUEST;
+    }
+    inv->has_code_sha256 = 1;
+  }
+  if (fs->set[F_CODE_SIG]) {
+    char raw[OWT_INVOCATION_SIG_LEN + 1];
+    owt_buf sig = OWT_BUF_FIXED(raw);
+    owt_str t = owt_str_trim(owt_buf_str(&fs->value[F_CODE_SIG]));
+    if (t.len == 0 || t.len > 4 * OWT_INVOCATION_SIG_LEN || owt_b64_decode(t.p, t.len, &sig) != OWT_OK ||
+        sig.len != OWT_INVOCATION_SIG_LEN) {
+      inv->error = "code_sig must be the base64 of a 64-byte Ed25519 signature of the code";
+      return OWT_E_BAD_REQUEST;
+    }
+    memcpy(inv->code_sig, raw, OWT_INVOCATION_SIG_LEN);
+    inv->has_code_sig = 1;
+  }
+  return OWT_OK;
+}
+
 static owt_err decode_kwargs(owt_invocation *inv, field_set *fs) {
   owt_err err = OWT_OK;
   int which = fs->set[F_KWARGS_B64] ? F_KWARGS_B64 : fs->set[F_KWARGS] ? F_KWARGS : -1;
@@ -294,14 +335,16 @@ owt_err owt_invocation_parse(owt_invocation *inv, const owt_request *r, const ow
     owt_buf_init(&fs.value[i], i == F_CODE_B64 || i == F_CODE ? code_raw_max : limits->max_body);
   if ((err = collect_fields(&fs, r, limits))) goto done;
   if ((err = decode_code(inv, &fs))) goto done;
+  if ((err = decode_code_ref(inv, &fs))) goto done;
   if ((err = decode_kwargs(inv, &fs))) goto done;
   if ((err = decode_names(inv, &fs))) goto done;
   if ((err = decode_flags(inv, &fs))) goto done;
-  if (inv->has_code && inv->has_adaptor) {
-    inv->error = "send either code (code_b64, code) or adaptor, not both";
+  if ((inv->has_code || inv->has_code_sha256 || inv->has_code_sig) && inv->has_adaptor) {
+    inv->error = "send either code (code_b64, code, code_sha256, code_sig) or adaptor, not both";
     err = OWT_E_BAD_REQUEST;
-  } else if (!inv->has_code && !inv->has_adaptor) {
-    inv->error = "no code: send code_b64 (the adaptor's Python source in base64), code, or adaptor";
+  } else if (!inv->has_code && !inv->has_code_sha256 && !inv->has_adaptor) {
+    inv->error = "no code: send code_b64 (the adaptor's Python source in base64), code, code_sha256 "
+                 "(code this server has seen), or adaptor";
     inv->missing_code = 1;
     err = OWT_E_BAD_REQUEST;
   }

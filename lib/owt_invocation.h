@@ -11,6 +11,9 @@
 #include "owt_limits.h"
 #include "owt_request.h"
 
+#define OWT_INVOCATION_SHA256_LEN 32 /* code_sha256, decoded */
+#define OWT_INVOCATION_SIG_LEN 64    /* code_sig, decoded: an Ed25519 signature */
+
 typedef struct {
   owt_buf code;       /* decoded UTF-8 source; empty when adaptor is used */
   owt_buf kwargs;     /* kwargs text, decoded, trailing newlines stripped */
@@ -20,10 +23,15 @@ typedef struct {
   owt_buf cache_key;  /* cache_key_override, empty when not given */
   int has_code;
   int has_adaptor;
+  int has_code_sha256; /* code_sha256 given: the code, or what to load when none was sent */
+  int has_code_sig;    /* code_sig given */
+  unsigned char code_sha256[OWT_INVOCATION_SHA256_LEN];
+  char code_sha256_hex[2 * OWT_INVOCATION_SHA256_LEN + 1]; /* lower-case, NUL-terminated */
+  unsigned char code_sig[OWT_INVOCATION_SIG_LEN];
   int has_cache_key;
   int use_cache;
   int cache_kwargs;
-  int missing_code;   /* the only fault: no code and no adaptor (a cache hit can still answer) */
+  int missing_code;   /* the only fault: no code, code_sha256 or adaptor (a cache hit can still answer) */
   owt_kwargs_kind kwargs_kind;
   const char *error; /* a static message for the 4xx body when parsing fails */
 } owt_invocation;
@@ -31,7 +39,11 @@ typedef struct {
 void owt_invocation_init(owt_invocation *inv, const owt_limits *limits);
 
 /* Fill inv from r's query string and body. On failure the return value says
- * the status and inv->error the message (a static string). */
+ * the status and inv->error the message (a static string).
+ * code_sha256 (64 hex digits, either case) and code_sig (base64 of 64
+ * bytes) are checked for form only: whether they match the code is
+ * lib/owt_code.c's question. A request with code_sha256 and no code parses
+ * with has_code 0: owt_code_resolve() loads the code. */
 owt_err owt_invocation_parse(owt_invocation *inv, const owt_request *r, const owt_limits *limits);
 
 void owt_invocation_reset(owt_invocation *inv);

@@ -123,8 +123,9 @@ owt_err owt_response_send(owt_io *io, owt_str content_type, owt_str body) {
 
 owt_err owt_response_send_error(owt_io *io, owt_err err, owt_str message, const owt_header *extra,
                                 size_t nextra) {
-  return send_whole(io, owt_err_status(err), OWT_STR_LIT("text/plain; charset=utf-8"), message, extra,
-                    nextra);
+  owt_str type = err == OWT_E_UNKNOWN_CODE ? OWT_STR_LIT("application/json")
+                                          : OWT_STR_LIT("text/plain; charset=utf-8");
+  return send_whole(io, owt_err_status(err), type, message, extra, nextra);
 }
 
 owt_err owt_response_canned(owt_buf *out, owt_err err, owt_str message, const owt_header *extra,

@@ -26,7 +26,10 @@ owt_err owt_response_head(owt_buf *out, int status, const owt_header *headers, s
                           long long content_length, int *event_stream);
 
 /* Write a complete error response for err: status from owt_err_status(),
- * text/plain body message, and extra headers (e.g. WWW-Authenticate).
+ * body message, and extra headers (e.g. WWW-Authenticate). The body is
+ * text/plain, except for errors a client must tell apart by machine
+ * (OWT_E_UNKNOWN_CODE), whose message is a JSON object sent as
+ * application/json.
  * Returns OWT_E_IO when the client has gone. */
 owt_err owt_response_send_error(owt_io *io, owt_err err, owt_str message, const owt_header *extra,
                                 size_t nextra);

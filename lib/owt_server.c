@@ -28,6 +28,7 @@ owt_err owt_server_init(owt_server *srv, const owt_config *cfg, const owt_interp
     owt_log(OWT_LOG_ERROR, "%s", why);
     return err;
   }
+  owt_code_open(&srv->code, cfg); /* code store and trusted keys (lib/owt_code.h) */
   if (owt_scoreboard_create(&srv->own_board, 1, threads ? threads : 1) != 0) {
     owt_log(OWT_LOG_ERROR, "cannot map the worker's scoreboard: %s", strerror(errno));
     return OWT_E_NOMEM;
@@ -52,6 +53,7 @@ void owt_server_attach(owt_server *srv, owt_scoreboard *board, int i) {
 
 void owt_server_free(owt_server *srv) {
   owt_cache_close(&srv->cache);
+  owt_code_close(&srv->code);
   if (srv->interp && srv->py) srv->interp->stop(srv->py);
   srv->py = NULL;
   srv->board = NULL;
@@ -351,6 +353,8 @@ static int handle_steps(owt_ctx *c, owt_io *io) {
   if (c->inv.has_code && srv->cfg->no_code)
     return send_error(c, io, OWT_E_FORBIDDEN, "this server runs with --no-code: code in requests "
                                               "is refused; call a named adaptor with adaptor=NAME");
+  /* hook: code_sha256 / code_sig -> the code to run, checked and stored (lib/owt_code.h) */
+  if ((err = owt_code_resolve(&srv->code, &c->inv, &c->message))) return send_error(c, io, err, NULL);
   return run_invocation(c, io);
 }
 

@@ -12,6 +12,7 @@
 #define OWT_SERVER_H
 
 #include "owt_cache.h"
+#include "owt_code.h"
 #include "owt_config.h"
 #include "owt_invocation.h"
 #include "owt_interp.h"
@@ -25,6 +26,7 @@ typedef struct {
   const owt_interp *interp; /* how the pipeline reaches the interpreter (owt_py_interp) */
   owt_py *py;
   owt_cache cache;          /* the response cache; off without --cache-dir */
+  owt_code code;            /* hook: code store, trusted keys (lib/owt_code.h); thread-safe */
   owt_scoreboard *board;    /* every worker's slot (shared with a master), for /_owt/status */
   owt_slot *slot;           /* this worker's slot in board */
   owt_scoreboard own_board; /* a one-slot board when no master provides one */

@@ -33,13 +33,24 @@ type Options struct {
 	// HTTPClient sends the requests (default: a client without a timeout, so that
 	// streams can last; bound calls with a context instead).
 	HTTPClient *http.Client
+	// NoDigest makes every call send its code in full. By default a code goes in full on
+	// its first call and by its SHA-256 (code_sha256) afterwards; when the server answers
+	// that it does not have it (404 "unknown code_sha256"), the call is sent again in
+	// full, once.
+	NoDigest bool
+	// Codes is what the client knows the server has (default: its own); share one
+	// between the clients of one server.
+	Codes *CodeMemory
+	// Signer signs every code sent (code_sig), for servers run with --require-signed.
+	Signer Signer
 }
 
 // Client calls one owt endpoint URL; its path is what the adaptor sees as request.path.
 type Client struct {
-	URL  string
-	opts Options
-	http *http.Client
+	URL   string
+	opts  Options
+	http  *http.Client
+	codes *CodeMemory
 }
 
 // NewClient returns a client for url.
@@ -51,8 +62,15 @@ func NewClient(url string, opts *Options) *Client {
 			c.http = opts.HTTPClient
 		}
 	}
+	c.codes = c.opts.Codes
+	if c.codes == nil {
+		c.codes = NewCodeMemory()
+	}
 	return c
 }
+
+// Codes is what the client knows the server has.
+func (c *Client) Codes() *CodeMemory { return c.codes }
 
 // OwtError is a call that did not succeed. Status is the HTTP status (0 when no
 // response arrived; the stream's own status, usually 200, for an "event: error"
@@ -168,8 +186,46 @@ func (c *Client) Request(ctx context.Context, call Call) (*http.Request, error) 
 }
 
 // Open sends a call and returns the response once its headers are in. A status
-// other than 2xx is an *OwtError carrying the server's message.
+// other than 2xx is an *OwtError carrying the server's message. The code goes by digest
+// when the server has it (see Options.NoDigest), signed when the client has a Signer.
 func (c *Client) Open(ctx context.Context, call Call) (*http.Response, error) {
+	if call.Code == "" {
+		return c.send(ctx, call)
+	}
+	if c.opts.Signer != nil && call.CodeSig == "" {
+		sig, err := c.opts.Signer([]byte(call.Code))
+		if err != nil {
+			return nil, &OwtError{Message: "signing the code: " + err.Error(), Err: err}
+		}
+		call.CodeSig = sig
+	}
+	if c.opts.NoDigest || call.ByDigest {
+		return c.send(ctx, call)
+	}
+	digest := CodeSHA256(call.Code)
+	if c.codes.Has(digest) {
+		byDigest := call
+		byDigest.ByDigest = true
+		resp, err := c.send(ctx, byDigest)
+		if err == nil {
+			c.codes.Worked(digest)
+			return resp, nil
+		}
+		var owtErr *OwtError
+		if !errors.As(err, &owtErr) || !IsUnknownCode(owtErr.Status, owtErr.Body) {
+			return nil, err
+		}
+		c.codes.Unknown(digest)
+	}
+	resp, err := c.send(ctx, call)
+	if err == nil {
+		c.codes.Sent(digest)
+	}
+	return resp, err
+}
+
+// send sends the call's fields as they are.
+func (c *Client) send(ctx context.Context, call Call) (*http.Response, error) {
 	req, err := c.Request(ctx, call)
 	if err != nil {
 		return nil, err

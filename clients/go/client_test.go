@@ -3,12 +3,14 @@ package owtclient
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +30,8 @@ type fake struct {
 	gateOnce sync.Once
 	mu       sync.Mutex
 	timedOut bool
+	codes    map[string]bool // code_sha256 of code sent to /store
+	modes    []string        // how each request to /store or /nostore carried the code
 }
 
 type seen struct {
@@ -39,7 +43,7 @@ type seen struct {
 }
 
 func newFake(t *testing.T) *fake {
-	f := &fake{gate: make(chan struct{})}
+	f := &fake{gate: make(chan struct{}), codes: map[string]bool{}}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.handle))
 	t.Cleanup(func() {
 		f.open()
@@ -96,6 +100,10 @@ func (f *fake) handle(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, p)
 			flusher.Flush()
 		}
+	}
+	if strings.HasPrefix(path, "/store") || strings.HasPrefix(path, "/nostore") {
+		f.codeStore(w, r, path, body, stream)
+		return
 	}
 	switch path {
 	case "/echo", "/":
@@ -206,7 +214,7 @@ func TestGetSendsTheVectorQuery(t *testing.T) {
 
 func TestEveryVectorOverTheWire(t *testing.T) {
 	f := newFake(t)
-	client := NewClient(f.URL+"/echo", nil)
+	client := NewClient(f.URL+"/echo", &Options{NoDigest: true}) // each call sends the code itself
 	ctx := context.Background()
 	for _, v := range loadVectors(t) {
 		call := v.call()
@@ -440,4 +448,61 @@ func TestContextCancels(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("%#v", err)
 	}
+}
+
+// codeStore answers like an owt server with a code store: code sent is kept by its
+// SHA-256, a known code_sha256 runs, an unknown one is the 404 with the JSON body.
+// Under /nostore nothing is kept. The answer says how the code arrived.
+func (f *fake) codeStore(w http.ResponseWriter, r *http.Request, path string, body []byte,
+	stream func(string, ...string)) {
+	fields := map[string]any{}
+	if len(body) > 0 {
+		json.Unmarshal(body, &fields)
+	} else {
+		for k, v := range r.URL.Query() {
+			fields[k] = v[0]
+		}
+	}
+	f.mu.Lock()
+	mode := ""
+	if b64, ok := fields["code_b64"].(string); ok {
+		code, _ := base64.StdEncoding.DecodeString(b64)
+		if strings.HasPrefix(path, "/store") {
+			f.codes[CodeSHA256(string(code))] = true
+		}
+		mode = "full"
+	} else if digest, _ := fields["code_sha256"].(string); f.codes[digest] {
+		mode = "digest"
+	}
+	if mode == "" {
+		f.modes = append(f.modes, "digest") // an unknown digest
+	} else {
+		f.modes = append(f.modes, mode)
+	}
+	f.mu.Unlock()
+	if mode == "" {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		out, _ := json.Marshal(map[string]any{"error": UnknownCode, "code_sha256": fields["code_sha256"]})
+		w.Write(out)
+		return
+	}
+	if strings.HasSuffix(path, "/stream") {
+		stream("text/event-stream", "data: "+mode+"\n\n")
+		return
+	}
+	var names []string
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out, _ := json.Marshal(map[string]any{"mode": mode, "fields": names})
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
+}
+
+func (f *fake) sent() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.modes...)
 }

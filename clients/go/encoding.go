@@ -13,6 +13,12 @@ import (
 type Call struct {
 	// Code is the Python source to run.
 	Code string
+	// ByDigest sends the code's SHA-256 (code_sha256) instead of the code, for a server
+	// that has seen it. A Client does this by itself after a code's first call.
+	ByDigest bool
+	// CodeSig is the base64 Ed25519 signature of the code (code_sig); a Client with a
+	// Signer fills it in.
+	CodeSig string
 	// Kwargs is any JSON value (anything encoding/json can marshal, or a
 	// json.RawMessage). nil, a JSON null and {} mean no kwargs; a value that is not an
 	// object arrives on the server as {"__last__": value}.
@@ -42,8 +48,13 @@ func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 // (clients/README.md).
 func EncodeFields(c Call) ([]Field, error) {
 	var fields []Field
-	if c.Code != "" {
+	if c.Code != "" && c.ByDigest {
+		fields = append(fields, Field{"code_sha256", CodeSHA256(c.Code)})
+	} else if c.Code != "" {
 		fields = append(fields, Field{"code_b64", b64([]byte(c.Code))})
+	}
+	if c.CodeSig != "" {
+		fields = append(fields, Field{"code_sig", c.CodeSig})
 	}
 	if c.Kwargs != nil {
 		text, err := CompactJSON(c.Kwargs)

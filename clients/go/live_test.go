@@ -5,12 +5,17 @@ package owtclient
 // Without them these tests skip, unless CI is set: then they fail.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -267,5 +272,154 @@ func TestLive401WithoutAuth(t *testing.T) {
 	}
 	if st.Err() != nil || !reflect.DeepEqual(data, []string{"0", "[DONE]"}) {
 		t.Fatalf("%#v %v", data, st.Err())
+	}
+}
+
+// ---- code by digest and signed code (OWT_URL's server keeps a small --code-store) --------
+
+// recorder is an http.RoundTripper that records how each request carried the code.
+type recorder struct {
+	mu    sync.Mutex
+	modes []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	fields := map[string]any{}
+	if req.Body != nil {
+		body, _ := io.ReadAll(req.Body)
+		req.Body.Close()
+		json.Unmarshal(body, &fields)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	} else {
+		for k, v := range req.URL.Query() {
+			fields[k] = v[0]
+		}
+	}
+	m := ""
+	if _, ok := fields["code_b64"]; ok {
+		m = "full"
+	} else if _, ok := fields["code_sha256"]; ok {
+		m = "digest"
+	}
+	r.mu.Lock()
+	r.modes = append(r.modes, m)
+	r.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (r *recorder) sent() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.modes...)
+}
+
+func uniqueCode(tag string) string {
+	return fmt.Sprintf("def run(x=1):\n    return \"%s %%d\" %% x  # %d\n", tag, time.Now().UnixNano())
+}
+
+// serverHas asks the server itself whether a bare code_sha256 for code runs.
+func serverHas(t *testing.T, url, code string) bool {
+	t.Helper()
+	resp, err := liveHTTP().Post(url, "application/json",
+		strings.NewReader(`{"code_sha256": "`+CodeSHA256(code)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 && resp.StatusCode != 404 {
+		t.Fatalf("HTTP %d", resp.StatusCode)
+	}
+	return resp.StatusCode == 200
+}
+
+func TestLiveByDigestAfterTheFirstCall(t *testing.T) {
+	for _, method := range []string{"POST", "GET"} {
+		t.Run(method, func(t *testing.T) {
+			url := liveEnv(t, "OWT_URL")[0]
+			rec := &recorder{}
+			owt := NewClient(url, &Options{Method: method, HTTPClient: &http.Client{Transport: rec, Timeout: liveTimeout}})
+			code := uniqueCode("digest")
+			for x := 1; x <= 2; x++ {
+				if v, err := owt.Run(code, map[string]any{"x": x}); err != nil || v != fmt.Sprintf("digest %d", x) {
+					t.Fatalf("%#v %v", v, err)
+				}
+			}
+			st, err := owt.Stream(code, map[string]any{"x": 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			for st.Next() {
+				got = append(got, st.Bytes()...)
+			}
+			if st.Err() != nil || string(got) != "digest 3" {
+				t.Fatalf("%q %v", got, st.Err())
+			}
+			if want := []string{"full", "digest", "digest"}; !reflect.DeepEqual(rec.sent(), want) {
+				t.Errorf("sent %v, want %v", rec.sent(), want)
+			}
+			if !serverHas(t, url, code) {
+				t.Error("the server does not have the code")
+			}
+		})
+	}
+}
+
+func TestLiveEvictedCodeIsSentAgain(t *testing.T) {
+	url := liveEnv(t, "OWT_URL")[0]
+	rec := &recorder{}
+	owt := NewClient(url, &Options{HTTPClient: &http.Client{Transport: rec, Timeout: liveTimeout}})
+	code := uniqueCode("evicted")
+	if v, err := owt.Run(code, nil); err != nil || v != "evicted 1" {
+		t.Fatalf("%#v %v", v, err)
+	}
+	filler := NewClient(url, &Options{NoDigest: true, HTTPClient: liveHTTP()})
+	for i := 0; i < 12 && serverHas(t, url, code); i++ {
+		if v, err := filler.Run(uniqueCode("filler")+strings.Repeat("#", 30000)+"\n", nil); err != nil || v != "filler 1" {
+			t.Fatalf("%#v %v", v, err)
+		}
+	}
+	if serverHas(t, url, code) {
+		t.Fatal("the server kept the code: is its --code-store-max-bytes small?")
+	}
+	if v, err := owt.Run(code, map[string]any{"x": 2}); err != nil || v != "evicted 2" {
+		t.Fatalf("%#v %v", v, err)
+	}
+	if v, err := owt.Run(code, map[string]any{"x": 3}); err != nil || v != "evicted 3" {
+		t.Fatalf("%#v %v", v, err)
+	}
+	if want := []string{"full", "digest", "full", "digest"}; !reflect.DeepEqual(rec.sent(), want) {
+		t.Errorf("sent %v, want %v", rec.sent(), want)
+	}
+}
+
+func TestLiveSignedCode(t *testing.T) {
+	for _, method := range []string{"POST", "GET"} {
+		t.Run(method, func(t *testing.T) {
+			env := liveEnv(t, "OWT_SIGNED_URL", "OWT_SIGN_KEY")
+			url, key := env[0], env[1]
+			signer, err := Ed25519SignerFile(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &recorder{}
+			owt := NewClient(url, &Options{Method: method, Signer: signer,
+				HTTPClient: &http.Client{Transport: rec, Timeout: liveTimeout}})
+			code := uniqueCode("signed")
+			for x := 1; x <= 2; x++ {
+				if v, err := owt.Run(code, map[string]any{"x": x}); err != nil || v != fmt.Sprintf("signed %d", x) {
+					t.Fatalf("%#v %v", v, err)
+				}
+			}
+			if want := []string{"full", "digest"}; !reflect.DeepEqual(rec.sent(), want) {
+				t.Errorf("sent %v, want %v", rec.sent(), want)
+			}
+			_, err = NewClient(url, &Options{Method: method, HTTPClient: liveHTTP()}).Run(uniqueCode("unsigned"), nil)
+			var owtErr *OwtError
+			if !errors.As(err, &owtErr) || owtErr.Status != 403 || !strings.Contains(owtErr.Message, "--require-signed") {
+				t.Errorf("unsigned code: %v", err)
+			}
+		})
 	}
 }

@@ -16,6 +16,8 @@ type vector struct {
 	Adaptor     string
 	UseCache    bool
 	CacheKwargs bool
+	ByDigest    bool
+	CodeSig     string
 	Query       string
 	JSON        json.RawMessage
 }
@@ -61,6 +63,8 @@ func loadVectors(t *testing.T) []vector {
 		str("adaptor", &v.Adaptor)
 		flag("use_cache", &v.UseCache)
 		flag("cache_kwargs", &v.CacheKwargs)
+		flag("by_digest", &v.ByDigest)
+		str("code_sig", &v.CodeSig)
 		if r, ok := c["kwargs"]; ok {
 			decodeJSON(t, r, &v.Kwargs)
 		}
@@ -77,7 +81,7 @@ func loadVectors(t *testing.T) []vector {
 
 func (v vector) call() Call {
 	return Call{Code: v.Code, Kwargs: v.Kwargs, FnName: v.FnName, Adaptor: v.Adaptor,
-		UseCache: v.UseCache, CacheKwargs: v.CacheKwargs}
+		UseCache: v.UseCache, CacheKwargs: v.CacheKwargs, ByDigest: v.ByDigest, CodeSig: v.CodeSig}
 }
 
 func TestVectorsQuery(t *testing.T) {

@@ -424,13 +424,18 @@ class OwtServer:
         return self.proc is not None and self.proc.poll() is None
 
     def launcher_options(self) -> list[str]:
-        """A private response cache, so runs never share one (owt-serve's default is per port)."""
-        if "--cache-dir" in self.options or "--state-dir" in self.options:
+        """A private response cache and code store, so runs never share them (owt-serve's
+        defaults are per port, in the user's state folder)."""
+        if "--state-dir" in self.options:
+            return []
+        wanted = [(opt, name) for opt, name in (("--cache-dir", "cache"), ("--code-store", "code"))
+                  if not any(o == opt or o.startswith(opt + "=") for o in self.options)]
+        if not wanted:
             return []
         if self.state_dir is None:
             self.state_dir = tempfile.mkdtemp(prefix="owt-e2e-")
             _STATE_DIRS.add(self.state_dir)
-        return ["--cache-dir", os.path.join(self.state_dir, "cache")]
+        return [arg for opt, name in wanted for arg in (opt, os.path.join(self.state_dir, name))]
 
     def terminate(self) -> None:
         """Send SIGTERM to the launcher (:meth:`stop` waits for it and checks)."""

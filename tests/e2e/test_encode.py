@@ -54,7 +54,8 @@ def test_encode_curl_runs_as_printed(server: OwtServer) -> None:
 
 def _vectors() -> list[dict[str, Any]]:
     cases = json.loads((ROOT / "clients" / "vectors.json").read_text())
-    return [c for c in cases if set(c) <= {"name", "code", "kwargs", "expected"} and "code" in c]
+    return [c for c in cases
+            if set(c) <= {"name", "code", "kwargs", "by_digest", "code_sig", "expected"} and "code" in c]
 
 
 @pytest.mark.parametrize("case", _vectors(), ids=lambda c: c["name"])
@@ -62,6 +63,12 @@ def test_encode_matches_the_client_vectors(case: dict[str, Any], tmp_path: Path)
     src = tmp_path / "adaptor.py"
     src.write_bytes(case["code"].encode())
     args = ["--encode", str(src)]
+    if case.get("by_digest"):
+        args.append("--by-digest")
+    if case.get("code_sig"):  # the vectors' signatures are by clients/signing.json's key
+        key = tmp_path / "key.pem"
+        key.write_text(json.loads((ROOT / "clients" / "signing.json").read_text())["private_key_pem"])
+        args += ["--key", str(key)]
     kwargs = case.get("kwargs")
     if kwargs not in (None, {}):
         args.append(json.dumps(kwargs, separators=(",", ":"), ensure_ascii=False))

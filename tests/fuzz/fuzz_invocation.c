@@ -39,7 +39,13 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     owt_err err = owt_invocation_parse(&inv, &req, &limits);
     if (err) assert(inv.error != NULL);
     if (!err) {
-      assert(inv.has_code != inv.has_adaptor);
+      /* code, or code_sha256 (the code comes from the store later), or an adaptor */
+      assert((inv.has_code || inv.has_code_sha256) != inv.has_adaptor);
+      assert(!inv.has_code_sig || !inv.has_adaptor);
+      if (inv.has_code_sha256) {
+        assert(strlen(inv.code_sha256_hex) == 64);
+        for (int i = 0; i < 64; i++) assert(owt_hex_digit(inv.code_sha256_hex[i]) >= 0);
+      }
       assert(inv.code.len <= limits.max_code && owt_utf8_valid_text(inv.code.data, inv.code.len));
       assert(owt_invocation_valid_name(owt_buf_str(&inv.fn_name), 0));
       assert(inv.kwargs_kind == owt_kwargs_classify(owt_buf_str(&inv.kwargs)));

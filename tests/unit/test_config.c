@@ -346,6 +346,62 @@ static void test_allow_install(void **state) {
   owt_config_free(&cfg);
 }
 
+/* --code-store, --trust-key, --require-signed, --sign, --key, --by-digest. */
+static void test_code_options(void **state) {
+  (void)state;
+  owt_config cfg;
+  char dir[] = "/tmp/owt-config-keys-XXXXXX", pub[128], pem[128], cmd[512];
+  assert_non_null(mkdtemp(dir));
+  snprintf(pem, sizeof pem, "%s/k.pem", dir);
+  snprintf(pub, sizeof pub, "%s/k.pub", dir);
+  snprintf(cmd, sizeof cmd, "openssl genpkey -algorithm ed25519 -out %s && openssl pkey -in %s -pubout -out %s",
+           pem, pem, pub);
+  if (system(cmd) != 0) fail_msg("openssl could not make a key: %s", cmd);
+
+  assert_int_equal(parse(&cfg, ARGV("-v")), 0);
+  assert_null(cfg.code_store);
+  assert_int_equal(cfg.code_store_max_bytes, 64u << 20);
+  assert_int_equal(cfg.trust_keys.n, 0);
+  assert_false(cfg.require_signed);
+  owt_config_free(&cfg);
+
+  assert_int_equal(parse(&cfg, ARGV("--code-store", "/var/cache/owt-code", "--code-store-max-bytes", "2M",
+                                    "--trust-key", pub, "--trust-key", pub, "--require-signed")),
+                   0);
+  assert_string_equal(cfg.code_store, "/var/cache/owt-code");
+  assert_int_equal(cfg.code_store_max_bytes, 2u << 20);
+  assert_int_equal(cfg.trust_keys.n, 2);
+  assert_true(cfg.require_signed);
+  owt_config_free(&cfg);
+  assert_int_equal(cfg.trust_keys.n, 0);
+
+  assert_int_equal(parse(&cfg, ARGV("--sign", "a.py", "--key", pem)), 0);
+  assert_int_equal(cfg.mode, OWT_MODE_SIGN);
+  assert_string_equal(cfg.sign_file, "a.py");
+  assert_string_equal(cfg.sign_key, pem);
+  owt_config_free(&cfg);
+  assert_int_equal(parse(&cfg, ARGV("--encode", "a.py", "--by-digest", "--key", pem)), 0);
+  assert_int_equal(cfg.mode, OWT_MODE_ENCODE);
+  assert_true(cfg.encode_by_digest);
+  owt_config_free(&cfg);
+
+  /* Refused, naming the option. */
+  assert_int_equal(parse(&cfg, ARGV("--require-signed")), OWT_E_BAD_REQUEST);
+  assert_non_null(strstr(last_stderr, "--require-signed"));
+  assert_non_null(strstr(last_stderr, "--trust-key"));
+  owt_config_free(&cfg);
+  assert_int_equal(parse(&cfg, ARGV("--trust-key", pem)), OWT_E_BAD_REQUEST); /* the private key */
+  assert_non_null(strstr(last_stderr, "--trust-key"));
+  owt_config_free(&cfg);
+  assert_int_equal(parse(&cfg, ARGV("--trust-key", "/nonexistent/k.pub")), OWT_E_BAD_REQUEST);
+  owt_config_free(&cfg);
+  assert_int_equal(parse(&cfg, ARGV("--code-store-max-bytes", "12")), OWT_E_BAD_REQUEST);
+  assert_non_null(strstr(last_stderr, "--code-store-max-bytes"));
+  owt_config_free(&cfg);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void test_usage(void **state) {
   (void)state;
   static const char *const options[] = {"--venv",
@@ -367,6 +423,13 @@ static void test_usage(void **state) {
                                         "--fastcgi",
                                         "--help",
                                         "--version",
+                                        "--code-store",
+                                        "--code-store-max-bytes",
+                                        "--trust-key",
+                                        "--require-signed",
+                                        "--sign",
+                                        "--key",
+                                        "--by-digest",
                                         "-v"};
   char text[8192];
   FILE *f = fmemopen(text, sizeof text, "w");
@@ -391,6 +454,7 @@ int main(void) {
       cmocka_unit_test_setup(test_auth_options, clean_env),
       cmocka_unit_test_setup(test_owt_auth_env, clean_env),
       cmocka_unit_test_setup(test_allow_install, clean_env),
+      cmocka_unit_test_setup(test_code_options, clean_env),
       cmocka_unit_test(test_usage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

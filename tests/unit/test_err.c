@@ -12,6 +12,7 @@ static const struct {
     {OWT_E_UNAUTHORIZED, 401, "unauthorized"},
     {OWT_E_FORBIDDEN, 403, "forbidden"},
     {OWT_E_NOT_FOUND, 404, "not_found"},
+    {OWT_E_UNKNOWN_CODE, 404, "unknown_code"},
     {OWT_E_METHOD, 405, "method_not_allowed"},
     {OWT_E_CONFLICT, 409, "conflict"},
     {OWT_E_TOO_LARGE, 413, "too_large"},

@@ -629,6 +629,86 @@ static void test_reuse(void **state) {
   assert_span_equal(owt_buf_str(&f->inv.code), "2");
 }
 
+/* ---- code_sha256 and code_sig ----------------------------------------------------- */
+
+/* SHA-256 of CODE1, and a 64-byte "signature" (the bytes 0..63) in base64. */
+#define CODE1_SHA256 "9ae38ab323104be182ac1755a519ff71d70902dddd040f3c30032ad4bca69139"
+#define SIG64_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="
+
+static void assert_sig_is_0_to_63(const owt_invocation *inv) {
+  assert_true(inv->has_code_sig);
+  for (int i = 0; i < 64; i++) assert_int_equal(inv->code_sig[i], i);
+}
+
+static void test_code_sha256_alone(void **state) {
+  fixture *f = *state;
+  /* Query, form and JSON; either case; the hex is kept lower-case. */
+  assert_int_equal(parse(f, "code_sha256=" CODE1_SHA256, NULL, NULL), OWT_OK);
+  assert_true(f->inv.has_code_sha256);
+  assert_false(f->inv.has_code); /* the code comes from the store, later */
+  assert_false(f->inv.missing_code);
+  assert_string_equal(f->inv.code_sha256_hex, CODE1_SHA256);
+  assert_int_equal(f->inv.code_sha256[0], 0x9a);
+  assert_int_equal(f->inv.code_sha256[31], 0x39);
+  assert_int_equal(parse(f, NULL, FORM, "code_sha256=%20" CODE1_SHA256 "%0A"), OWT_OK);
+  assert_string_equal(f->inv.code_sha256_hex, CODE1_SHA256);
+  assert_int_equal(parse(f, NULL, JSON, "{\"code_sha256\": \"9AE38AB323104BE182AC1755A519FF71D70902DDDD040F3C30032AD4BCA69139\"}"), OWT_OK);
+  assert_string_equal(f->inv.code_sha256_hex, CODE1_SHA256);
+  /* With the code itself: both kept (owt_code checks they match). */
+  assert_int_equal(parse(f, "code_b64=" CODE1_B64 "&code_sha256=" CODE1_SHA256, NULL, NULL), OWT_OK);
+  assert_true(f->inv.has_code);
+  assert_true(f->inv.has_code_sha256);
+  /* A parse starts from nothing. */
+  assert_int_equal(parse(f, "code_b64=" CODE1_B64, NULL, NULL), OWT_OK);
+  assert_false(f->inv.has_code_sha256);
+  assert_false(f->inv.has_code_sig);
+  assert_string_equal(f->inv.code_sha256_hex, "");
+}
+
+static void test_code_sha256_refused(void **state) {
+  fixture *f = *state;
+  static const char *const bad[] = {
+      "code_sha256=",
+      "code_sha256=" CODE1_SHA256 "0",                                             /* 65 digits */
+      "code_sha256=9ae38ab323104be182ac1755a519ff71d70902dddd040f3c30032ad4bca6913",  /* 63 */
+      "code_sha256=9ae38ab323104be182ac1755a519ff71d70902dddd040f3c30032ad4bca6913g", /* not hex */
+      "code_sha256=9ae38ab323104be182ac1755a519ff71%20d70902dddd040f3c30032ad4bca69139",
+      "code_sha256=0xe38ab323104be182ac1755a519ff71d70902dddd040f3c30032ad4bca69139",
+      "code_sha256=muOKsyMQS+GCrBdVpRn/cdcJAt3dBA88MAMq1LymkTk=", /* the digest in base64 */
+  };
+  for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+    assert_parse_fails(f, parse(f, bad[i], NULL, NULL), OWT_E_BAD_REQUEST, "code_sha256 must be 64 hex digits");
+  assert_parse_fails(f, parse(f, NULL, JSON, "{\"code_sha256\": 5}"), OWT_E_BAD_REQUEST, "wrong type");
+  /* Not with a named adaptor. */
+  assert_parse_fails(f, parse(f, "adaptor=sota&code_sha256=" CODE1_SHA256, NULL, NULL), OWT_E_BAD_REQUEST,
+                     "either code");
+}
+
+static void test_code_sig_field(void **state) {
+  fixture *f = *state;
+  assert_int_equal(parse(f, "code_b64=" CODE1_B64 "&code_sig=" SIG64_B64, NULL, NULL), OWT_OK);
+  assert_sig_is_0_to_63(&f->inv);
+  /* URL-safe, unpadded, wrapped: as code_b64 takes them. */
+  assert_int_equal(parse(f, NULL, JSON,
+                         "{\"code_sha256\": \"" CODE1_SHA256 "\", \"code_sig\": "
+                         "\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v\\nMDEyMzQ1Njc4OTo7PD0-Pw\"}"),
+                   OWT_OK);
+  assert_sig_is_0_to_63(&f->inv);
+  static const char *const bad[] = {
+      "code_b64=" CODE1_B64 "&code_sig=",
+      "code_b64=" CODE1_B64 "&code_sig=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0%2B", /* 63 bytes */
+      "code_b64=" CODE1_B64 "&code_sig=" SIG64_B64 "AAAA", /* 67 bytes */
+      "code_b64=" CODE1_B64 "&code_sig=%21%21%21%21",      /* not base64 */
+  };
+  for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+    assert_parse_fails(f, parse(f, bad[i], NULL, NULL), OWT_E_BAD_REQUEST, "code_sig must be the base64");
+  /* A signature alone is no code; with an adaptor it makes no sense. */
+  assert_parse_fails(f, parse(f, "code_sig=" SIG64_B64, NULL, NULL), OWT_E_BAD_REQUEST, "no code");
+  assert_true(f->inv.missing_code);
+  assert_parse_fails(f, parse(f, "adaptor=sota&code_sig=" SIG64_B64, NULL, NULL), OWT_E_BAD_REQUEST,
+                     "either code");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
@@ -657,6 +737,9 @@ int main(void) {
       T(test_max_code),
       T(test_max_code_huge),
       T(test_code_and_adaptor),
+      T(test_code_sha256_alone),
+      T(test_code_sha256_refused),
+      T(test_code_sig_field),
       T(test_bad_json_bodies),
       T(test_max_fields),
       T(test_cache_key),

@@ -169,8 +169,10 @@ static void test_send_error_every_status(void **state) {
     assert_int_equal(owt_response_send_error(&io, (owt_err)e, OWT_STR_LIT("why"), NULL, 0), OWT_OK);
     char want[256];
     int status = owt_err_status((owt_err)e);
-    snprintf(want, sizeof want, "Status: %d %s\r\n" TEXT NOSNIFF "Content-Length: 3\r\n\r\nwhy",
-             status, owt_err_reason(status));
+    /* The one machine-readable error: its body is JSON (PROTOCOL §7, unknown code_sha256). */
+    const char *type = e == OWT_E_UNKNOWN_CODE ? "Content-Type: application/json\r\n" : TEXT;
+    snprintf(want, sizeof want, "Status: %d %s\r\n%s" NOSNIFF "Content-Length: 3\r\n\r\nwhy", status,
+             owt_err_reason(status), type);
     assert_span_equal(owt_buf_str(&m.out), want);
     mem_io_free(&m);
   }

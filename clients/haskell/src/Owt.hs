@@ -22,6 +22,9 @@ module Owt
   , defaultOwtOptions
   , withBasicAuth
   , withHeader
+  , withSigner
+  , withoutDigest
+  , clientCodes
     -- * Methods
   , Method (..)
   , OwtMethod (..)
@@ -49,10 +52,12 @@ module Owt
   , OwtEvent (..)
   , module Owt.Encoding
   , module Owt.SSE
+  , module Owt.Codes
+  , module Owt.Sign
   ) where
 
 import Control.Exception (Exception, throwIO, try)
-import Control.Monad (unless)
+import Control.Monad (unless, when)
 import Data.Aeson (FromJSON, ToJSON, Value, eitherDecodeStrict)
 import qualified Data.Aeson as A
 import qualified Data.ByteString as B
@@ -67,8 +72,10 @@ import qualified Data.Text.Encoding.Error as TE
 import qualified Network.HTTP.Client as H
 import qualified Network.HTTP.Types as HT
 
+import Owt.Codes
 import Owt.Encoding
 import Owt.SSE
+import Owt.Sign
 
 -- | The HTTP method of a call: 'POST' sends a JSON body, 'GET' a query string.
 -- Promoted with DataKinds, it is chosen by type application: @owt \@GET@.
@@ -93,10 +100,19 @@ data OwtOptions = OwtOptions
     -- ^ Extra headers for every request.
   , optManager :: Maybe H.Manager
     -- ^ The connection manager (default: a new one without a response timeout).
+  , optByDigest :: Bool
+    -- ^ Send a code in full on its first call and by its SHA-256 (@code_sha256@)
+    -- afterwards, resending it in full, once, when the server answers that it does not
+    -- have it (default 'True').
+  , optCodes :: Maybe CodeMemory
+    -- ^ What the server has, as far as the client knows (default: its own); share one
+    -- between the clients of one server.
+  , optSigner :: Maybe Signer
+    -- ^ Signs every code sent (@code_sig@), for servers run with @--require-signed@.
   }
 
 defaultOwtOptions :: OwtOptions
-defaultOwtOptions = OwtOptions Nothing [] Nothing
+defaultOwtOptions = OwtOptions Nothing [] Nothing True Nothing Nothing
 
 -- | A client for one owt endpoint URL; its path is what the adaptor sees as
 -- @request.path@.
@@ -105,6 +121,10 @@ data OwtClient = OwtClient
   , clientAuth :: Maybe (Text, Text)
   , clientHeaders :: [HT.Header]
   , clientManager :: H.Manager
+  , clientByDigest :: Bool
+  , clientCodes :: CodeMemory
+    -- ^ What the client knows the server has.
+  , clientSigner :: Maybe Signer
   }
 
 -- | A client for a URL such as @http://localhost:9876/owt@ (plain HTTP).
@@ -115,7 +135,8 @@ mkOwtClientWith :: OwtOptions -> String -> IO OwtClient
 mkOwtClientWith opts url = do
   _ <- either (throwIO . badUrl) pure (H.parseRequest url)
   manager <- maybe (H.newManager settings) pure (optManager opts)
-  pure (OwtClient url (optAuth opts) (optHeaders opts) manager)
+  codes <- maybe newCodeMemory pure (optCodes opts)
+  pure (OwtClient url (optAuth opts) (optHeaders opts) manager (optByDigest opts) codes (optSigner opts))
   where
     settings = H.defaultManagerSettings {H.managerResponseTimeout = H.responseTimeoutNone}
     badUrl e = OwtError 0 (T.pack ("not a URL: " ++ url ++ " (" ++ show e ++ ")")) [] B.empty
@@ -123,6 +144,14 @@ mkOwtClientWith opts url = do
 -- | The client with Basic auth credentials.
 withBasicAuth :: Text -> Text -> OwtClient -> OwtClient
 withBasicAuth user password c = c {clientAuth = Just (user, password)}
+
+-- | The client signing every code it sends (@code_sig@).
+withSigner :: Signer -> OwtClient -> OwtClient
+withSigner signer c = c {clientSigner = Just signer}
+
+-- | The client sending every code in full.
+withoutDigest :: OwtClient -> OwtClient
+withoutDigest c = c {clientByDigest = False}
 
 -- | The client with one more header on every request.
 withHeader :: HT.HeaderName -> B.ByteString -> OwtClient -> OwtClient
@@ -287,9 +316,36 @@ request method c client = do
       }
 
 -- | Open a call and run an action on its response (2xx only; anything else throws
--- 'OwtError' with the server's message).
+-- 'OwtError' with the server's message). The code goes by digest when the server has
+-- it (see 'optByDigest'), signed when the client has a signer.
 withCall :: Method -> OwtCall -> OwtClient -> (H.Response H.BodyReader -> IO a) -> IO a
-withCall method c client act = do
+withCall method c0 client act
+  | T.null (callCode c0) = withCallAsIs method c0 client act
+  | otherwise = do
+      c <- case clientSigner client of
+        Just signer | T.null (callCodeSig c0) -> (\s -> c0 {callCodeSig = s}) <$> signer (TE.encodeUtf8 (callCode c0))
+        _ -> pure c0
+      let digest = codeSha256 (callCode c)
+          memory = clientCodes client
+          auto = clientByDigest client && not (callByDigest c)
+          inFull = do
+            a <- withCallAsIs method c client act
+            when auto (codeSent memory digest)
+            pure a
+      known <- if auto then codeKnown memory digest else pure False
+      if not known
+        then inFull
+        else do
+          r <- try (withCallAsIs method c {callByDigest = True} client act)
+          case r of
+            Right a -> codeWorked memory digest >> pure a
+            Left e
+              | isUnknownCode (owtErrorStatus e) (owtErrorBody e) -> codeUnknown memory digest >> inFull
+              | otherwise -> throwIO e
+
+-- | Send the call's fields as they are.
+withCallAsIs :: Method -> OwtCall -> OwtClient -> (H.Response H.BodyReader -> IO a) -> IO a
+withCallAsIs method c client act = do
   req <- request method c client
   result <- try (H.withResponse req (clientManager client) check)
   either (throwIO . unreachable req) pure result

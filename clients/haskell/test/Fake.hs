@@ -9,15 +9,18 @@ module Fake
   , gateTimedOut
   , fakeUser
   , fakePassword
+  , fakeModes
   ) where
 
 import Control.Concurrent (ThreadId, forkIO, killThread)
 import Control.Concurrent.MVar
 import Control.Exception (SomeException, finally, try)
-import Control.Monad (forever, void)
+import Control.Monad (forever, void, when)
+import Crypto.Hash (SHA256 (..), hashWith)
 import Data.Aeson (object, (.=))
 import qualified Data.Aeson as A
 import qualified Data.Aeson.Key as K
+import qualified Data.Aeson.KeyMap as KM
 import qualified Data.ByteString as B
 import qualified Data.ByteString.Base64 as B64
 import qualified Data.ByteString.Char8 as B8
@@ -25,8 +28,10 @@ import qualified Data.ByteString.Lazy as L
 import Data.Char (toLower)
 import Data.IORef
 import Data.Text (Text)
+import qualified Data.Text as T
 import qualified Data.Text.Encoding as TE
 import qualified Data.Text.Encoding.Error as TE
+import qualified Network.HTTP.Types as HT
 import Network.Socket
 import Network.Socket.ByteString (recv, sendAll)
 import System.Timeout (timeout)
@@ -37,7 +42,15 @@ data Fake = Fake
   , fakeTimedOut :: IORef Bool
   , fakeSocket :: Socket
   , fakeThread :: ThreadId
+  , fakeCodes :: IORef [Text]
+    -- ^ code_sha256 of the code sent to /store
+  , fakeSent :: IORef [Text]
+    -- ^ how each request to /store or /nostore carried the code, newest first
   }
+
+-- | How each request to /store or /nostore carried the code: "full" or "digest".
+fakeModes :: Fake -> IO [Text]
+fakeModes f = reverse <$> readIORef (fakeSent f)
 
 fakeUser, fakePassword :: Text
 fakeUser = "ada"
@@ -52,10 +65,12 @@ startFake = do
   port <- socketPort sock
   gate <- newEmptyMVar
   timedOut <- newIORef False
+  codes <- newIORef []
+  sent <- newIORef []
   tid <- forkIO $ forever $ do
     (conn, _) <- accept sock
-    void $ forkIO $ void (try (serve gate timedOut conn) :: IO (Either SomeException ())) `finally` close conn
-  pure (Fake ("http://127.0.0.1:" ++ show port) gate timedOut sock tid)
+    void $ forkIO $ void (try (serve gate timedOut codes sent conn) :: IO (Either SomeException ())) `finally` close conn
+  pure (Fake ("http://127.0.0.1:" ++ show port) gate timedOut sock tid codes sent)
 
 stopFake :: Fake -> IO ()
 stopFake f = do
@@ -98,8 +113,8 @@ readRequest conn = go B.empty
           more <- recv conn 65536
           if B.null more then pure have else readBody (have <> more) len
 
-serve :: MVar () -> IORef Bool -> Socket -> IO ()
-serve gate timedOut conn = do
+serve :: MVar () -> IORef Bool -> IORef [Text] -> IORef [Text] -> Socket -> IO ()
+serve gate timedOut codes sent conn = do
   req <- readRequest conn
   let want = "Basic " <> B64.encode (TE.encodeUtf8 (fakeUser <> ":" <> fakePassword))
       path0 = rPath req
@@ -130,7 +145,34 @@ serve gate timedOut conn = do
     piece (Just b) = sendAll conn (B.concat [B8.pack (showHex' (B.length b)), "\r\n", b, "\r\n"])
     showHex' n = let digits = "0123456789abcdef" in if n < 16 then [digits !! n] else showHex' (n `div` 16) ++ [digits !! (n `mod` 16)]
     text = TE.decodeUtf8With TE.lenientDecode
-    route req path = case path of
+    -- Like an owt server with a code store: code sent is kept by its SHA-256, a known
+    -- code_sha256 runs, an unknown one is the 404 with the JSON body. Under /nostore
+    -- nothing is kept. The answer says how the code arrived.
+    codeStore req path = do
+      let fields =
+            if B.null (rBody req)
+              then [(text k, text v) | (k, v) <- HT.parseSimpleQuery (rQuery req)]
+              else case A.decodeStrict (rBody req) of
+                Just (A.Object o) -> [(K.toText k, v) | (k, A.String v) <- KM.toList o]
+                _ -> []
+      known <- readIORef codes
+      mode <- case (lookup "code_b64" fields, lookup "code_sha256" fields) of
+        (Just b64, _) -> do
+          let digest = T.pack (show (hashWith SHA256 (either (const B.empty) id (B64.decode (TE.encodeUtf8 b64)))))
+          when ("/store" `B.isPrefixOf` path) (modifyIORef codes (digest :))
+          pure (Just "full")
+        (_, Just d) | d `elem` known -> pure (Just "digest")
+        _ -> pure Nothing
+      modifyIORef sent (maybe "digest" id mode :)
+      case mode of
+        Nothing ->
+          send 404 (Just "application/json") [] $
+            L.toStrict (A.encode (object ["error" .= ("unknown code_sha256" :: Text), "code_sha256" .= lookup "code_sha256" fields]))
+        Just m
+          | "/stream" `B.isSuffixOf` path -> stream "text/event-stream" [Just ("data: " <> TE.encodeUtf8 m <> "\n\n")]
+          | otherwise -> send 200 (Just "application/json") [] (L.toStrict (A.encode (object ["mode" .= m, "fields" .= map fst fields])))
+    route req path = if "/store" `B.isPrefixOf` path || "/nostore" `B.isPrefixOf` path then codeStore req path else routeFixed req path
+    routeFixed req path = case path of
       p | p `elem` ["/echo", "/", ""] ->
         send 200 (Just "application/json") [] $
           L.toStrict $

@@ -9,14 +9,21 @@
 -- Without them these tests skip, unless CI is set: then they fail.
 module Live (liveTests) where
 
-import Control.Monad (forM_)
+import Control.Monad (forM_, when)
 import Data.Aeson (Value (..), object, (.=))
+import qualified Data.Aeson as A
+import qualified Data.Aeson.Key as K
+import qualified Data.Aeson.KeyMap as KM
 import qualified Data.ByteString as B
+import qualified Data.ByteString.Lazy as L
 import Data.IORef
+import Data.Maybe (isJust)
 import Data.Text (Text)
 import qualified Data.Text as T
 import qualified Data.Text.Encoding as TE
 import Data.Time.Clock (diffUTCTime, getCurrentTime)
+import qualified Network.HTTP.Client as H
+import qualified Network.HTTP.Types as HT
 import System.Environment (lookupEnv)
 
 import Check
@@ -133,3 +140,97 @@ liveTests t = do
     suite @'GET t url
   auth <- liveEnv t "live auth" ["OWT_AUTH_URL", "OWT_AUTH_USER", "OWT_AUTH_PASSWORD"]
   forM_ auth (authSuite t)
+  forM_ plain $ \[url] -> do
+    digestSuite @'POST t url
+    digestSuite @'GET t url
+    evictionSuite t url
+  signed <- liveEnv t "live signed" ["OWT_SIGNED_URL", "OWT_SIGN_KEY"]
+  forM_ signed $ \[url, key] -> do
+    signedSuite @'POST t url key
+    signedSuite @'GET t url key
+
+-- ---- code by digest and signed code (OWT_URL's server keeps a small --code-store) -------
+
+-- | A client whose requests are recorded: how each carried the code, with its x kwarg
+-- (a connection retry may show one request twice; the calls' x values tell them apart).
+recording :: String -> (OwtOptions -> OwtOptions) -> IO (OwtClient, IO [Text])
+recording url opts = do
+  seen <- newIORef []
+  let record req = do
+        let fields = case H.requestBody req of
+              H.RequestBodyLBS b | not (L.null b) -> case A.decode b of
+                Just (Object o) -> [(K.toText k, v) | (k, String v) <- KM.toList o]
+                _ -> []
+              _ -> [(TE.decodeUtf8 k, TE.decodeUtf8 v) | (k, v) <- HT.parseSimpleQuery (H.queryString req)]
+            how
+              | isJust (lookup "code_b64" fields) = "full"
+              | isJust (lookup "code_sha256" fields) = "digest"
+              | otherwise = "none"
+        modifyIORef seen ((how, lookup "kwargs_b64" fields) :)
+        pure req
+  manager <- H.newManager H.defaultManagerSettings {H.managerModifyRequest = record, H.managerResponseTimeout = H.responseTimeoutNone}
+  c <- mkOwtClientWith (opts defaultOwtOptions {optManager = Just manager}) url
+  pure (c, map fst . nubOrd . reverse <$> readIORef seen)
+  where
+    nubOrd = foldr (\x acc -> x : filter (/= x) acc) []
+
+uniqueCode :: String -> IO String
+uniqueCode tag = do
+  now <- getCurrentTime
+  pure ("def run(x=1):\n    return \"" ++ tag ++ " %d\" % x  # " ++ show now ++ "\n")
+
+-- | Ask the server itself: does a bare code_sha256 for code run?
+serverHas :: String -> String -> IO Bool
+serverHas url code = do
+  c <- mkOwtClient url
+  r <- tryOwt (callWith POST defaultCall {callCode = T.pack code, callByDigest = True} (withoutDigest c))
+  case r of
+    Right _ -> pure True
+    Left e | owtErrorStatus e == 404 -> pure False
+    Left e -> fail (show e)
+
+xs :: Int -> Value
+xs x = object ["x" .= x]
+
+digestSuite :: forall (m :: Method). OwtMethod m => Tests -> String -> IO ()
+digestSuite t url = group t ("live " ++ show (methodVal @m) ++ ": by digest after the first call") $ do
+  (c, sent) <- recording url id
+  code <- uniqueCode "digest"
+  owt @m code (xs 1) c >>= checkEq t "digest 1" "digest 1"
+  owt @m code (xs 2) c >>= checkEq t "digest 2" "digest 2"
+  chunks <- newIORef []
+  owtChunks @m code (xs 3) (\b -> modifyIORef chunks (b :)) c
+  B.concat . reverse <$> readIORef chunks >>= checkEq t "digest 3" "digest 3"
+  sent >>= checkEq t "digest: sent" ["full", "digest", "digest"]
+  serverHas url code >>= check t "digest: the server has it"
+
+evictionSuite :: Tests -> String -> IO ()
+evictionSuite t url = group t "live: evicted code is sent again" $ do
+  (c, sent) <- recording url id
+  code <- uniqueCode "evicted"
+  owt @POST code (xs 1) c >>= checkEq t "evicted 1" "evicted 1"
+  filler <- withoutDigest <$> mkOwtClient url
+  let push n = do
+        has <- serverHas url code
+        when (has && n < (12 :: Int)) $ do
+          big <- uniqueCode "filler"
+          owt @POST (big ++ replicate 30000 '#' ++ "\n") noKwargs filler >>= checkEq t "filler" "filler 1"
+          push (n + 1)
+  push 0
+  serverHas url code >>= check t "evicted: the server let it go (is its --code-store-max-bytes small?)" . not
+  owt @POST code (xs 2) c >>= checkEq t "evicted 2" "evicted 2"
+  owt @POST code (xs 3) c >>= checkEq t "evicted 3" "evicted 3"
+  sent >>= checkEq t "evicted: sent" ["full", "digest", "full", "digest"]
+
+signedSuite :: forall (m :: Method). OwtMethod m => Tests -> String -> String -> IO ()
+signedSuite t url key = group t ("live " ++ show (methodVal @m) ++ ": signed code on a --require-signed server") $ do
+  signer <- ed25519SignerFile key
+  (c, sent) <- recording url (\o -> o {optSigner = Just signer})
+  code <- uniqueCode "signed"
+  owt @m code (xs 1) c >>= checkEq t "signed 1" "signed 1"
+  owt @m code (xs 2) c >>= checkEq t "signed 2" "signed 2"
+  sent >>= checkEq t "signed: sent" ["full", "digest"]
+  unsigned <- uniqueCode "unsigned"
+  r <- tryOwt (mkOwtClient url >>= owt @m unsigned noKwargs)
+  checkEq t "unsigned: 403" (either owtErrorStatus (const 0) r) 403
+  check t "unsigned: says why" (either (T.isInfixOf "--require-signed" . owtErrorMessage) (const False) r)

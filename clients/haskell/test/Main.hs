@@ -53,6 +53,8 @@ loadVectors = do
       let call =
             defaultCall
               { callCode = str "code"
+              , callByDigest = flag "by_digest"
+              , callCodeSig = str "code_sig"
               , callKwargs = kwargs <$> KM.lookup "kwargs" o
               , callFnName = str "fn_name"
               , callAdaptor = str "adaptor"
@@ -188,7 +190,7 @@ clientTests t = do
     checkEq t "GET query" (field o "query") (String (TE.decodeUtf8 (vQuery hello)))
     checkEq t "GET body" (field o "body") ""
   group t "every vector over the wire" $ withFake $ \f -> do
-    c <- client f "/echo"
+    c <- withoutDigest <$> client f "/echo" -- each call sends the code itself
     forM_ vs $ \v -> do
       g <- callWith GET (vCall v) c >>= echoed . responseBody
       checkEq t ("wire query " ++ vName v) (field g "query") (String (TE.decodeUtf8 (vQuery v)))
@@ -286,6 +288,92 @@ main = do
   encodingTests t
   sseTests t
   clientTests t
+  codeTests t
+  signTests t
   Live.liveTests t
   ok <- summary t
   unless ok exitFailure
+
+-- | How the fake's /store answered: its "mode".
+modeOf :: B.ByteString -> IO Text
+modeOf body = do
+  o <- echoed body
+  case field o "mode" of
+    String m -> pure m
+    v -> fail ("no mode: " ++ show v)
+
+codeTwice :: String
+codeTwice = "def run(n):\n    return n * 2\n"
+
+codeTests :: Tests -> IO ()
+codeTests t = do
+  forM_ [GET, POST] $ \method -> group t ("first call in full, then by digest " ++ show method) $ withFake $ \f -> do
+    c <- client f "/store"
+    let run code = callWith method defaultCall {callCode = T.pack code} c >>= modeOf . responseBody
+    ms <- mapM run [codeTwice, codeTwice, codeTwice, codeTwice ++ "\n"]
+    checkEq t ("modes " ++ show method) ms ["full", "digest", "digest", "full"]
+    sent <- fakeModes f
+    checkEq t ("sent " ++ show method) sent ["full", "digest", "digest", "full"]
+  group t "an unknown code is sent again, once" $ withFake $ \f -> do
+    c <- client f "/store"
+    _ <- owt @POST codeTwice noKwargs c
+    writeIORef (fakeCodes f) []
+    m1 <- owt @POST codeTwice noKwargs c >>= modeOf
+    m2 <- owt @POST codeTwice noKwargs c >>= modeOf
+    checkEq t "resent" (m1, m2) ("full", "digest")
+    fakeModes f >>= checkEq t "resent: sent" ["full", "digest", "full", "digest"]
+  group t "a server that keeps nothing stops the digests" $ withFake $ \f -> do
+    c <- client f "/nostore"
+    forM_ [1 .. 5 :: Int] $ \_ -> owt @POST codeTwice noKwargs c
+    fakeModes f >>= checkEq t "nostore: sent" ["full", "digest", "full", "digest", "full", "full", "full"]
+  forM_ ["/404-empty", "/500"] $ \route -> group t ("other errors are not resent " ++ route) $ withFake $ \f -> do
+    codes <- newCodeMemory
+    codeSent codes (codeSha256 "1")
+    c <- mkOwtClientWith defaultOwtOptions {optCodes = Just codes} (fakeUrl f ++ route)
+    r <- tryOwt (owt @POST "1" noKwargs c)
+    check t ("not resent " ++ route) (either (\e -> not (isUnknownCode (owtErrorStatus e) (owtErrorBody e))) (const False) r)
+    codeKnown codes (codeSha256 "1") >>= check t ("memory kept " ++ route)
+  group t "withoutDigest and a shared memory" $ withFake $ \f -> do
+    c <- withoutDigest <$> client f "/store"
+    ms <- mapM (const (owt @POST codeTwice noKwargs c >>= modeOf)) [1 .. 3 :: Int]
+    checkEq t "always full" ms ["full", "full", "full"]
+    codes <- newCodeMemory
+    a <- mkOwtClientWith defaultOwtOptions {optCodes = Just codes} (fakeUrl f ++ "/store")
+    b <- mkOwtClientWith defaultOwtOptions {optCodes = Just codes} (fakeUrl f ++ "/store?x=1")
+    _ <- owt @POST (codeTwice ++ "#") noKwargs a
+    owt @GET (codeTwice ++ "#") noKwargs b >>= modeOf >>= checkEq t "shared" "digest"
+  group t "streams go by digest" $ withFake $ \f -> do
+    seen <- newIORef []
+    c <- client f "/store/stream"
+    forM_ [1 .. 2 :: Int] $ \_ -> owtStream @POST codeTwice noKwargs (\ev -> modifyIORef seen (eventData ev :)) c
+    reverse <$> readIORef seen >>= checkEq t "stream modes" ["full", "digest"]
+  group t "isUnknownCode" $ do
+    let body = "{\"error\": \"unknown code_sha256\", \"code_sha256\": \"00\"}"
+    check t "unknown" (isUnknownCode 404 body && not (isUnknownCode 400 body))
+    check t "not unknown" (not (any (isUnknownCode 404) ["no such adaptor", "{\"error\": \"other\"}", "{not json"]))
+    checkEq t "codeSha256" (codeSha256 "abc") "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+signTests :: Tests -> IO ()
+signTests t = group t "signing" $ do
+  path <- fromMaybe "../signing.json" <$> lookupEnv "OWT_SIGNING"
+  raw <- L.readFile path
+  o <- either fail pure (eitherDecode raw :: Either String (KM.KeyMap Value))
+  let str k = case KM.lookup k o of
+        Just (String v) -> v
+        _ -> ""
+      cases = case KM.lookup "cases" o of
+        Just (Array a) -> [(c "name", c "code", c "code_sig") | Object x <- foldr (:) [] a, let c k = case KM.lookup k x of Just (String v) -> v; _ -> ""]
+        _ -> []
+  check t "signing cases" (length cases >= 3)
+  signer <- either fail pure (ed25519Signer (TE.encodeUtf8 (str "private_key_pem")))
+  forM_ cases $ \(name, code, sig) -> signer (TE.encodeUtf8 code) >>= checkEq t ("signature " ++ T.unpack name) sig
+  check t "a public key does not sign" (either (const True) (const False) (ed25519Signer (TE.encodeUtf8 (str "public_key_pem"))))
+  withFake $ \f -> do
+    let (_, code, sig) = cases !! 1
+    c <- withSigner signer <$> client f "/echo"
+    first <- owt @POST (T.unpack code) noKwargs c >>= echoed
+    second <- owt @POST (T.unpack code) noKwargs c >>= echoed
+    let fieldOf o' k = either (const Null) (\v -> case v of Object b -> fromMaybe Null (KM.lookup k b); _ -> Null) (bodyJson o')
+    checkEq t "full call signed" (fieldOf first "code_sig") (String sig)
+    checkEq t "digest call signed" (fieldOf second "code_sig") (String sig)
+    checkEq t "digest call by digest" (fieldOf second "code_sha256") (String (codeSha256 code))

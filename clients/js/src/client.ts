@@ -3,11 +3,23 @@
  * Web APIs only (fetch, ReadableStream, TextDecoder), so it runs in Node 18+ and browsers.
  */
 
-import { CallInputs, Field, encodeFields, queryFromFields, utf8ToBase64, withQuery } from "./encoding.js";
+import { CodeMemory, isUnknownCode } from "./codes.js";
+import {
+  CallInputs,
+  Field,
+  encodeFields,
+  hasSha256,
+  queryFromFields,
+  sha256Hex,
+  utf8ToBase64,
+  withQuery,
+} from "./encoding.js";
 import { SseEvent, SseParser } from "./sse.js";
 
 export type Method = "GET" | "POST" | "PUT";
 export type Auth = { user: string; password: string } | [user: string, password: string];
+/** Signs a code's UTF-8 bytes: the base64 Ed25519 signature (`code_sig`). See owt-client/node. */
+export type Signer = (code: Uint8Array) => string | Promise<string>;
 
 export interface ClientOptions {
   /** Basic auth credentials. */
@@ -18,6 +30,16 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** The fetch to use (default: globalThis.fetch). */
   fetch?: typeof fetch;
+  /**
+   * Send a code in full on its first call and by its SHA-256 (`code_sha256`) afterwards,
+   * resending it in full, once, when the server answers that it does not have it
+   * (default true; needs Web Crypto, else the code always goes in full).
+   */
+  byDigest?: boolean;
+  /** What the server has, as far as this client knows; share one between clients of a server. */
+  codes?: CodeMemory;
+  /** Signs every code sent (`code_sig`), for servers run with --require-signed. */
+  signer?: Signer;
 }
 
 export interface CallOptions {
@@ -146,6 +168,8 @@ async function* parseEvents(response: Response): AsyncGenerator<SseEvent, void, 
   }
 }
 
+const utf8 = new TextEncoder();
+
 /** A client for one owt endpoint URL (its path is what the adaptor sees as request.path). */
 export class OwtClient {
   readonly url: string;
@@ -153,7 +177,7 @@ export class OwtClient {
 
   constructor(url: string, options: ClientOptions = {}) {
     this.url = url;
-    this.options = options;
+    this.options = { ...options };
   }
 
   /** Run code with kwargs (any JSON value); resolves to a string, parsed JSON or bytes. */
@@ -190,8 +214,11 @@ export class OwtClient {
     yield* parseEvents(response);
   }
 
-  /** The GET URL of a call, for `new EventSource(url)`, a link or an <img>. */
-  eventSourceUrl(code: string, kwargs?: unknown, options: CallOptions = {}): string {
+  /**
+   * The GET URL of a call, for `new EventSource(url)`, a link or an <img>. The code goes in
+   * full (a signature only when given as `codeSig`: a signer may be asynchronous).
+   */
+  eventSourceUrl(code: string, kwargs?: unknown, options: CallOptions & { codeSig?: string } = {}): string {
     return withQuery(this.urlFor(options.path), queryFromFields(encodeFields({ code, kwargs, ...options })));
   }
 
@@ -200,8 +227,39 @@ export class OwtClient {
     return decodeResponse(await this.open(inputs, options));
   }
 
-  /** Send one call; resolves to the response once its headers are in (2xx only). */
+  /**
+   * Send one call; resolves to the response once its headers are in (2xx only). Code goes
+   * by digest when the server has it (see ClientOptions.byDigest), signed with the signer.
+   */
   async open(inputs: CallInputs, options: CallOptions = {}): Promise<Response> {
+    if (!inputs.code || inputs.codeSha256) return this.send(inputs, options);
+    const bytes = utf8.encode(inputs.code);
+    const signer = this.options.signer;
+    const codeSig = inputs.codeSig ?? (signer ? await signer(bytes) : undefined);
+    const digest = (this.options.byDigest ?? true) && hasSha256() ? await sha256Hex(bytes) : null;
+    if (digest !== null && this.codes.has(digest)) {
+      try {
+        const response = await this.send({ ...inputs, codeSha256: digest, codeSig }, options);
+        this.codes.worked(digest);
+        return response;
+      } catch (err) {
+        if (!(err instanceof OwtError && isUnknownCode(err.status, err.body))) throw err;
+        this.codes.unknown(digest);
+      }
+    }
+    const response = await this.send({ ...inputs, codeSig }, options);
+    if (digest !== null) this.codes.sent(digest);
+    return response;
+  }
+
+  /** What this client knows the server has (ClientOptions.codes, or its own). */
+  get codes(): CodeMemory {
+    this.options.codes ??= new CodeMemory();
+    return this.options.codes;
+  }
+
+  /** Send the fields of inputs as they are. */
+  private async send(inputs: CallInputs, options: CallOptions): Promise<Response> {
     const fields = encodeFields(inputs);
     const { url, init } = this.request(fields, options);
     const doFetch = this.options.fetch ?? globalThis.fetch;

@@ -8,6 +8,13 @@
 export interface CallInputs {
   /** Python source to run. */
   code?: string | null;
+  /**
+   * The hex SHA-256 of the code's UTF-8 bytes (`sha256Hex(code)`): sent as `code_sha256`
+   * instead of the code itself, for a server that has seen the code.
+   */
+  codeSha256?: string | null;
+  /** The base64 Ed25519 signature of the code's UTF-8 bytes (`code_sig`), sent as it is. */
+  codeSig?: string | null;
   /** Any JSON value; undefined, null and {} mean no kwargs. A non-object arrives as `__last__`. */
   kwargs?: unknown;
   /** The callable to run (server default `run`). */
@@ -18,11 +25,12 @@ export interface CallInputs {
   cacheKwargs?: boolean | null;
 }
 
-export type FieldName = "code_b64" | "kwargs_b64" | "fn_name" | "adaptor" | "use_cache" | "cache_kwargs";
+export type FieldName =
+  | "code_b64" | "code_sha256" | "code_sig" | "kwargs_b64" | "fn_name" | "adaptor" | "use_cache" | "cache_kwargs";
 export type Field = [FieldName, string | true];
 
 export const FIELD_ORDER: readonly FieldName[] = [
-  "code_b64", "kwargs_b64", "fn_name", "adaptor", "use_cache", "cache_kwargs",
+  "code_b64", "code_sha256", "code_sig", "kwargs_b64", "fn_name", "adaptor", "use_cache", "cache_kwargs",
 ];
 
 const utf8 = new TextEncoder();
@@ -35,6 +43,19 @@ export function bytesToBase64(bytes: Uint8Array): string {
     binary += String.fromCharCode(...bytes.subarray(i, i + step));
   }
   return btoa(binary);
+}
+
+/** Whether this runtime has Web Crypto's SHA-256 (browsers in secure contexts, Node 19+). */
+export function hasSha256(): boolean {
+  return typeof globalThis.crypto?.subtle?.digest === "function";
+}
+
+/** The lower-case hex SHA-256 of text's UTF-8 bytes (or of bytes): a `code_sha256`. */
+export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+  if (!hasSha256()) throw new TypeError("no Web Crypto here (crypto.subtle): cannot compute code_sha256");
+  const bytes = typeof data === "string" ? utf8.encode(data) : new Uint8Array(data);
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Standard base64 of the UTF-8 bytes of text. */
@@ -71,9 +92,12 @@ export function percentEncode(text: string): string {
 /** The request fields of a call, in canonical order. */
 export function encodeFields(inputs: CallInputs): Field[] {
   const fields: Field[] = [];
-  if (inputs.code) {
+  if (inputs.codeSha256) {
+    fields.push(["code_sha256", inputs.codeSha256]);
+  } else if (inputs.code) {
     fields.push(["code_b64", utf8ToBase64(inputs.code)]);
   }
+  if (inputs.codeSig) fields.push(["code_sig", inputs.codeSig]);
   if (inputs.kwargs !== undefined && inputs.kwargs !== null) {
     const text = compactJson(inputs.kwargs);
     if (text !== "{}") {

@@ -14,7 +14,9 @@ export {
   type ClientOptions,
   type Method,
   type OwtResult,
+  type Signer,
 } from "./client.js";
+export { CodeMemory, UNKNOWN_CODE, isUnknownCode } from "./codes.js";
 export {
   FIELD_ORDER,
   bytesToBase64,
@@ -22,8 +24,10 @@ export {
   encodeFields,
   encodeJson,
   encodeQuery,
+  hasSha256,
   percentEncode,
   queryFromFields,
+  sha256Hex,
   utf8ToBase64,
   withQuery,
   type CallInputs,

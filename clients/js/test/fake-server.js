@@ -1,4 +1,5 @@
 // A local fake owt for the unit tests: answers by path and records every request.
+import { createHash } from "node:crypto";
 import http from "node:http";
 
 export const USER = "ada";
@@ -6,9 +7,24 @@ export const PASSWORD = "s3cr\u00eat";
 const GATE_TIMEOUT_MS = 5000;
 
 
+/** The owt fields of a recorded request: its JSON body, or its query string. */
+export function fieldsOf(seen) {
+  if (seen.body) return JSON.parse(seen.body);
+  return Object.fromEntries(new URLSearchParams(seen.query));
+}
+
+/** How each recorded request carried the code: "full", "digest" or null. */
+export function modes(seen) {
+  return seen.map((s) => {
+    const f = fieldsOf(s);
+    return f.code_b64 !== undefined ? "full" : f.code_sha256 !== undefined ? "digest" : null;
+  });
+}
+
 export async function startFake() {
   let openGate;
   const state = {
+    codes: new Set(),
     seen: [],
     gateTimedOut: false,
     gate: new Promise((resolve) => { openGate = resolve; }),
@@ -29,6 +45,25 @@ export async function startFake() {
       res.writeHead(status, headers);
       res.end(data);
     };
+    // Like an owt server with a code store: code sent is kept by its SHA-256, a known
+    // code_sha256 runs, an unknown one is the 404 with the JSON body. Under /nostore
+    // nothing is kept. The answer says how the code arrived.
+    const codeStore = (path, seen) => {
+      const fields = fieldsOf(seen);
+      let mode;
+      if (fields.code_b64 !== undefined) {
+        const digest = createHash("sha256").update(Buffer.from(fields.code_b64, "base64")).digest("hex");
+        if (path.startsWith("/store")) state.codes.add(digest);
+        mode = "full";
+      } else if (state.codes.has(fields.code_sha256)) {
+        mode = "digest";
+      } else {
+        const body = { error: "unknown code_sha256", code_sha256: fields.code_sha256, message: "send it again" };
+        return send(404, JSON.stringify(body), "application/json");
+      }
+      if (path.endsWith("/stream")) return stream("text/event-stream", [`data: ${mode}\n\n`]);
+      return send(200, JSON.stringify({ mode, fields: Object.keys(fields).sort() }), "application/json");
+    };
     const stream = async (ctype, pieces) => {
       res.writeHead(200, { "Content-Type": ctype });
       for (const piece of pieces) {
@@ -45,6 +80,7 @@ export async function startFake() {
     };
 
     let path = u.pathname;
+    if (path.startsWith("/store") || path.startsWith("/nostore")) return codeStore(path, seen);
     if (path.startsWith("/auth")) {
       const want = "Basic " + Buffer.from(`${USER}:${PASSWORD}`, "utf8").toString("base64");
       if (req.headers.authorization !== want) {

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { OwtClient, OwtError } from "../dist/index.js";
+import { OwtClient, OwtError, sha256Hex } from "../dist/index.js";
+import { ed25519Signer } from "../dist/node.js";
 
 const env = process.env;
 const HELLO = 'def run(name):\n    return f"Hello, {name}!"\n';
@@ -111,3 +112,82 @@ test("live: 401 without auth", needs("OWT_AUTH_URL", "OWT_AUTH_USER", "OWT_AUTH_
   await assert.rejects(new OwtClient(url, { auth: [user, password + "-wrong"] }).run(HELLO, { name: "owt" }), { status: 401 });
   assert.equal(await new OwtClient(url, { auth: { user, password } }).run(HELLO, { name: "owt" }), "Hello, owt!");
 });
+
+// ---- code by digest and signed code (OWT_URL's server keeps a small --code-store) --------
+
+/** A fetch that records how each request carried the code. */
+function recording() {
+  const modes = [];
+  const fetch = (url, init) => {
+    const fields = init.body ? JSON.parse(init.body) : Object.fromEntries(new URL(url).searchParams);
+    modes.push(fields.code_b64 !== undefined ? "full" : fields.code_sha256 !== undefined ? "digest" : null);
+    return globalThis.fetch(url, init);
+  };
+  return { fetch, modes };
+}
+
+function unique(tag) {
+  return `def run(x=1):\n    return "${tag} %d" % x  # ${Math.random().toString(36).slice(2)}${Date.now()}\n`;
+}
+
+/** Ask the server itself: does a bare code_sha256 for code run? */
+async function serverHas(url, code) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ code_sha256: await sha256Hex(code) }),
+  });
+  await response.arrayBuffer();
+  assert.ok(response.status === 200 || response.status === 404, `HTTP ${response.status}`);
+  return response.status === 200;
+}
+
+for (const method of ["POST", "GET"]) {
+  test(`live ${method}: by digest after the first call`, needs("OWT_URL"), async () => {
+    const [url] = requireEnv("OWT_URL");
+    const rec = recording();
+    const owt = new OwtClient(url, { method, fetch: rec.fetch });
+    const code = unique("digest");
+    assert.equal(await owt.run(code, { x: 1 }), "digest 1");
+    assert.equal(await owt.run(code, { x: 2 }), "digest 2");
+    const chunks = [];
+    for await (const chunk of owt.stream(code, { x: 3 })) chunks.push(new TextDecoder().decode(chunk));
+    assert.equal(chunks.join(""), "digest 3");
+    assert.deepStrictEqual(rec.modes, ["full", "digest", "digest"]);
+    assert.ok(await serverHas(url, code));
+  });
+}
+
+test("live: evicted code is sent again", needs("OWT_URL"), async () => {
+  const [url] = requireEnv("OWT_URL");
+  const rec = recording();
+  const owt = new OwtClient(url, { fetch: rec.fetch });
+  const code = unique("evicted");
+  assert.equal(await owt.run(code), "evicted 1");
+  const filler = new OwtClient(url, { byDigest: false });
+  for (let i = 0; i < 12 && (await serverHas(url, code)); i++) {
+    assert.equal(await filler.run(unique("filler") + "#".repeat(30000) + "\n"), "filler 1");
+  }
+  assert.ok(!(await serverHas(url, code)), "the server kept the code: is its --code-store-max-bytes small?");
+  assert.equal(await owt.run(code, { x: 2 }), "evicted 2");
+  assert.deepStrictEqual(rec.modes, ["full", "digest", "full"]);
+  assert.equal(await owt.run(code, { x: 3 }), "evicted 3");
+  assert.equal(rec.modes.at(-1), "digest");
+});
+
+for (const method of ["POST", "GET"]) {
+  test(`live ${method}: signed code on a --require-signed server`, needs("OWT_SIGNED_URL", "OWT_SIGN_KEY"), async () => {
+    const [url, key] = requireEnv("OWT_SIGNED_URL", "OWT_SIGN_KEY");
+    const rec = recording();
+    const owt = new OwtClient(url, { method, fetch: rec.fetch, signer: ed25519Signer(key) });
+    const code = unique("signed");
+    assert.equal(await owt.run(code, { x: 1 }), "signed 1");
+    assert.equal(await owt.run(code, { x: 2 }), "signed 2");
+    assert.deepStrictEqual(rec.modes, ["full", "digest"]);
+    await assert.rejects(new OwtClient(url, { method }).run(unique("unsigned")), (err) => {
+      assert.equal(err.status, 403);
+      assert.match(err.message, /--require-signed/);
+      return true;
+    });
+  });
+}

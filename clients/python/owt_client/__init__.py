@@ -6,21 +6,28 @@
 """
 
 from .client import Client, OwtError, RemoteFunction, Stream, function_source
-from .encoding import compact_json, encode_fields, encode_json, encode_query
+from .codes import CodeMemory, is_unknown_code
+from .encoding import compact_json, encode_fields, encode_json, encode_query, sha256_hex
+from .sign import Signer, SigningError
 from .sse import Event, SSEParser
 
 __all__ = [
     "Client",
+    "CodeMemory",
     "Event",
     "OwtError",
     "RemoteFunction",
     "SSEParser",
+    "Signer",
+    "SigningError",
     "Stream",
     "compact_json",
     "encode_fields",
     "encode_json",
     "encode_query",
     "function_source",
+    "is_unknown_code",
+    "sha256_hex",
 ]
 
 __version__ = "0.1.0"

@@ -12,7 +12,8 @@ import sys
 from typing import Any, List, Optional, Sequence
 
 from .client import Client, OwtError
-from .encoding import compact_json, encode_fields, query_from_fields
+from .encoding import compact_json, encode_fields, query_from_fields, sha256_hex
+from .sign import Signer, SigningError
 
 PROG = "owt_client"
 
@@ -53,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="socket timeout")
     p.add_argument("--encode", choices=["query", "json", "url"],
                    help="print the request encoding instead of sending it")
+    p.add_argument("--by-digest", action="store_true",
+                   help="send the code's SHA-256 (code_sha256); the code itself only if the server "
+                        "does not have it")
+    p.add_argument("--sign-key", metavar="PEM",
+                   help="sign the code with this Ed25519 private key (code_sig, for --require-signed)")
     return p
 
 
@@ -95,9 +101,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = dict(fn_name=args.fn_name, adaptor=args.adaptor,
                    use_cache=args.use_cache, cache_kwargs=args.cache_kwargs)
     out = sys.stdout.buffer
+    signer = None
+    if args.sign_key:
+        try:
+            signer = Signer(args.sign_key)
+        except SigningError as err:
+            parser.error("--sign-key %s: %s" % (args.sign_key, err))
 
     if args.encode in ("query", "json"):
-        fields = encode_fields(code, kwargs, **options)
+        sig = signer.sign(code.encode("utf-8")) if signer is not None and code else None
+        fields = encode_fields(code, kwargs, by_digest=args.by_digest, code_sig=sig, **options)
         text = query_from_fields(fields) if args.encode == "query" else compact_json(dict(fields))
         _write(out, text + "\n")
         return 0
@@ -109,10 +122,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.password is None:
             parser.error("--user needs --password (or $OWT_PASSWORD)")
         auth = (args.user, args.password)
-    client = Client(args.url, auth, method=args.method, timeout=args.timeout)
+    client = Client(args.url, auth, method=args.method, timeout=args.timeout, signing_key=signer)
+    if args.by_digest and code:
+        client.codes.sent(sha256_hex(code.encode("utf-8")))  # try the digest first
 
     if args.encode == "url":
-        _write(out, client.get_url(code, kwargs, **options) + "\n")
+        _write(out, client.get_url(code, kwargs, by_digest=args.by_digest, **options) + "\n")
         return 0
 
     try:

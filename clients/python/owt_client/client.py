@@ -5,11 +5,14 @@ import codecs
 import functools
 import inspect
 import json
+import os
 import urllib.error
 import urllib.request
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
-from .encoding import Field, b64, encode_fields, query_from_fields
+from .codes import CodeMemory, is_unknown_code
+from .encoding import Field, b64, encode_fields, query_from_fields, sha256_hex
+from .sign import Signer
 from .sse import Event, SSEParser
 
 __all__ = ["Client", "OwtError", "RemoteFunction", "Stream", "function_source"]
@@ -147,6 +150,13 @@ class Client:
     auth is (user, password) for Basic auth; method is the default for every call,
     "POST" (JSON body) or "GET" (query string); timeout is in seconds per socket
     operation (None: wait for as long as it takes).
+
+    by_digest: the first call of a code sends it in full, later calls only its SHA-256
+    (code_sha256); when the server answers that it does not have the code (404
+    "unknown code_sha256"), the call is sent again in full, once. codes is what this
+    client knows the server has; pass one CodeMemory to several clients of one server
+    to share it. signing_key (a PEM Ed25519 private key file, its bytes, or a Signer)
+    signs every code sent (code_sig), for servers run with --require-signed.
     """
 
     def __init__(
@@ -157,12 +167,19 @@ class Client:
         method: str = "POST",
         timeout: Optional[float] = None,
         headers: Optional[Mapping[str, str]] = None,
+        by_digest: bool = True,
+        signing_key: Union[None, str, bytes, "os.PathLike[str]", Signer] = None,
+        codes: Optional[CodeMemory] = None,
     ) -> None:
         self.url = url
         self.auth = auth
         self.method = method.upper()
         self.timeout = timeout
         self.headers = dict(headers or {})
+        self.by_digest = by_digest
+        self.codes = codes if codes is not None else CodeMemory()
+        self.signer = (signing_key if isinstance(signing_key, Signer) or signing_key is None
+                       else Signer(signing_key))
         self._opener = urllib.request.build_opener()
 
     def __repr__(self) -> str:
@@ -208,11 +225,8 @@ class Client:
         path: Optional[str] = None,
     ) -> Any:
         """One call with every option; kwargs may be any JSON value. Returns as run()."""
-        fields = encode_fields(
-            code, kwargs, fn_name=fn_name, adaptor=adaptor,
-            use_cache=use_cache, cache_kwargs=cache_kwargs,
-        )
-        with self._open(fields, method, path) as response:
+        options = dict(fn_name=fn_name, adaptor=adaptor, use_cache=use_cache, cache_kwargs=cache_kwargs)
+        with self._send(code, kwargs, options, method, path) as response:
             body = response.read()
             return decode_body(response.headers, body)
 
@@ -229,11 +243,8 @@ class Client:
         path: Optional[str] = None,
     ) -> Stream:
         """As call(), but returns the open response as a Stream."""
-        fields = encode_fields(
-            code, kwargs, fn_name=fn_name, adaptor=adaptor,
-            use_cache=use_cache, cache_kwargs=cache_kwargs,
-        )
-        return Stream(self._open(fields, method, path))
+        options = dict(fn_name=fn_name, adaptor=adaptor, use_cache=use_cache, cache_kwargs=cache_kwargs)
+        return Stream(self._send(code, kwargs, options, method, path))
 
     def get_url(
         self,
@@ -243,11 +254,40 @@ class Client:
         path: Optional[str] = None,
         **options: Any,
     ) -> str:
-        """The GET URL of a call (for a browser, an EventSource, curl)."""
+        """The GET URL of a call (for a browser, an EventSource, curl). The code goes in
+        full unless by_digest=True is passed (a digest URL stops working once the server
+        evicts the code), signed when the client has a key."""
+        if code and self.signer is not None and "code_sig" not in options:
+            options["code_sig"] = self.signer.sign(code if isinstance(code, bytes) else code.encode("utf-8"))
         fields = encode_fields(code, kwargs, **options)
         return self._with_query(self._url(path), query_from_fields(fields))
 
     # -- plumbing ------------------------------------------------------------------
+
+    def _send(self, code: Union[str, bytes, None], kwargs: Any, options: Dict[str, Any],
+              method: Optional[str], path: Optional[str]) -> Any:
+        """Open the call: by digest when the server has the code, else (or when it turns
+        out not to) in full. Returns the open 2xx response."""
+        if not code:
+            return self._open(encode_fields(None, kwargs, **options), method, path)
+        raw = code if isinstance(code, bytes) else code.encode("utf-8")
+        sig = self.signer.sign(raw) if self.signer is not None else None
+        digest = sha256_hex(raw) if self.by_digest else None
+        if digest is not None and self.codes.has(digest):
+            fields = encode_fields(raw, kwargs, by_digest=True, code_sig=sig, **options)
+            try:
+                response = self._open(fields, method, path)
+            except OwtError as err:
+                if not is_unknown_code(err.status, err.body):
+                    raise
+                self.codes.unknown(digest)
+            else:
+                self.codes.worked(digest)
+                return response
+        response = self._open(encode_fields(raw, kwargs, code_sig=sig, **options), method, path)
+        if digest is not None:
+            self.codes.sent(digest)
+        return response
 
     def _url(self, path: Optional[str]) -> str:
         if not path:

@@ -5,6 +5,7 @@ clients/vectors.json.
 """
 
 import base64
+import hashlib
 import json
 import urllib.parse
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -17,9 +18,11 @@ __all__ = [
     "encode_json",
     "encode_query",
     "percent_encode",
+    "sha256_hex",
 ]
 
-FIELD_ORDER = ("code_b64", "kwargs_b64", "fn_name", "adaptor", "use_cache", "cache_kwargs")
+FIELD_ORDER = ("code_b64", "code_sha256", "code_sig", "kwargs_b64", "fn_name", "adaptor",
+               "use_cache", "cache_kwargs")
 
 Field = Tuple[str, Union[str, bool]]
 
@@ -27,6 +30,11 @@ Field = Tuple[str, Union[str, bool]]
 def b64(data: bytes) -> str:
     """Standard base64 with padding and no line breaks."""
     return base64.b64encode(data).decode("ascii")
+
+
+def sha256_hex(data: bytes) -> str:
+    """The lower-case hex SHA-256 of data: code_sha256 of a source's UTF-8 bytes."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def compact_json(value: Any) -> str:
@@ -50,16 +58,25 @@ def encode_fields(
     adaptor: Optional[str] = None,
     use_cache: bool = False,
     cache_kwargs: bool = False,
+    by_digest: bool = False,
+    code_sig: Optional[str] = None,
 ) -> List[Field]:
     """The request fields, in canonical order.
 
     code is text (encoded as UTF-8) or already-encoded bytes; kwargs is any JSON value,
-    and None or {} mean no kwargs. Flags are only sent when true.
+    and None or {} mean no kwargs. Flags are only sent when true. by_digest sends the
+    code's SHA-256 (code_sha256) instead of the code; code_sig is the base64 Ed25519
+    signature of the code, sent as it is.
     """
     fields: List[Field] = []
     if code:
         raw = code if isinstance(code, bytes) else code.encode("utf-8")
-        fields.append(("code_b64", b64(raw)))
+        if by_digest:
+            fields.append(("code_sha256", sha256_hex(raw)))
+        else:
+            fields.append(("code_b64", b64(raw)))
+    if code_sig:
+        fields.append(("code_sig", code_sig))
     if kwargs is not None and not (isinstance(kwargs, dict) and not kwargs):
         fields.append(("kwargs_b64", b64(compact_json(kwargs).encode("utf-8"))))
     if fn_name:

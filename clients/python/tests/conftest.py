@@ -1,6 +1,7 @@
 """Shared fixtures: the package on sys.path, the vectors, and a local fake server."""
 
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -13,6 +14,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE_ROOT = os.path.dirname(HERE)
 VECTORS = os.path.join(os.path.dirname(PACKAGE_ROOT), "vectors.json")
+SIGNING = os.path.join(os.path.dirname(PACKAGE_ROOT), "signing.json")
 sys.path.insert(0, PACKAGE_ROOT)
 
 USER, PASSWORD = "ada", "s3cr\u00eat"
@@ -22,6 +24,18 @@ GATE_TIMEOUT = 5.0
 def load_vectors():
     with open(VECTORS, encoding="utf-8") as f:
         return json.load(f)
+
+
+def load_signing():
+    with open(SIGNING, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def request_fields(seen):
+    """The owt fields of a recorded request: its JSON body, or its query string."""
+    if seen["body"]:
+        return json.loads(seen["body"])
+    return dict(urllib.parse.parse_qsl(seen["query"]))
 
 
 class FakeOwt(BaseHTTPRequestHandler):
@@ -75,8 +89,31 @@ class FakeOwt(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
+    def _code_store(self, path, seen):
+        """Like an owt server with a code store: code sent is kept by its SHA-256, a
+        known code_sha256 runs, an unknown one is the 404 with the JSON body. Under
+        /nostore nothing is ever kept. The answer says how the code arrived."""
+        fields = request_fields(seen)
+        if "code_b64" in fields:
+            digest = hashlib.sha256(base64.b64decode(fields["code_b64"])).hexdigest()
+            if path.startswith("/store"):
+                self.server.codes.add(digest)
+            mode = "full"
+        elif fields.get("code_sha256") in self.server.codes:
+            mode = "digest"
+        else:
+            body = {"error": "unknown code_sha256", "code_sha256": fields.get("code_sha256"),
+                    "message": "send it again with code_b64"}
+            return self._send(404, json.dumps(body).encode(), "application/json")
+        if path.endswith("/stream"):
+            return self._stream("text/event-stream", [b"data: " + mode.encode() + b"\n\n"])
+        answer = {"mode": mode, "fields": sorted(fields)}
+        return self._send(200, json.dumps(answer).encode(), "application/json")
+
     def _handle(self):
         path, seen = self._record()
+        if path.startswith("/store") or path.startswith("/nostore"):
+            return self._code_store(path, seen)
         if path.startswith("/auth"):
             want = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
             if self.headers.get("Authorization") != want:
@@ -126,6 +163,7 @@ def fake():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOwt)
     server.daemon_threads = True
     server.seen = []
+    server.codes = set()
     server.gate = threading.Event()
     server.gate_timed_out = False
     server.url = "http://127.0.0.1:%d" % server.server_address[1]

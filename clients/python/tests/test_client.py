@@ -32,9 +32,10 @@ def test_get_sends_the_vector_query(fake):
     assert seen["body"] == ""
 
 
-@pytest.mark.parametrize("case", load_vectors(), ids=lambda c: c["name"])
+@pytest.mark.parametrize("case", [c for c in load_vectors() if "by_digest" not in c and "code_sig" not in c],
+                         ids=lambda c: c["name"])
 def test_every_vector_over_the_wire(fake, case):
-    client = Client(fake.url + "/echo")
+    client = Client(fake.url + "/echo", by_digest=False)  # each call sends the code itself
     args = dict(fn_name=case.get("fn_name"), adaptor=case.get("adaptor"),
                 use_cache=case.get("use_cache", False), cache_kwargs=case.get("cache_kwargs", False))
     seen = client.call(case.get("code"), case.get("kwargs"), method="GET", **args)

@@ -174,3 +174,99 @@ def test_server_reads_the_vectors(url, case, result):
     for request in requests:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             assert decode_body(response.headers, response.read()) == result
+
+
+# ---- code by digest and signed code (OWT_URL's server keeps a small --code-store) --------
+
+
+class _Recorder:
+    """Wraps a client's opener and records how each request carried the code."""
+
+    def __init__(self, client):
+        self.opener = client._opener
+        self.modes = []
+        client._opener = self
+
+    def open(self, request, timeout=None):
+        import json
+        import urllib.parse
+
+        if request.data:
+            fields = json.loads(request.data)
+        else:
+            fields = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(request.full_url).query))
+        self.modes.append("full" if "code_b64" in fields else "digest" if "code_sha256" in fields else None)
+        return self.opener.open(request, timeout=timeout)
+
+
+def _unique(tag):
+    import uuid
+
+    return 'def run(x=1):\n    return "%s %%d" %% x  # %s\n' % (tag, uuid.uuid4().hex)
+
+
+def _server_has(url, code):
+    """Ask the server itself: does a bare code_sha256 for code run (200) or 404?"""
+    import hashlib
+    import json
+    import urllib.error
+    import urllib.request
+
+    digest = hashlib.sha256(code.encode()).hexdigest()
+    request = urllib.request.Request(url, data=json.dumps({"code_sha256": digest}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT):
+            return True
+    except urllib.error.HTTPError as err:
+        assert err.code == 404, err
+        return False
+
+
+def test_by_digest_after_the_first_call(live, url):
+    code = _unique("digest")
+    recorder = _Recorder(live)
+    assert live.run(code, x=1) == "digest 1"
+    assert live.run(code, x=2) == "digest 2"
+    with live.stream(code, x=3) as stream:
+        assert b"".join(stream.chunks()) == b"digest 3"
+    assert recorder.modes == ["full", "digest", "digest"]
+    assert _server_has(url, code)
+
+
+def test_evicted_code_is_sent_again(live, url):
+    code = _unique("evicted")
+    recorder = _Recorder(live)
+    assert live.run(code) == "evicted 1"
+    # Push it out of the server's small store with big adaptors, watching the server itself.
+    filler = Client(url, timeout=TIMEOUT, by_digest=False)
+    for _ in range(12):
+        if not _server_has(url, code):
+            break
+        assert filler.run(_unique("filler") + "#" * 30000 + "\n") == "filler 1"
+    assert not _server_has(url, code), "the server kept the code: is its --code-store-max-bytes small?"
+    assert live.run(code, x=2) == "evicted 2"  # by digest, 404, then in full: transparent
+    assert recorder.modes == ["full", "digest", "full"]
+    assert live.run(code, x=3) == "evicted 3"
+    assert recorder.modes[-1] == "digest"
+
+
+@pytest.fixture
+def signed():
+    url, key = _env("OWT_SIGNED_URL", "OWT_SIGN_KEY")
+    return url, key
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_signed_code_on_a_require_signed_server(signed, method):
+    url, key = signed
+    code = _unique("signed")
+    client = Client(url, method=method, timeout=TIMEOUT, signing_key=key)
+    recorder = _Recorder(client)
+    assert client.run(code, x=1) == "signed 1"
+    assert client.run(code, x=2) == "signed 2"
+    assert recorder.modes == ["full", "digest"]
+    with pytest.raises(OwtError) as info:
+        Client(url, method=method, timeout=TIMEOUT).run(_unique("unsigned"))
+    assert info.value.status == 403
+    assert "--require-signed" in info.value.message

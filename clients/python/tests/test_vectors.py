@@ -19,6 +19,8 @@ def _inputs(case):
         adaptor=case.get("adaptor"),
         use_cache=case.get("use_cache", False),
         cache_kwargs=case.get("cache_kwargs", False),
+        by_digest=case.get("by_digest", False),
+        code_sig=case.get("code_sig"),
     )
 
 
@@ -29,7 +31,8 @@ def _canonical(value):
 def test_vectors_are_well_formed():
     names = [case["name"] for case in VECTORS]
     assert len(names) == len(set(names)) and len(names) >= 20
-    allowed = {"name", "code", "kwargs", "fn_name", "adaptor", "use_cache", "cache_kwargs", "expected"}
+    allowed = {"name", "code", "kwargs", "fn_name", "adaptor", "use_cache", "cache_kwargs", "by_digest",
+               "code_sig", "expected"}
     for case in VECTORS:
         assert set(case) <= allowed, case["name"]
         assert set(case["expected"]) == {"query", "json"}, case["name"]

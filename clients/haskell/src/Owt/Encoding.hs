@@ -16,6 +16,7 @@ module Owt.Encoding
   , encodeQuery
   , encodeBody
     -- * Pieces
+  , codeSha256
   , compactJson
   , canonicalEscapes
   , percentEncode
@@ -23,6 +24,7 @@ module Owt.Encoding
   , withQuery
   ) where
 
+import Crypto.Hash (SHA256 (..), hashWith)
 import Data.Aeson (ToJSON (..))
 import qualified Data.Aeson.Encoding as E
 import qualified Data.Aeson.Key as K
@@ -55,6 +57,12 @@ kwargsText (Kwargs t) = t
 data OwtCall = OwtCall
   { callCode :: Text
     -- ^ Python source to run.
+  , callByDigest :: Bool
+    -- ^ Send the code's SHA-256 (@code_sha256@) instead of the code, for a server that
+    -- has seen it. A client does this by itself after a code's first call.
+  , callCodeSig :: Text
+    -- ^ The base64 Ed25519 signature of the code (@code_sig@); a client with a signer
+    -- fills it in.
   , callKwargs :: Maybe Kwargs
     -- ^ 'Nothing', JSON @null@ and @{}@ all mean no kwargs.
   , callFnName :: Text
@@ -70,7 +78,7 @@ data OwtCall = OwtCall
 
 -- | A call that sends nothing; set the fields you need.
 defaultCall :: OwtCall
-defaultCall = OwtCall "" Nothing "" "" False False ""
+defaultCall = OwtCall "" False "" Nothing "" "" False False ""
 
 -- | A field's value: text, or JSON @true@ for the flags.
 data FieldValue = FieldText Text | FieldTrue
@@ -84,7 +92,9 @@ base64Text = TE.decodeLatin1 . B64.encode
 encodeFields :: OwtCall -> [(Text, FieldValue)]
 encodeFields c =
   concat
-    [ [("code_b64", FieldText (base64Text (TE.encodeUtf8 (callCode c)))) | not (T.null (callCode c))]
+    [ [("code_b64", FieldText (base64Text (TE.encodeUtf8 (callCode c)))) | hasCode, not (callByDigest c)]
+    , [("code_sha256", FieldText (codeSha256 (callCode c))) | hasCode, callByDigest c]
+    , [("code_sig", FieldText (callCodeSig c)) | not (T.null (callCodeSig c))]
     , case callKwargs c of
         Just (Kwargs t) | t /= "null" && t /= "{}" -> [("kwargs_b64", FieldText (base64Text (L.toStrict t)))]
         _ -> []
@@ -93,6 +103,12 @@ encodeFields c =
     , [("use_cache", FieldTrue) | callUseCache c]
     , [("cache_kwargs", FieldTrue) | callCacheKwargs c]
     ]
+  where
+    hasCode = not (T.null (callCode c))
+
+-- | The @code_sha256@ of a code: the lower-case hex SHA-256 of its UTF-8 bytes.
+codeSha256 :: Text -> Text
+codeSha256 = T.pack . show . hashWith SHA256 . TE.encodeUtf8
 
 -- | The query string of fields (no leading @?@).
 queryFromFields :: [(Text, FieldValue)] -> B.ByteString
