@@ -36,13 +36,72 @@ def _slug(options: Sequence[str]) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:50]
 
 
-class NginxServer(OwtServer):
+class _Probe:
+    """Requests and waits a test needs from a server with a master and --workers."""
+
+    workers: int
+
+    def get(self, target: str, timeout: float = 10.0) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection(self.address, self.port, timeout=timeout)  # type: ignore[attr-defined]
+        try:
+            conn.request("GET", target)
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def status(self) -> dict[str, Any]:
+        code, body = self.get("/_owt/status")
+        assert code == 200, (code, body[:300])
+        return json.loads(body)
+
+    def wait_workers(self, count: int | None = None, exclude: Sequence[int] = (),
+                     timeout: float = 10.0) -> list[int]:
+        """Wait until the master has ``count`` workers (default: --workers), none in exclude."""
+        want = self.workers if count is None else count
+        deadline = time.monotonic() + timeout
+        while True:
+            pids = self.worker_pids()  # type: ignore[attr-defined]
+            if len(pids) == want and not set(pids) & set(exclude):
+                return pids
+            if time.monotonic() > deadline:
+                raise AssertionError(f"workers {pids}, want {want} not in {list(exclude)}\n"
+                                     f"{self.log_tail()}")  # type: ignore[attr-defined]
+            time.sleep(0.02)
+
+
+class LighttpdServer(_Probe, OwtServer):
+    """The default set-up: ``spawn/owt-serve --workers N`` (lighttpd starts an owt-fcgi
+    master on its socket, which forks the workers)."""
+
+    front = "lighttpd"
+    gateway_error = 500
+    """What lighttpd answers when its backend's connection closes without a response."""
+
+    def __init__(self, options: Sequence[str] = (), name: str = "lighttpd", workers: int = 2):
+        self.owt_options = tuple(options)
+        self.workers = workers
+        super().__init__(("--workers", str(workers), *options), name=name)
+
+    def worker_pids(self) -> list[int]:
+        """The master's live workers (old ones still draining included)."""
+        master = self.master_pid()
+        if master is None:
+            return []
+        return sorted(p for p in children(master)
+                      if proc_comm(p) == "owt-fcgi" and (_stat(p) or ["Z"])[0] not in ("Z", "X"))
+
+
+class NginxServer(_Probe, OwtServer):
     """``spawn/owt-serve --front nginx --workers N`` with owt-fcgi options.
 
     owt-serve keeps its state directory (nginx config, the unix socket) private and
     removes it; the response cache goes to a directory of this server's own, removed
     when it stops.
     """
+
+    front = "nginx"
+    gateway_error = 502
 
     def __init__(self, options: Sequence[str] = (), name: str = "nginx", workers: int = 2):
         self.cache_dir = Path(tempfile.mkdtemp(prefix="owt-nginx-cache-"))
@@ -82,33 +141,6 @@ class NginxServer(OwtServer):
             return []
         return sorted(p for p in children(master)
                       if proc_comm(p) == "owt-fcgi" and (_stat(p) or ["Z"])[0] not in ("Z", "X"))
-
-    def get(self, target: str, timeout: float = 10.0) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection(self.address, self.port, timeout=timeout)
-        try:
-            conn.request("GET", target)
-            r = conn.getresponse()
-            return r.status, r.read()
-        finally:
-            conn.close()
-
-    def status(self) -> dict[str, Any]:
-        code, body = self.get("/_owt/status")
-        assert code == 200, (code, body[:300])
-        return json.loads(body)
-
-    def wait_workers(self, count: int | None = None, exclude: Sequence[int] = (),
-                     timeout: float = 10.0) -> list[int]:
-        """Wait until the master has ``count`` workers (default: --workers), none in exclude."""
-        want = self.workers if count is None else count
-        deadline = time.monotonic() + timeout
-        while True:
-            pids = self.worker_pids()
-            if len(pids) == want and not set(pids) & set(exclude):
-                return pids
-            if time.monotonic() > deadline:
-                raise AssertionError(f"workers {pids}, want {want} not in {list(exclude)}\n{self.log_tail()}")
-            time.sleep(0.02)
 
     def stop_after_exit(self, timeout: float = 10.0) -> int:
         """The master was stopped on purpose: wait for owt-serve to follow (nginx
@@ -157,6 +189,38 @@ def nginx_front() -> Iterator[Callable[..., NginxServer]]:
         srv = servers.get(key)
         if srv is None or not srv.alive():
             srv = servers[key] = _start(options, workers, private=False)
+        return srv
+
+    yield get
+    errors = []
+    for srv in servers.values():
+        try:
+            srv.stop()
+        except AssertionError as exc:
+            errors.append(str(exc))
+    if errors:
+        pytest.fail("\n\n".join(errors), pytrace=False)
+
+
+def _start_lighttpd(options: Sequence[str], workers: int) -> LighttpdServer:
+    owt_e2e.require_binary()
+    owt_e2e.require_tools("lighttpd", "curl")
+    _counter[0] += 1
+    srv = LighttpdServer(options, name=f"lighttpd{_counter[0]}-{_slug(options)}", workers=workers)
+    return srv.start()
+
+
+@pytest.fixture(scope="module")
+def lighttpd_front() -> Iterator[Callable[..., LighttpdServer]]:
+    """``lighttpd_front(options, workers=2)``: the module's default-set-up server for exactly
+    these options (spawn/owt-serve: lighttpd, an owt-fcgi master on its socket)."""
+    servers: dict[tuple[tuple[str, ...], int], LighttpdServer] = {}
+
+    def get(options: Sequence[str] = (), workers: int = 2) -> LighttpdServer:
+        key = (tuple(options), workers)
+        srv = servers.get(key)
+        if srv is None or not srv.alive():
+            srv = servers[key] = _start_lighttpd(options, workers)
         return srv
 
     yield get

@@ -36,7 +36,7 @@ import pytest
 
 import fcgi_client
 import owt_e2e
-from conftest_nginx import NginxServer, fresh_nginx, nginx_front  # noqa: F401 (fixtures)
+from conftest_nginx import LighttpdServer, NginxServer, fresh_nginx, lighttpd_front, nginx_front  # noqa: F401
 from e2e_cases import code
 from owt_e2e import ARTIFACTS, OWT_BIN, OwtServer, b64, get, http_send, rss_kib
 
@@ -91,6 +91,21 @@ def _write_measurements() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def main_server(nginx_front: Callable[..., NginxServer]) -> NginxServer:  # noqa: F811
     return nginx_front(MAIN_OPTIONS)
+
+
+@pytest.fixture(scope="module", params=["lighttpd", "nginx"])
+def fault_server(request: pytest.FixtureRequest, nginx_front: Callable[..., NginxServer],  # noqa: F811
+                 lighttpd_front: Callable[..., LighttpdServer]) -> NginxServer:  # noqa: F811
+    """The fault table's server, under the default front (lighttpd starting an owt-fcgi
+    master) and under nginx in front of an owt-fcgi --listen master."""
+    if request.param == "lighttpd":
+        return lighttpd_front(MAIN_OPTIONS)  # type: ignore[return-value]
+    return nginx_front(MAIN_OPTIONS)
+
+
+def record(server: Any, name: str, rec: dict[str, Any]) -> None:
+    """A measurement for docs/reliability.md, under the front it was made through."""
+    RESULTS[f"{name}@{getattr(server, 'front', 'nginx')}"] = rec
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +173,8 @@ class HelloStream:
         stream thread has one hello in flight at a time, so at most one per crash and thread,
         and the web server answers it 502 (or the worker 503, when a request held the GIL for
         good)."""
-        in_flight = [f for f in self.failures if " 502 " in f or " 503 " in f and "will not let go" in f]
+        gateway = f" {getattr(self.server, 'gateway_error', 502)} "
+        in_flight = [f for f in self.failures if gateway in f or " 503 " in f and "will not let go" in f]
         allowed = crashes * len(self._threads)
         unexplained = [f for f in self.failures if f not in in_flight[:allowed]]
         assert self.sent > 0 and not unexplained, (
@@ -218,7 +234,11 @@ def run_fault(server: NginxServer, name: str, source: str, statuses: Sequence[in
               within: float, replaced: bool | None, body_has: bytes | None = None,
               crash: bool = False) -> dict[str, Any]:
     """Send the faulty request while a hello stream runs; check and record what happened.
-    crash: the fault ends its worker at once (a hello in flight there dies with it)."""
+    crash: the fault ends its worker at once (a hello in flight there dies with it).
+    502 in statuses means the front's answer for a backend that closed without a response
+    (lighttpd's is 500)."""
+    gateway = getattr(server, "gateway_error", 502)
+    statuses = [gateway if s == 502 else s for s in statuses]
     server.wait_workers()
     pids_before = server.worker_pids()
     status_before = server.status()
@@ -249,7 +269,7 @@ def run_fault(server: NginxServer, name: str, source: str, statuses: Sequence[in
         rec["respawns_in_slot"] = slot_of(status_after, new[0])["respawns"]
     elif not gone:
         rec["recovery_s"] = 0.0
-    RESULTS[name] = rec
+    record(server, name, rec)
     hellos.check(crashes=1 if crash else 0)
     assert code_ in statuses, f"{name}: got {code_} {body[:300]!r}, want one of {list(statuses)}"
     assert elapsed < within, f"{name}: answered after {elapsed:.2f} s, want < {within} s"
@@ -263,18 +283,18 @@ def run_fault(server: NginxServer, name: str, source: str, statuses: Sequence[in
     return rec
 
 
-def test_hello_stream_alone(main_server: NginxServer) -> None:
+def test_hello_stream_alone(fault_server: NginxServer) -> None:
     """The baseline: the second client alone, no failure, both workers up."""
-    with HelloStream(main_server) as hellos:
+    with HelloStream(fault_server) as hellos:
         time.sleep(0.5)
     hellos.check()
-    assert len(main_server.worker_pids()) == 2
-    st = main_server.status()
+    assert len(fault_server.worker_pids()) == 2
+    st = fault_server.status()
     assert st["totals"]["workers"] == 2 and len(st["workers"]) == 2, st
 
 
-def test_busy_loop_504(main_server: NginxServer) -> None:
-    rec = run_fault(main_server, "busy_loop", """
+def test_busy_loop_504(fault_server: NginxServer) -> None:
+    rec = run_fault(fault_server, "busy_loop", """
         def run():
             while True:
                 pass
@@ -282,8 +302,8 @@ def test_busy_loop_504(main_server: NginxServer) -> None:
     assert rec["timeouts_counted"] == 1
 
 
-def test_sleep_504(main_server: NginxServer) -> None:
-    rec = run_fault(main_server, "sleep", """
+def test_sleep_504(fault_server: NginxServer) -> None:
+    rec = run_fault(fault_server, "sleep", """
         import time
         def run():
             time.sleep(10**6)
@@ -291,21 +311,21 @@ def test_sleep_504(main_server: NginxServer) -> None:
     assert rec["timeouts_counted"] == 1
 
 
-def test_pause_in_c(main_server: NginxServer) -> None:
+def test_pause_in_c(fault_server: NginxServer) -> None:
     """The watchdog's kick (a signal to that thread) interrupts pause(2): the Python-level
     timeout lands right after it."""
-    run_fault(main_server, "c_pause", """
+    run_fault(fault_server, "c_pause", """
         import ctypes
         def run():
             ctypes.CDLL(None).pause()
     """, [504, 502], within=TIMEOUT + KILL_GRACE + HANG_MARGIN + 2, replaced=None)
 
 
-def test_hang_in_c_ignoring_the_timeout(main_server: NginxServer) -> None:
+def test_hang_in_c_ignoring_the_timeout(fault_server: NginxServer) -> None:
     """A C call that signals do not end (a self-deadlocked mutex; ctypes lets go of the
     GIL): the worker's hard deadline answers 504 at timeout + kill-grace, the worker drains
     (its other requests finish) and exits, and the master replaces it."""
-    rec = run_fault(main_server, "c_mutex_deadlock", """
+    rec = run_fault(fault_server, "c_mutex_deadlock", """
         import ctypes
         def run():
             libc = ctypes.CDLL(None)
@@ -314,14 +334,14 @@ def test_hang_in_c_ignoring_the_timeout(main_server: NginxServer) -> None:
             libc.pthread_mutex_lock(m)
     """, [504], within=TIMEOUT + KILL_GRACE + 2, replaced=True, body_has=b"did not stop")
     assert rec["seconds_to_answer"] >= TIMEOUT + KILL_GRACE - 0.2
-    assert "did not stop 1 s after its timeout" in main_server.log_text()
+    assert "did not stop 1 s after its timeout" in fault_server.log_text()
 
 
-def test_hang_in_c_holding_the_gil(main_server: NginxServer) -> None:
+def test_hang_in_c_holding_the_gil(fault_server: NginxServer) -> None:
     """The same deadlock with the GIL held (ctypes.PyDLL): no other request of that worker can
     finish. The stuck one gets 504, those in flight on the same worker 503, and the worker
     exits at once (docs/reliability.md); the other worker's requests are untouched."""
-    rec = run_fault(main_server, "c_mutex_deadlock_gil_held", """
+    rec = run_fault(fault_server, "c_mutex_deadlock_gil_held", """
         import ctypes
         def run():
             libc = ctypes.PyDLL(None)
@@ -330,24 +350,50 @@ def test_hang_in_c_holding_the_gil(main_server: NginxServer) -> None:
             libc.pthread_mutex_lock(m)
     """, [504], within=TIMEOUT + KILL_GRACE + 2, replaced=True, body_has=b"did not stop", crash=True)
     assert rec["seconds_to_answer"] >= TIMEOUT + KILL_GRACE - 0.2
-    assert "holds the Python interpreter for good" in main_server.log_text()
+    assert "holds the Python interpreter for good" in fault_server.log_text()
 
 
-def test_a_stopped_worker_is_killed_by_master(main_server: NginxServer) -> None:
-    """A worker that cannot act at all (here it stops itself with SIGSTOP, so its own
-    watchdog is frozen too): the master's watchdog kills it."""
-    rec = run_fault(main_server, "worker_stopped", """
-        import os, signal
-        def run():
-            os.kill(os.getpid(), signal.SIGSTOP)
-    """, [502], within=TIMEOUT + KILL_GRACE + HANG_MARGIN + 2, replaced=True, crash=True)
-    assert rec["kills_counted"] == 1
-    assert rec["seconds_to_answer"] >= TIMEOUT + KILL_GRACE + HANG_MARGIN - 0.3
-    assert "a request is busy far past --timeout" in main_server.log_text()
+def test_a_stopped_worker_is_killed_by_master(fresh_nginx: Callable[..., NginxServer]) -> None:  # noqa: F811
+    """A worker that cannot act at all (stopped with SIGSTOP while it holds a request, so
+    its own watchdog is frozen too): the master's watchdog kills it at timeout + kill-grace
+    + 2 s, and the replacement serves."""
+    import concurrent.futures
+
+    server = fresh_nginx(MAIN_OPTIONS)
+    server.wait_workers()
+    before = server.status()["totals"]["kills"]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        t0 = time.monotonic()
+        answer = pool.submit(server.get, target("""
+            import time
+            def run():
+                time.sleep(1)
+                return 'slept'
+        """, path="/frozen"), TIMEOUT + KILL_GRACE + HANG_MARGIN + 10)
+        deadline = time.monotonic() + 10
+        while True:
+            busy = [w["pid"] for w in server.status()["workers"]
+                    if any(r["path"] == "/frozen" for r in w["inflight"])]
+            if busy:
+                break
+            assert time.monotonic() < deadline, "the request never started"
+            time.sleep(0.02)
+        os.kill(busy[0], signal.SIGSTOP)
+        code_, _ = answer.result()
+        elapsed = time.monotonic() - t0
+    server.wait_workers(exclude=busy)
+    kills = server.status()["totals"]["kills"] - before
+    record(server, "worker_stopped", {"status": code_, "seconds_to_answer": round(elapsed, 3),
+                                      "kills_counted": kills})
+    assert code_ == 502
+    assert kills == 1
+    assert TIMEOUT + KILL_GRACE + HANG_MARGIN - 0.3 <= elapsed < TIMEOUT + KILL_GRACE + HANG_MARGIN + 3
+    assert "a request is busy far past --timeout" in server.log_text()
+    assert server.get(HELLO_TARGET)[0] == 200
 
 
-def test_segfault_502(main_server: NginxServer) -> None:
-    run_fault(main_server, "segfault", """
+def test_segfault_502(fault_server: NginxServer) -> None:
+    run_fault(fault_server, "segfault", """
         import ctypes
         def run():
             return ctypes.string_at(0)
@@ -394,42 +440,43 @@ def test_status_totals_outlive_a_replaced_worker(main_server: NginxServer) -> No
     assert after >= before, f"totals.requests went from {before} to {after}"
 
 
-def test_os_exit_502(main_server: NginxServer) -> None:
-    run_fault(main_server, "os_exit", """
+def test_os_exit_502(fault_server: NginxServer) -> None:
+    run_fault(fault_server, "os_exit", """
         import os
         def run():
             os._exit(3)
     """, [502], within=3, replaced=True, crash=True)
 
 
-def test_crash_burst_does_not_hold_back_respawns(main_server: NginxServer) -> None:
+def test_crash_burst_does_not_hold_back_respawns(fault_server: NginxServer) -> None:
     """8 crashing requests in a row: each costs its own request, and the respawn back-off
     (meant for workers that cannot start) does not stall everyone else."""
-    main_server.wait_workers()
-    log_before = len(main_server.log_text())
+    fault_server.wait_workers()
+    log_before = len(fault_server.log_text())
     seg = target("""
         import ctypes
         def run():
             return ctypes.string_at(0)
     """, path="/burst")
-    with HelloStream(main_server) as hellos:
+    with HelloStream(fault_server) as hellos:
         time.sleep(0.2)
         t0 = time.monotonic()
-        statuses = [main_server.get(seg, timeout=30)[0] for _ in range(8)]
+        statuses = [fault_server.get(seg, timeout=30)[0] for _ in range(8)]
+        gateway = fault_server.gateway_error
         burst = time.monotonic() - t0
         time.sleep(0.3)
-    main_server.wait_workers()
-    RESULTS["segfault_burst_8"] = {"statuses": statuses, "seconds": round(burst, 3), **hellos.summary()}
+    fault_server.wait_workers()
+    record(fault_server, "segfault_burst_8", {"statuses": statuses, "seconds": round(burst, 3), **hellos.summary()})
     hellos.check(crashes=8)
-    assert statuses == [502] * 8
-    assert "died young" not in main_server.log_text()[log_before:]
+    assert statuses == [gateway] * 8
+    assert "died young" not in fault_server.log_text()[log_before:]
     assert hellos.max_latency < 1.5, hellos.summary()
 
 
-def test_crash_after_starting_a_program_from_c(main_server: NginxServer) -> None:
+def test_crash_after_starting_a_program_from_c(fault_server: NginxServer) -> None:
     """A program started through libc system() outlives the worker: it must not hold the
     FastCGI connection, or nginx would wait for it before answering 502."""
-    rec = run_fault(main_server, "os_exit_after_libc_system", """
+    rec = run_fault(fault_server, "os_exit_after_libc_system", """
         import ctypes, os
         def run():
             ctypes.CDLL(None).system(b'sleep 3 &')
@@ -439,8 +486,8 @@ def test_crash_after_starting_a_program_from_c(main_server: NginxServer) -> None
 
 
 @pytest.mark.skipif(SANITIZED, reason="RLIMIT_AS cannot hold AddressSanitizer's shadow memory")
-def test_2gb_allocation_under_memory_limit_500(main_server: NginxServer) -> None:
-    run_fault(main_server, "alloc_2gb", """
+def test_2gb_allocation_under_memory_limit_500(fault_server: NginxServer) -> None:
+    run_fault(fault_server, "alloc_2gb", """
         def run():
             block = bytearray(2 * 1024 ** 3)
             return len(block)
@@ -524,7 +571,7 @@ def test_garbage_requests_kill_no_worker(main_server: NginxServer) -> None:
     assert {w["pid"]: w["respawns"] for w in main_server.status()["workers"]} == respawns
 
 
-def test_client_gone_mid_stream_stops_the_generator(main_server: NginxServer, tmp_path: Path) -> None:
+def test_client_gone_mid_stream_stops_the_generator(fault_server: NginxServer, tmp_path: Path) -> None:
     interval = 0.2
     marker = tmp_path / "finally.txt"
     source = f"""
@@ -541,7 +588,7 @@ def test_client_gone_mid_stream_stops_the_generator(main_server: NginxServer, tm
                     f.write(f'{{sent}} {{time.time()}}')
     """
     tgt = target(source, path="/stream", kwargs_b64=b64(json.dumps({"marker": str(marker)})))
-    sock = socket.create_connection((main_server.address, main_server.port), timeout=10)
+    sock = socket.create_connection((fault_server.address, fault_server.port), timeout=10)
     sock.sendall(f"GET {tgt} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     got = b""
     while b"chunk 2\n" not in got:
@@ -555,12 +602,12 @@ def test_client_gone_mid_stream_stops_the_generator(main_server: NginxServer, tm
         assert time.monotonic() < deadline, "the generator's finally did not run within 5 s"
         time.sleep(0.01)
     last, when = marker.read_text().split()
-    RESULTS["client_gone_mid_stream"] = {"chunk_interval_s": interval, "chunks_seen": 3,
+    RESULTS[f"client_gone_mid_stream@{fault_server.front}"] = {"chunk_interval_s": interval, "chunks_seen": 3,
                                           "last_chunk_yielded": int(last),
                                           "finally_after_s": round(float(when) - closed, 3)}
     assert int(last) <= 3, f"the generator went on to chunk {last} after the client left at chunk 2"
     assert float(when) - closed < interval + 0.5
-    assert main_server.get(HELLO_TARGET)[0] == 200
+    assert fault_server.get(HELLO_TARGET)[0] == 200
 
 
 @pytest.mark.skipif(SANITIZED, reason="RSS is not meaningful under AddressSanitizer (its quarantine keeps freed memory)")
@@ -604,15 +651,15 @@ def test_rss_soak_20000_warm_requests(main_server: NginxServer) -> None:
         assert abs(after[p] - before[p]) <= 0.05 * before[p], RESULTS["rss_soak"]
 
 
-def test_sighup_under_load_loses_nothing(main_server: NginxServer) -> None:
-    main_server.wait_workers()
-    old = main_server.worker_pids()
-    master = main_server.master_pid()
+def test_sighup_under_load_loses_nothing(fault_server: NginxServer) -> None:
+    fault_server.wait_workers()
+    old = fault_server.worker_pids()
+    master = fault_server.master_pid()
     slow: dict[str, Any] = {}
 
     def slow_request() -> None:
         t0 = time.monotonic()
-        slow["status"], slow["body"] = main_server.get(target("""
+        slow["status"], slow["body"] = fault_server.get(target("""
             import time
             def run():
                 time.sleep(1.5)
@@ -620,23 +667,23 @@ def test_sighup_under_load_loses_nothing(main_server: NginxServer) -> None:
         """, path="/slow"), timeout=30)
         slow["seconds"] = time.monotonic() - t0
 
-    with HelloStream(main_server, threads=2, pause=0.001) as hellos:
+    with HelloStream(fault_server, threads=2, pause=0.001) as hellos:
         time.sleep(0.3)
         t = threading.Thread(target=slow_request)
         t.start()
         time.sleep(0.3)
         hup = time.monotonic()
         os.kill(master, signal.SIGHUP)
-        new = main_server.wait_workers(exclude=old, timeout=15)
+        new = fault_server.wait_workers(exclude=old, timeout=15)
         reloaded = time.monotonic() - hup
         time.sleep(0.5)
         t.join(30)
-    RESULTS["sighup_under_load"] = {"reload_s": round(reloaded, 3), "in_flight_status": slow.get("status"),
+    RESULTS[f"sighup_under_load@{fault_server.front}"] = {"reload_s": round(reloaded, 3), "in_flight_status": slow.get("status"),
                                     "other_requests_lost": len(hellos.failures), **hellos.summary()}
     hellos.check()
     assert slow.get("status") == 200 and slow.get("body") == b"slow done", slow
     assert not set(new) & set(old)
-    assert main_server.master_pid() == master
+    assert fault_server.master_pid() == master
 
 
 def test_sigusr1_to_a_worker_is_a_clean_stop(main_server: NginxServer) -> None:
