@@ -49,6 +49,9 @@ enum {
   OPT_IO_TIMEOUT,
   OPT_IDLE_TIMEOUT,
   OPT_ALLOW_INSTALL,
+  /* status, dashboard and request limits (docs/protocol.md §1, "Long requests") */
+  OPT_MAX_QUERY,
+  OPT_SCOREBOARD,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +99,8 @@ static const struct option long_options[] = {
     {"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"allow-install", no_argument, NULL, OPT_ALLOW_INSTALL},
+    {"max-query", required_argument, NULL, OPT_MAX_QUERY},
+    {"scoreboard", required_argument, NULL, OPT_SCOREBOARD},
     {NULL, 0, NULL, 0},
 };
 
@@ -113,6 +118,7 @@ void owt_config_usage(FILE *out) {
         "  --max-adaptors N       warm adaptors kept per worker (LRU; default 64)\n"
         "  --max-body BYTES       request body limit, K/M/G suffixes (default 16M): 413\n"
         "  --max-code BYTES       decoded code limit (default 8M): 413\n"
+        "  --max-query BYTES      query string limit, the GET limit (default 28K): 414, POST it\n"
         "  --timeout SECONDS      adaptor time limit (default 300; 0: none): 504\n"
         "  --kill-grace SECONDS   after the timeout, end a worker stuck in C code (default 5)\n"
         "  --debug                put tracebacks into 500 bodies\n"
@@ -326,6 +332,12 @@ static int parse_option(owt_config *cfg, int c, const char *arg) {
       return bad("--idle-timeout", arg, "want seconds (at least 0.1)");
     return 0;
   case OPT_ALLOW_INSTALL: cfg->allow_install = 1; return 0;
+  case OPT_MAX_QUERY:
+    if (parse_size(arg, &cfg->limits.max_query) || cfg->limits.max_query == 0 ||
+        cfg->limits.max_query > cfg->limits.max_params / 2)
+      return bad("--max-query", arg, "want bytes, 1 to 128K, e.g. 28K");
+    return 0;
+  case OPT_SCOREBOARD: cfg->scoreboard = arg; return 0;
   default: return 2;
   }
 }

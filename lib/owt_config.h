@@ -79,6 +79,8 @@ typedef struct {
   const char *hash_format; /* --hash-password=FORMAT; NULL: the default (yescrypt) */
   /* pipe().installing() */
   int allow_install;       /* --allow-install: pip install into --venv (refused without one) */
+  /* the shared scoreboard of processes with no common master (lib/owt_scoreboard.h) */
+  const char *scoreboard;  /* --scoreboard FILE; NULL: the default; "none" or "": off */
 } owt_config;
 
 /* Parse argv (and OWT_AUTH from the environment) into cfg. Returns 0, or 2
