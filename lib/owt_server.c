@@ -278,7 +278,8 @@ static int handle_steps(owt_ctx *c, owt_io *io) {
   owt_server *srv = c->srv;
   const owt_limits *limits = &srv->cfg->limits;
   if ((err = owt_request_read_params(&c->req, io->envp, limits)))
-    return send_error(c, io, err, "the request's parameters are over the size limits");
+    return send_error(c, io, err,
+                      c->req.error ? c->req.error : "the request's parameters are over the size limits");
   owt_str path = owt_buf_str(&c->req.path);
   owt_escape_field(c->log_path, sizeof c->log_path, path);
   if (owt_admin_is_reserved(path) && owt_admin_is_public(path))
