@@ -1,6 +1,7 @@
-/* owt_admin.h - the server's own pages under /_owt/ (PROTOCOL §1):
- * health (200 "ok", no auth), status (JSON), metrics (Prometheus text),
- * covering every worker on the scoreboard. */
+/* owt_admin.h - the server's own pages under /_owt/ (PROTOCOL §1): the
+ * dashboard (/_owt/, lib/owt_dashboard.h), health (200 "ok", no auth),
+ * status (JSON), metrics (Prometheus text), history (JSON: the last
+ * minutes), covering every worker on the scoreboard. */
 #ifndef OWT_ADMIN_H
 #define OWT_ADMIN_H
 
@@ -18,7 +19,7 @@ int owt_admin_is_public(owt_str path);
 
 /* Answer a reserved path. Returns the status sent (404 for unknown pages),
  * or -1 when the client went away. */
-int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scoreboard *board,
+int owt_admin_handle(owt_io *io, owt_str method, owt_str path, owt_scoreboard *board,
                      const char *python_version);
 
 /* /_owt/cache: GET gives {"enabled","entries","bytes","max_bytes","ttl",
@@ -28,6 +29,6 @@ int owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scorebo
  * path, all kwargs and user variants), answering {"purged":N}. Returns the
  * status sent, or -1 when the client went away. */
 int owt_admin_cache(owt_io *io, owt_str method, owt_str query, owt_cache *cache,
-                    const owt_scoreboard *board);
+                    owt_scoreboard *board);
 
 #endif

@@ -112,6 +112,11 @@ owt_err owt_response_send(owt_io *io, int status, owt_str content_type, owt_str 
   return send_whole(io, status, content_type, body, NULL, 0);
 }
 
+owt_err owt_response_send_with(owt_io *io, int status, owt_str content_type, owt_str body,
+                               const owt_header *extra, size_t nextra) {
+  return send_whole(io, status, content_type, body, extra, nextra);
+}
+
 owt_err owt_response_send_error(owt_io *io, owt_err err, owt_str message, const owt_header *extra,
                                 size_t nextra) {
   return send_whole(io, owt_err_status(err), OWT_STR_LIT("text/plain; charset=utf-8"), message, extra,
