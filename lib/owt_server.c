@@ -46,6 +46,7 @@ void owt_server_attach(owt_server *srv, owt_scoreboard *board, int i) {
   slot->worker.pid = getpid();
   slot->worker.started = owt_now();
   slot->worker.threads = (uint32_t)board->threads;
+  owt_stats_set_self(&slot->worker); /* hook: where the runtime's warm-adaptor reports go */
 }
 
 void owt_server_free(owt_server *srv) {
@@ -328,6 +329,7 @@ int owt_server_handle(owt_ctx *c, owt_io *io) {
   int status = handle_steps(c, io);
   owt_stats_add(&stats->bytes_out, c->bytes_out);
   count_status(stats, status);
+  owt_stats_observe(stats, owt_now(), owt_now() - t0, status); /* hook: durations for /_owt/ */
   if (owt_log_enabled(OWT_LOG_INFO)) {
     char method[16];
     owt_escape_field(method, sizeof method, c->req.method);
