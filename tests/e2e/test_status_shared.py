@@ -198,3 +198,73 @@ def test_cgi_runs_share_one_board(marker_dir: Path) -> None:
         assert [w["pid"] for w in after["workers"]] == [after["pid"]]  # only the run answering now
     finally:
         s.stop()
+
+
+class LighttpdMaxProcs:
+    """spawn/lighttpd.conf with "max-procs" => 2 and no --workers: lighttpd itself starts two
+    owt-fcgi processes, each on a socket of its own (owt-fcgi.sock-0, -1) in one directory."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.state = tmp
+        self.port = owt_e2e.free_port()
+        wrapper = tmp / "owt-fcgi.sh"
+        wrapper.write_text(f"#!/bin/sh\nexec '{owt_e2e.OWT_BIN}' -v --cache-dir '{tmp}/cache' \"$@\"\n")
+        wrapper.chmod(0o755)
+        (tmp / "www").mkdir()
+        (tmp / "errors").mkdir()
+        conf = (owt_e2e.SRCDIR / "spawn" / "lighttpd.conf").read_text()
+        assert '"max-procs"           => 1,' in conf
+        for key, value in {"@ADDRESS@": "127.0.0.1", "@PORT@": str(self.port), "@STATE_DIR@": str(tmp),
+                           "@MAX_BODY_KB@": "16448", "@OWT_CMD@": str(wrapper)}.items():
+            conf = conf.replace(key, value)
+        conf = conf.replace('"max-procs"           => 1,', '"max-procs"           => 2,')
+        (tmp / "lighttpd.conf").write_text(conf)
+        self.stderr = open(tmp / "stderr.log", "wb")
+        env = dict(os.environ, PATH=owt_e2e._tool_path(), OWT_ADAPTORS_HOME=str(owt_e2e.SRCDIR / "adaptors"))
+        self.proc = owt_e2e.subprocess.Popen(["lighttpd", "-D", "-f", str(tmp / "lighttpd.conf")],
+                                             stdout=self.stderr, stderr=self.stderr, env=env,
+                                             start_new_session=True)
+        self.front = "lighttpd-max-procs"
+
+    def log_tail(self, lines: int = 40) -> str:
+        return owt_e2e.tail(self.state / "stderr.log", lines)
+
+    def owt_pids(self) -> list[int]:
+        return [p for p in owt_e2e.session_members(self.proc.pid) if owt_e2e.proc_comm(p) == "owt-fcgi"]
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        finally:
+            for p in owt_e2e.session_members(self.proc.pid):
+                os.kill(p, signal.SIGKILL)
+            self.stderr.close()
+
+
+def test_lighttpd_max_procs_without_a_master(marker_dir: Path, tmp_path: Path) -> None:
+    """lighttpd bin-path with max-procs 2 and no --workers: two unrelated processes on two
+    sockets in one directory find the default scoreboard beside them."""
+    owt_e2e.require_binary()
+    owt_e2e.require_tools("lighttpd")
+    s = LighttpdMaxProcs(tmp_path)
+    try:
+        owt_e2e.wait_for(lambda: len(s.owt_pids()) == 2, "lighttpd starts two owt-fcgi processes", timeout=20)
+        holds = Holds(s, marker_dir / "go", 2)  # type: ignore[arg-type]
+        seen: dict[str, Any] = {}
+
+        def listed() -> bool:
+            seen["st"] = st = status(s)  # type: ignore[arg-type]
+            return st["totals"]["workers"] == 2 and len(held_paths(st)) == 2
+
+        try:
+            owt_e2e.wait_for(listed, "both processes and both held requests listed", timeout=30)
+        finally:
+            answered = holds.release()
+        st = seen["st"]
+        assert st["scoreboard"] == "shared"
+        assert sorted(w["pid"] for w in st["workers"]) == sorted(s.owt_pids())
+        assert sorted(answered) == sorted(held_paths(st).values())
+        assert (tmp_path / "owt-fcgi.scoreboard").is_file()
+    finally:
+        s.stop()
