@@ -26,7 +26,7 @@ int owt_admin_is_public(owt_str path) { return owt_str_eq(path, OWT_STR_LIT("/_o
 /* Status and metrics are built for however many workers and threads the
  * board holds: no fixed-size buffer that a big server would outgrow. */
 static size_t page_cap(const owt_scoreboard *board) {
-  return (size_t)(64 * 1024) + board->n * (4096 + board->threads * 512);
+  return (size_t)(64 * 1024) + board->n * (4096 + board->records * 512);
 }
 
 static int add_number(cJSON *obj, const char *name, double v) {
