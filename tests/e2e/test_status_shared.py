@@ -53,6 +53,13 @@ def status(s: FrontServer) -> dict[str, Any]:
     return json.loads(a.body)
 
 
+def try_status(s: FrontServer) -> dict[str, Any] | None:
+    """The status, or None when the front failed the request (mod_fcgid may hand one to a
+    process that has just died, or is not up yet: a 500)."""
+    a = send(s.port, "GET", "/_owt/status")
+    return json.loads(a.body) if a.status == 200 else None
+
+
 def held_paths(st: dict[str, Any]) -> dict[str, int]:
     """In-flight /hold-N requests of a status, and the pid of the worker holding each."""
     return {r["path"]: w["pid"] for w in st["workers"] for r in w["inflight"] if r["path"].startswith("/hold-")}
@@ -104,9 +111,9 @@ def test_every_worker_and_request_whichever_answers(fcgi_front: FrontServer, mar
     seen: dict[str, Any] = {}
 
     def all_held() -> bool:
-        st = status(s)
+        st = try_status(s)
         seen["status"] = st
-        return len(held_paths(st)) == n and st["totals"]["workers"] == 2
+        return st is not None and len(held_paths(st)) == n and st["totals"]["workers"] == 2
 
     try:
         owt_e2e.wait_for(all_held, f"{s.front}: status lists 2 workers and the {n} held requests", timeout=30)
@@ -154,8 +161,11 @@ def test_a_killed_process_keeps_its_counts(front: str, marker_dir: Path) -> None
     s.start()
     try:
         holds = Holds(s, marker_dir / "go", 1)
-        owt_e2e.wait_for(lambda: len(held_paths(status(s))) == 1 and status(s)["totals"]["workers"] == 2,
-                         f"{front}: two processes, one holding a request", timeout=30)
+        def ready() -> bool:
+            st = try_status(s)
+            return st is not None and len(held_paths(st)) == 1 and st["totals"]["workers"] == 2
+
+        owt_e2e.wait_for(ready, f"{front}: two processes, one holding a request", timeout=30)
         [victim] = holds.release()
         before = status(s)
         served = next(w["requests"] for w in before["workers"] if w["pid"] == victim)
@@ -163,8 +173,8 @@ def test_a_killed_process_keeps_its_counts(front: str, marker_dir: Path) -> None
         os.kill(victim, signal.SIGKILL)
 
         def gone() -> bool:
-            st = status(s)
-            return victim not in [w["pid"] for w in st["workers"]]
+            st = try_status(s)
+            return st is not None and victim not in [w["pid"] for w in st["workers"]]
 
         owt_e2e.wait_for(gone, f"{front}: the killed process leaves the status", timeout=20)
         after = status(s)
