@@ -15,8 +15,10 @@
 
 #include "config.h"
 #include "lib/owt_auth.h"
+#include "lib/owt_cgi.h"
 #include "lib/owt_config.h"
 #include "lib/owt_encode.h"
+#include "lib/owt_interp.h"
 #include "lib/owt_listen.h"
 #include "lib/owt_log.h"
 #include "lib/owt_master.h"
@@ -105,10 +107,14 @@ done:
 
 /* A CGI client still deserves an HTTP answer when the interpreter fails. */
 static void cgi_startup_failure(int response_fd) {
-  static const char resp[] = "Status: 500 Internal Server Error\r\n"
-                             "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-                             "owt-fcgi could not start its Python runtime: see the error log";
-  if (response_fd >= 0 && write(response_fd, resp, sizeof resp - 1) < 0) perror("owt-fcgi");
+  char text[512];
+  owt_buf resp = OWT_BUF_FIXED(text);
+  if (response_fd < 0 ||
+      owt_response_canned(&resp, OWT_E_INTERNAL,
+                          OWT_STR_LIT("owt-fcgi could not start its Python runtime: see the error log"), NULL,
+                          0) != OWT_OK)
+    return;
+  if (write(response_fd, resp.data, resp.len) < 0) perror("owt-fcgi");
 }
 
 /* --memory-limit: runaway allocation becomes MemoryError (a 500), not the
@@ -185,7 +191,8 @@ static int master_worker(void *ctx, int listen_fd, owt_scoreboard *board, int sl
   int saved = owt_server_divert_stdout();
   if (saved >= 0) close(saved);
   apply_memory_limit(w->cfg);
-  if (owt_server_init(&srv, w->cfg, w->adaptors, w->cfg->threads) != 0) return OWT_EXIT_CONFIG;
+  if (owt_server_init(&srv, w->cfg, &owt_py_interp, w->adaptors, w->cfg->threads) != OWT_OK)
+    return OWT_EXIT_CONFIG;
   owt_server_attach(&srv, board, slot);
   int rc = owt_worker_run(&srv, listen_fd);
   owt_server_free(&srv);
@@ -209,7 +216,7 @@ static int master_socket(const owt_config *cfg, owt_listen_addr *addr) {
   char msg[512];
   int fd;
   if (!cfg->listen) return 0;
-  if (owt_listen_parse(cfg->listen, addr, &why) != 0) {
+  if (owt_listen_parse(cfg->listen, addr, &why) != OWT_OK) {
     fprintf(stderr, "owt-fcgi: --listen %s: %s\n", cfg->listen, why);
     return -2;
   }
@@ -219,7 +226,7 @@ static int master_socket(const owt_config *cfg, owt_listen_addr *addr) {
                     "--insecure if the network in front of it is trusted\n", cfg->listen);
     return -2;
   }
-  if ((fd = owt_listen_open(addr, 1024, cfg->socket_mode, msg, sizeof msg)) < 0) {
+  if (owt_listen_open(addr, 1024, cfg->socket_mode, &fd, msg, sizeof msg) != OWT_OK) {
     owt_log(OWT_LOG_ERROR, "%s", msg);
     return -1;
   }
@@ -238,7 +245,7 @@ static int run_master(const owt_config *cfg, const char *adaptors) {
   int fd = master_socket(cfg, &addr);
   if (fd < 0) return fd == -2 ? 2 : 1;
   if (cfg->pidfile && write_pidfile(cfg->pidfile) != 0) goto done;
-  if (owt_master_drop_privileges(cfg, addr.is_unix ? addr.path : NULL) != 0) goto done;
+  if (owt_master_drop_privileges(cfg, addr.is_unix ? addr.path : NULL) != OWT_OK) goto done;
   if (owt_scoreboard_create(&board, 2 * cfg->workers, cfg->threads) != 0) {
     owt_log(OWT_LOG_ERROR, "cannot map the scoreboard: %s", strerror(errno));
     goto done;
@@ -262,8 +269,8 @@ int main(int argc, char **argv) {
   owt_server srv;
   char adaptors[4096];
   memset(&srv, 0, sizeof srv);
-  int rc = owt_config_parse(&cfg, argc, argv);
-  if (rc) return rc;
+  int rc = 0;
+  if (owt_config_parse(&cfg, argc, argv) != OWT_OK) return 2; /* a bad option: the usage error code */
   owt_log_set_level(cfg.log_level);
   if (!cfg.listen && (cfg.mode == OWT_MODE_AUTO || cfg.mode == OWT_MODE_FASTCGI)) adopt_listen_fds();
 
@@ -284,7 +291,7 @@ int main(int argc, char **argv) {
   case OWT_MODE_AUTO: cfg.mode = FCGX_IsCGI() ? OWT_MODE_CGI : OWT_MODE_FASTCGI; break;
   default: break;
   }
-  if (owt_paths_adaptors(adaptors, sizeof adaptors) != 0) {
+  if (owt_paths_adaptors(adaptors, sizeof adaptors) != OWT_OK) {
     owt_log(OWT_LOG_ERROR, "cannot find the adaptors directory (owt/ package); set OWT_ADAPTORS_HOME");
     rc = 1;
     goto done;
@@ -299,11 +306,11 @@ int main(int argc, char **argv) {
   int shared_slot = -1;
   memset(&shared, 0, sizeof shared);
   apply_memory_limit(&cfg);
-  if (owt_server_init(&srv, &cfg, adaptors, threads) != 0) {
+  if (owt_server_init(&srv, &cfg, &owt_py_interp, adaptors, threads) != OWT_OK) {
     rc = 1;
   } else if (cfg.mode == OWT_MODE_CGI) {
     shared_slot = join_shared_board(&cfg, &srv, &shared, 1);
-    rc = owt_server_run_cgi(&srv, response_fd);
+    rc = owt_cgi_run(&srv, response_fd);
   } else {
     shared_slot = join_shared_board(&cfg, &srv, &shared, threads);
     rc = owt_worker_run(&srv, 0);

@@ -369,18 +369,27 @@ static owt_err history_json(owt_buf *out, const owt_scoreboard *board) {
   return err;
 }
 
-int owt_admin_handle(owt_io *io, owt_str method, owt_str path, owt_scoreboard *board,
-                     const char *python_version) {
-  owt_buf body = OWT_BUF_INIT(page_cap(board));
-  owt_str type = OWT_STR_LIT("text/plain; charset=utf-8");
-  int status = 200;
-  owt_err err = OWT_OK;
+/* Send what a page says: the body with type when answer is OWT_OK, else the
+ * error response for answer with the body as its message. Returns answer,
+ * or OWT_E_IO when the client went away. */
+static owt_err send_page(owt_io *io, owt_err answer, owt_str type, const owt_buf *body) {
+  owt_err sent = answer == OWT_OK ? owt_response_send(io, type, owt_buf_str(body))
+                                  : owt_response_send_error(io, answer, owt_buf_str(body), NULL, 0);
+  return sent == OWT_E_IO ? OWT_E_IO : answer;
+}
+
+owt_err owt_admin_handle(owt_io *io, owt_str method, owt_str path, owt_scoreboard *board,
+                         const char *python_version) {
   int get = owt_str_eq(method, OWT_STR_LIT("GET")) || owt_str_eq(method, OWT_STR_LIT("HEAD"));
   if (get && owt_str_eq(path, OWT_STR_LIT("/_owt/"))) return owt_dashboard_send(io);
   if (get && owt_str_eq(path, OWT_STR_LIT("/_owt"))) return owt_dashboard_redirect(io);
   if (!owt_admin_is_public(path)) owt_scoreboard_sweep(board); /* processes that died leave the board */
+  owt_buf body = OWT_BUF_INIT(page_cap(board));
+  owt_str type = OWT_STR_LIT("text/plain; charset=utf-8");
+  owt_err answer = OWT_OK; /* what the page says */
+  owt_err err = OWT_OK;    /* whether it could be built */
   if (!get) {
-    status = 405;
+    answer = OWT_E_METHOD;
     err = owt_buf_append_str(&body, "the /_owt/ pages answer GET only");
   } else if (owt_str_eq(path, OWT_STR_LIT("/_owt/health"))) {
     err = owt_buf_append_str(&body, "ok");
@@ -394,15 +403,16 @@ int owt_admin_handle(owt_io *io, owt_str method, owt_str path, owt_scoreboard *b
     type = OWT_STR_LIT("application/json");
     err = history_json(&body, board);
   } else {
-    status = 404;
+    answer = OWT_E_NOT_FOUND;
     err = owt_buf_append_str(&body, "no such page: /_owt/ has the dashboard (/_owt/), health, status, "
                                     "metrics, history and cache");
   }
   if (err) {
-    status = 500;
+    answer = OWT_E_INTERNAL;
     owt_buf_reset(&body);
+    owt_buf_append_str(&body, "the page could not be built");
   }
-  int rc = owt_response_send(io, status, type, owt_buf_str(&body)) ? -1 : status;
+  owt_err rc = send_page(io, answer, type, &body);
   owt_buf_free(&body);
   return rc;
 }
@@ -445,42 +455,36 @@ static owt_err cache_usage_json(owt_buf *out, owt_cache *cache, owt_scoreboard *
                         (unsigned long long)hits, (unsigned long long)misses);
 }
 
-int owt_admin_cache(owt_io *io, owt_str method, owt_str query, owt_cache *cache,
-                    owt_scoreboard *board) {
+owt_err owt_admin_cache(owt_io *io, owt_str method, owt_str query, owt_cache *cache,
+                        owt_scoreboard *board) {
   owt_buf body = OWT_BUF_INIT(4096);
   owt_buf key = OWT_BUF_INIT(OWT_CACHE_MAX_KEY);
-  owt_str json = OWT_STR_LIT("application/json");
-  owt_str text = OWT_STR_LIT("text/plain; charset=utf-8");
-  owt_str type = json;
+  owt_str type = OWT_STR_LIT("application/json");
   cache_query q = {&key, 0};
   uint64_t purged = 0;
-  int status = 200;
-  owt_err err = OWT_OK;
+  owt_err answer = OWT_OK; /* what the page says */
+  owt_err err = OWT_OK;    /* whether it could be built */
   if (owt_str_eq(method, OWT_STR_LIT("GET")) || owt_str_eq(method, OWT_STR_LIT("HEAD"))) {
     err = cache_usage_json(&body, cache, board);
   } else if (!owt_str_eq(method, OWT_STR_LIT("DELETE"))) {
-    status = 405;
-    type = text;
+    answer = OWT_E_METHOD;
     err = owt_buf_append_str(&body, "/_owt/cache answers GET (usage) and DELETE (purge)");
   } else if (!owt_cache_enabled(cache)) {
-    status = 409;
-    type = text;
+    answer = OWT_E_CONFLICT;
     err = owt_buf_append_str(&body, "the cache is off: start owt-fcgi with --cache-dir DIR");
   } else if (query.len && owt_form_each(query.p, query.len, 64, cache_query_field, &q) != OWT_OK) {
-    status = 400;
-    type = text;
+    answer = OWT_E_BAD_REQUEST;
     err = owt_buf_append_str(&body, "the query string does not parse (want ?key=KEY)");
   } else if ((err = owt_cache_purge(cache, q.found ? &(owt_str){key.data ? key.data : "", key.len} : NULL,
                                     &purged)) == OWT_OK) {
     err = owt_buf_printf(&body, "{\"purged\":%llu}\n", (unsigned long long)purged);
   }
   if (err) {
-    status = 500;
-    type = text;
+    answer = OWT_E_INTERNAL;
     owt_buf_reset(&body);
     owt_buf_append_str(&body, "the cache directory could not be read");
   }
-  int rc = owt_response_send(io, status, type, owt_buf_str(&body)) ? -1 : status;
+  owt_err rc = send_page(io, answer, type, &body);
   owt_buf_free(&body);
   owt_buf_free(&key);
   return rc;

@@ -6,11 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add_one(owt_allow *a, const char *item, size_t len, const char **why) {
+static owt_err refuse(const char **why, const char *message) {
+  *why = message;
+  return OWT_E_BAD_REQUEST;
+}
+
+static owt_err add_one(owt_allow *a, const char *item, size_t len, const char **why) {
   char text[64];
-  if (len == 0) return 0;
-  if (len >= sizeof text) return (*why = "an --allow-from entry is too long"), -1;
-  if (a->n >= OWT_ALLOW_MAX) return (*why = "too many --allow-from entries (at most 64)"), -1;
+  if (len == 0) return OWT_OK;
+  if (len >= sizeof text) return refuse(why, "an --allow-from entry is too long");
+  if (a->n >= OWT_ALLOW_MAX) return refuse(why, "too many --allow-from entries (at most 64)");
   memcpy(text, item, len);
   text[len] = '\0';
   owt_allow_rule r;
@@ -24,26 +29,27 @@ static int add_one(owt_allow *a, const char *item, size_t len, const char **why)
     r.family = AF_INET6;
     r.prefix = 128;
   } else {
-    return (*why = "an --allow-from entry is not a numeric IPv4/IPv6 address or CIDR block"), -1;
+    return refuse(why, "an --allow-from entry is not a numeric IPv4/IPv6 address or CIDR block");
   }
   if (slash) {
     char *end = NULL;
     unsigned long p = strtoul(slash + 1, &end, 10);
-    if (!slash[1] || *end || p > r.prefix) return (*why = "bad CIDR prefix length"), -1;
+    if (!slash[1] || *end || p > r.prefix) return refuse(why, "bad CIDR prefix length");
     r.prefix = (unsigned)p;
   }
   a->rules[a->n++] = r;
-  return 0;
+  return OWT_OK;
 }
 
-int owt_allow_add(owt_allow *a, const char *list, const char **why) {
+owt_err owt_allow_add(owt_allow *a, const char *list, const char **why) {
   while (*list) {
     size_t len = strcspn(list, ", \t");
-    if (add_one(a, list, len, why) != 0) return -1;
+    owt_err err = add_one(a, list, len, why);
+    if (err) return err;
     list += len;
     list += strspn(list, ", \t");
   }
-  return 0;
+  return OWT_OK;
 }
 
 static int prefix_match(const unsigned char *a, const unsigned char *b, unsigned bits) {

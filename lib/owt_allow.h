@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "owt_err.h"
+
 #define OWT_ALLOW_MAX 64
 
 typedef struct {
@@ -22,8 +24,9 @@ typedef struct {
 } owt_allow;
 
 /* Add comma- or space-separated addresses or CIDR blocks ("10.0.0.0/8",
- * "::1", "192.0.2.7"). 0, or -1 with a static message in *why. */
-int owt_allow_add(owt_allow *a, const char *list, const char **why);
+ * "::1", "192.0.2.7"). OWT_OK, or OWT_E_BAD_REQUEST with a static message
+ * in *why. */
+owt_err owt_allow_add(owt_allow *a, const char *list, const char **why);
 
 /* 1 when the list is empty, the peer is not IPv4/IPv6 (a unix socket), or
  * it matches a rule; IPv4-mapped IPv6 peers match IPv4 rules. */

@@ -119,7 +119,7 @@ static owt_err verify(const owt_auth *a, const owt_auth_entry *e, int known, owt
   int tagged = 0;
   owt_err err;
   if (e->pw.kind == OWT_PASSWD_CRYPT && a->cache)
-    tagged = owt_auth_cache_tag(a->cache, (owt_str){e->pw.hash, e->pw.hash_len}, token, tag) == 0;
+    tagged = owt_auth_cache_tag(a->cache, (owt_str){e->pw.hash, e->pw.hash_len}, token, tag) == OWT_OK;
   if (known && tagged && owt_auth_cache_has(a->cache, tag)) {
     err = OWT_OK;
   } else {

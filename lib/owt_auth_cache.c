@@ -33,12 +33,12 @@ owt_err owt_auth_cache_new(owt_auth_cache **out) {
   return OWT_OK;
 }
 
-int owt_auth_cache_tag(const owt_auth_cache *c, owt_str stored, owt_str authorization,
-                       unsigned char tag[OWT_AUTH_CACHE_TAG]) {
+owt_err owt_auth_cache_tag(const owt_auth_cache *c, owt_str stored, owt_str authorization,
+                           unsigned char tag[OWT_AUTH_CACHE_TAG]) {
   unsigned char msg[4 + STORED_MAX + AUTH_VALUE_MAX];
   unsigned int len = 0;
-  int rc = -1;
-  if (stored.len > STORED_MAX || authorization.len > AUTH_VALUE_MAX) return -1;
+  owt_err rc = OWT_E_INTERNAL;
+  if (stored.len > STORED_MAX || authorization.len > AUTH_VALUE_MAX) return OWT_E_TOO_LARGE;
   /* The stored hash's length in front: no two (stored, value) pairs share a message. */
   msg[0] = (unsigned char)(stored.len >> 24);
   msg[1] = (unsigned char)(stored.len >> 16);
@@ -48,7 +48,7 @@ int owt_auth_cache_tag(const owt_auth_cache *c, owt_str stored, owt_str authoriz
   if (authorization.len) memcpy(msg + 4 + stored.len, authorization.p, authorization.len);
   if (HMAC(EVP_sha256(), c->key, (int)sizeof c->key, msg, 4 + stored.len + authorization.len, tag, &len) &&
       len == OWT_AUTH_CACHE_TAG)
-    rc = 0;
+    rc = OWT_OK;
   OPENSSL_cleanse(msg, 4 + stored.len + authorization.len); /* it held the credentials */
   return rc;
 }

@@ -26,10 +26,11 @@ typedef struct owt_auth_cache owt_auth_cache;
  * can be drawn (the caller then verifies every request). */
 owt_err owt_auth_cache_new(owt_auth_cache **out);
 
-/* The tag of authorization checked against stored. 0, or -1 when the MAC
- * cannot be computed (then neither look nor remember). */
-int owt_auth_cache_tag(const owt_auth_cache *c, owt_str stored, owt_str authorization,
-                       unsigned char tag[OWT_AUTH_CACHE_TAG]);
+/* The tag of authorization checked against stored. OWT_OK; OWT_E_TOO_LARGE
+ * for a stored hash or value too long to tag, OWT_E_INTERNAL when the MAC
+ * cannot be computed (either way: neither look nor remember). */
+owt_err owt_auth_cache_tag(const owt_auth_cache *c, owt_str stored, owt_str authorization,
+                           unsigned char tag[OWT_AUTH_CACHE_TAG]);
 
 /* Whether tag is in the cache. Every slot is compared, in constant time. */
 int owt_auth_cache_has(owt_auth_cache *c, const unsigned char tag[OWT_AUTH_CACHE_TAG]);

@@ -201,151 +201,151 @@ static int parse_seconds(const char *s, double *out) {
   return 0;
 }
 
-static int bad(const char *opt, const char *arg, const char *why) {
+static owt_err bad(const char *opt, const char *arg, const char *why) {
   fprintf(stderr, "owt-fcgi: %s %s: %s\n", opt, arg ? arg : "", why);
-  return 2;
+  return OWT_E_BAD_REQUEST;
 }
 
-static int add_dir(const char **dirs, size_t *n, const char *dir, const char *opt) {
+static owt_err add_dir(const char **dirs, size_t *n, const char *dir, const char *opt) {
   if (*n >= OWT_CONFIG_MAX_DIRS) return bad(opt, dir, "too many directories (at most 32)");
   dirs[(*n)++] = dir;
-  return 0;
+  return OWT_OK;
 }
 
-static int parse_option(owt_config *cfg, int c, const char *arg) {
+static owt_err parse_option(owt_config *cfg, int c, const char *arg) {
   const char *why = NULL;
   int line = 0;
   size_t n = 0;
   switch (c) {
   case 'v':
     if (cfg->log_level < OWT_LOG_DEBUG) cfg->log_level++;
-    return 0;
-  case 'h': cfg->mode = OWT_MODE_HELP; return 0;
-  case 'V': cfg->mode = OWT_MODE_VERSION; return 0;
-  case OPT_VENV: cfg->venv = arg; return 0;
+    return OWT_OK;
+  case 'h': cfg->mode = OWT_MODE_HELP; return OWT_OK;
+  case 'V': cfg->mode = OWT_MODE_VERSION; return OWT_OK;
+  case OPT_VENV: cfg->venv = arg; return OWT_OK;
   case OPT_PYTHON_PATH: return add_dir(cfg->python_paths, &cfg->n_python_paths, arg, "--python-path");
   case OPT_ADAPTORS: return add_dir(cfg->adaptor_dirs, &cfg->n_adaptor_dirs, arg, "--adaptors");
   case OPT_MAX_ADAPTORS:
     if (parse_size(arg, &n) || n < 1 || n > 1000000) return bad("--max-adaptors", arg, "want 1..1000000");
     cfg->max_adaptors = n;
-    return 0;
+    return OWT_OK;
   case OPT_MAX_BODY:
     if (parse_size(arg, &cfg->limits.max_body)) return bad("--max-body", arg, "want bytes, e.g. 16M");
-    return 0;
+    return OWT_OK;
   case OPT_MAX_CODE:
     if (parse_size(arg, &cfg->limits.max_code) || cfg->limits.max_code == 0)
       return bad("--max-code", arg, "want bytes, e.g. 8M");
-    return 0;
+    return OWT_OK;
   case OPT_TIMEOUT:
     if (parse_seconds(arg, &cfg->timeout)) return bad("--timeout", arg, "want seconds");
-    return 0;
+    return OWT_OK;
   case OPT_KILL_GRACE:
     if (parse_seconds(arg, &cfg->kill_grace)) return bad("--kill-grace", arg, "want seconds");
-    return 0;
-  case OPT_DEBUG: cfg->debug = 1; return 0;
-  case OPT_NO_CODE: cfg->no_code = 1; return 0;
-  case OPT_ALLOW_SHELL: cfg->allow_shell = 1; return 0;
+    return OWT_OK;
+  case OPT_DEBUG: cfg->debug = 1; return OWT_OK;
+  case OPT_NO_CODE: cfg->no_code = 1; return OWT_OK;
+  case OPT_ALLOW_SHELL: cfg->allow_shell = 1; return OWT_OK;
   case OPT_AUTH:
     if (owt_auth_add(&cfg->auth, owt_str_of(arg), &why)) return bad("--auth", "", why);
-    return 0;
+    return OWT_OK;
   case OPT_AUTH_FILE:
     if (owt_auth_load_file(&cfg->auth, arg, &why, &line)) {
       fprintf(stderr, "owt-fcgi: --auth-file %s: line %d: %s\n", arg, line, why);
-      return 2;
+      return OWT_E_BAD_REQUEST;
     }
-    return 0;
+    return OWT_OK;
   case OPT_HASH_PASSWORD: {
     owt_passwd_format format;
     if (owt_passwd_format_of(arg, &format))
       return bad("--hash-password", arg, "want yescrypt, bcrypt or sha256");
     cfg->hash_format = arg;
     cfg->mode = OWT_MODE_HASH_PASSWORD;
-    return 0;
+    return OWT_OK;
   }
-  case OPT_CGI: cfg->mode = OWT_MODE_CGI; return 0;
-  case OPT_FASTCGI: cfg->mode = OWT_MODE_FASTCGI; return 0;
+  case OPT_CGI: cfg->mode = OWT_MODE_CGI; return OWT_OK;
+  case OPT_FASTCGI: cfg->mode = OWT_MODE_FASTCGI; return OWT_OK;
   case OPT_MAX_REQUESTS:
     if (parse_size(arg, &n) || n == 0) return bad("--max-requests", arg, "want a positive count");
     cfg->max_requests = n;
-    return 0;
+    return OWT_OK;
   case OPT_MAX_RSS:
     if (parse_size(arg, &n) || n == 0 || n > (1u << 24)) return bad("--max-rss", arg, "want megabytes");
     cfg->max_rss_bytes = (uint64_t)n << 20;
-    return 0;
+    return OWT_OK;
   case OPT_MEMORY_LIMIT:
     if (parse_size(arg, &n) || n < 64 || n > (1u << 24))
       return bad("--memory-limit", arg, "want megabytes (at least 64)");
     cfg->memory_limit = (uint64_t)n << 20;
-    return 0;
-  case OPT_LISTEN: cfg->listen = arg; return 0;
+    return OWT_OK;
+  case OPT_LISTEN: cfg->listen = arg; return OWT_OK;
   case OPT_WORKERS:
     if (parse_size(arg, &n) || n < 1 || n > 1024) return bad("--workers", arg, "want 1..1024");
     cfg->workers = n;
     cfg->workers_given = 1;
-    return 0;
+    return OWT_OK;
   case OPT_GRACE_TIMEOUT:
     if (parse_seconds(arg, &cfg->grace_timeout)) return bad("--grace-timeout", arg, "want seconds");
-    return 0;
-  case OPT_USER: cfg->user = arg; return 0;
-  case OPT_GROUP: cfg->group = arg; return 0;
+    return OWT_OK;
+  case OPT_USER: cfg->user = arg; return OWT_OK;
+  case OPT_GROUP: cfg->group = arg; return OWT_OK;
   case OPT_SOCKET_MODE: {
     char *end = NULL;
     unsigned long mode = strtoul(arg, &end, 8);
     if (!*arg || *end || mode > 0777) return bad("--socket-mode", arg, "want octal, e.g. 660");
     cfg->socket_mode = (unsigned)mode;
-    return 0;
+    return OWT_OK;
   }
-  case OPT_PIDFILE: cfg->pidfile = arg; return 0;
-  case OPT_INSECURE: cfg->insecure = 1; return 0;
-  case OPT_ENCODE: cfg->mode = OWT_MODE_ENCODE; return 0;
-  case OPT_ONCE: cfg->mode = OWT_MODE_ONCE; return 0;
-  case OPT_QUERY: cfg->encode_format = 0; return 0;
-  case OPT_JSON: cfg->encode_format = 1; return 0;
+  case OPT_PIDFILE: cfg->pidfile = arg; return OWT_OK;
+  case OPT_INSECURE: cfg->insecure = 1; return OWT_OK;
+  case OPT_ENCODE: cfg->mode = OWT_MODE_ENCODE; return OWT_OK;
+  case OPT_ONCE: cfg->mode = OWT_MODE_ONCE; return OWT_OK;
+  case OPT_QUERY: cfg->encode_format = 0; return OWT_OK;
+  case OPT_JSON: cfg->encode_format = 1; return OWT_OK;
   case OPT_CURL:
     cfg->encode_format = 2;
     cfg->curl_url = arg;
-    return 0;
+    return OWT_OK;
   case OPT_PATH:
     if (arg[0] != '/') return bad("--path", arg, "want a path starting with /");
     cfg->once_path = arg;
-    return 0;
+    return OWT_OK;
   case OPT_ALLOW_FROM:
     if (owt_allow_add(&cfg->allow_from, arg, &why)) return bad("--allow-from", arg, why);
-    return 0;
-  case OPT_CACHE_DIR: cfg->cache_dir = arg; return 0;
+    return OWT_OK;
+  case OPT_CACHE_DIR: cfg->cache_dir = arg; return OWT_OK;
   case OPT_CACHE_MAX_BYTES:
     if (parse_size(arg, &n) || n < 1024)
       return bad("--cache-max-bytes", arg, "want bytes (at least 1K), e.g. 256M");
     cfg->cache_max_bytes = n;
-    return 0;
+    return OWT_OK;
   case OPT_CACHE_TTL:
     if (parse_seconds(arg, &cfg->cache_ttl)) return bad("--cache-ttl", arg, "want seconds");
-    return 0;
+    return OWT_OK;
   case OPT_THREADS:
     if (parse_size(arg, &n) || n < 1 || n > OWT_CONFIG_MAX_THREADS)
       return bad("--threads", arg, "want 1..1024");
     cfg->threads = n;
-    return 0;
+    return OWT_OK;
   case OPT_IO_TIMEOUT:
     if (parse_seconds(arg, &cfg->io_timeout) || cfg->io_timeout < 0.1)
       return bad("--io-timeout", arg, "want seconds (at least 0.1)");
-    return 0;
+    return OWT_OK;
   case OPT_IDLE_TIMEOUT:
     if (parse_seconds(arg, &cfg->idle_timeout) || cfg->idle_timeout < 0.1)
       return bad("--idle-timeout", arg, "want seconds (at least 0.1)");
-    return 0;
-  case OPT_ALLOW_INSTALL: cfg->allow_install = 1; return 0;
+    return OWT_OK;
+  case OPT_ALLOW_INSTALL: cfg->allow_install = 1; return OWT_OK;
   case OPT_MAX_QUERY:
     if (parse_size(arg, &cfg->limits.max_query) || cfg->limits.max_query == 0 ||
         cfg->limits.max_query > cfg->limits.max_params / 2)
       return bad("--max-query", arg, "want bytes, 1 to 128K, e.g. 28K");
-    return 0;
-  case OPT_SCOREBOARD: cfg->scoreboard = arg; return 0;
-  default: return 2;
+    return OWT_OK;
+  case OPT_SCOREBOARD: cfg->scoreboard = arg; return OWT_OK;
+  default: return OWT_E_BAD_REQUEST;
   }
 }
 
-int owt_config_parse(owt_config *cfg, int argc, char **argv) {
+owt_err owt_config_parse(owt_config *cfg, int argc, char **argv) {
   memset(cfg, 0, sizeof *cfg);
   cfg->log_level = OWT_LOG_ERROR; /* -v warnings, -vv one line per request, -vvv debug */
   cfg->limits = OWT_LIMITS_DEFAULT;
@@ -372,9 +372,9 @@ int owt_config_parse(owt_config *cfg, int argc, char **argv) {
   opterr = 1;
   int c;
   while ((c = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
-    if (c == '?') return 2; /* getopt printed which option */
-    int rc = parse_option(cfg, c, optarg);
-    if (rc) return rc;
+    if (c == '?') return OWT_E_BAD_REQUEST; /* getopt printed which option */
+    owt_err err = parse_option(cfg, c, optarg);
+    if (err) return err;
   }
   if (cfg->mode == OWT_MODE_ENCODE || cfg->mode == OWT_MODE_ONCE) {
     /* FILE.py [KWARGS]: the two positional arguments of these modes. */
@@ -387,7 +387,7 @@ int owt_config_parse(owt_config *cfg, int argc, char **argv) {
   /* Packages go into the operator's virtualenv, never into the system's Python. */
   if (cfg->allow_install && !cfg->venv)
     return bad("--allow-install", "", "needs --venv DIR: packages are installed into that virtualenv");
-  return 0;
+  return OWT_OK;
 }
 
 void owt_config_free(owt_config *cfg) { owt_auth_free(&cfg->auth); }

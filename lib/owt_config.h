@@ -83,10 +83,11 @@ typedef struct {
   const char *scoreboard;  /* --scoreboard FILE; NULL: the default; "none" or "": off */
 } owt_config;
 
-/* Parse argv (and OWT_AUTH from the environment) into cfg. Returns 0, or 2
- * after printing a message naming the bad option to stderr. cfg owns the
- * auth table: release it with owt_config_free(). */
-int owt_config_parse(owt_config *cfg, int argc, char **argv);
+/* Parse argv (and OWT_AUTH from the environment) into cfg. OWT_OK, or
+ * OWT_E_BAD_REQUEST after printing a message naming the bad option to
+ * stderr (owt-fcgi then exits 2). cfg owns the auth table: release it with
+ * owt_config_free(). */
+owt_err owt_config_parse(owt_config *cfg, int argc, char **argv);
 
 void owt_config_usage(FILE *out);
 

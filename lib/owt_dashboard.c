@@ -3,7 +3,7 @@
 
 #include "owt_response.h"
 
-int owt_dashboard_send(owt_io *io) {
+owt_err owt_dashboard_send(owt_io *io) {
   static const owt_header headers[] = {
       /* The page's script and style are inline; it fetches only from this server. */
       {OWT_STR_LIT("Content-Security-Policy"),
@@ -15,16 +15,16 @@ int owt_dashboard_send(owt_io *io) {
       {OWT_STR_LIT("Cache-Control"), OWT_STR_LIT("no-store")},
   };
   owt_str page = owt_str_make((const char *)owt_dashboard_html, owt_dashboard_html_len);
-  if (owt_response_send_with(io, 200, OWT_STR_LIT("text/html; charset=utf-8"), page, headers,
-                             sizeof headers / sizeof headers[0]) != OWT_OK)
-    return -1;
-  return 200;
+  return owt_response_send_with(io, 200, OWT_STR_LIT("text/html; charset=utf-8"), page, headers,
+                                sizeof headers / sizeof headers[0]) == OWT_OK
+             ? OWT_OK
+             : OWT_E_IO;
 }
 
-int owt_dashboard_redirect(owt_io *io) {
+owt_err owt_dashboard_redirect(owt_io *io) {
   static const owt_header location = {OWT_STR_LIT("Location"), OWT_STR_LIT("_owt/")};
-  if (owt_response_send_with(io, 308, OWT_STR_LIT("text/plain; charset=utf-8"),
-                             OWT_STR_LIT("the dashboard is at /_owt/"), &location, 1) != OWT_OK)
-    return -1;
-  return 308;
+  return owt_response_send_with(io, 308, OWT_STR_LIT("text/plain; charset=utf-8"),
+                                OWT_STR_LIT("the dashboard is at /_owt/"), &location, 1) == OWT_OK
+             ? OWT_OK
+             : OWT_E_IO;
 }

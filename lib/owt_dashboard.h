@@ -11,18 +11,19 @@
 
 #include <stddef.h>
 
+#include "owt_err.h"
 #include "owt_io.h"
 
 extern const unsigned char owt_dashboard_html[];
 extern const size_t owt_dashboard_html_len;
 
 /* 200 with the page, its Content-Security-Policy allowing nothing but its
- * own inline code and requests to this server. Returns 200, or -1 when the
+ * own inline code and requests to this server. OWT_OK, or OWT_E_IO when the
  * client went away. */
-int owt_dashboard_send(owt_io *io);
+owt_err owt_dashboard_send(owt_io *io);
 
 /* /_owt (no slash): 308 to /_owt/ (a relative Location, so a server mounted
- * under a prefix redirects within it). Returns 308, or -1. */
-int owt_dashboard_redirect(owt_io *io);
+ * under a prefix redirects within it). OWT_OK, or OWT_E_IO. */
+owt_err owt_dashboard_redirect(owt_io *io);
 
 #endif

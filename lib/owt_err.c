@@ -13,6 +13,7 @@ static const struct {
     [OWT_E_FORBIDDEN] = {"forbidden", 403},
     [OWT_E_NOT_FOUND] = {"not_found", 404},
     [OWT_E_METHOD] = {"method_not_allowed", 405},
+    [OWT_E_CONFLICT] = {"conflict", 409},
     [OWT_E_TOO_LARGE] = {"too_large", 413},
     [OWT_E_URI_TOO_LONG] = {"uri_too_long", 414},
     [OWT_E_ADAPTOR] = {"adaptor", 500},

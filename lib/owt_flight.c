@@ -12,15 +12,15 @@ static int64_t now_us(void) {
   return us > 0 ? us : 1;
 }
 
-int owt_flight_init(owt_flight *f) {
+owt_err owt_flight_init(owt_flight *f) {
   memset(f, 0, sizeof *f);
   f->fd = -1;
-  if (pthread_mutex_init(&f->io_lock, NULL) != 0) return -1;
+  if (pthread_mutex_init(&f->io_lock, NULL) != 0) return OWT_E_INTERNAL;
   if (pthread_mutex_init(&f->fd_lock, NULL) != 0) {
     pthread_mutex_destroy(&f->io_lock);
-    return -1;
+    return OWT_E_INTERNAL;
   }
-  return 0;
+  return OWT_OK;
 }
 
 void owt_flight_destroy(owt_flight *f) {
@@ -40,15 +40,15 @@ void owt_flight_bind(owt_flight *f, int fd, unsigned request_id) {
   pthread_mutex_unlock(&f->fd_lock);
 }
 
-int owt_flight_write_begin(owt_flight *f) {
+owt_err owt_flight_write_begin(owt_flight *f) {
   pthread_mutex_lock(&f->io_lock);
   if (f->taken_over) {
     pthread_mutex_unlock(&f->io_lock);
-    return -1;
+    return OWT_E_IO;
   }
   f->written = 1;
   __atomic_store_n(&f->io_since_us, now_us(), __ATOMIC_RELEASE);
-  return 0;
+  return OWT_OK;
 }
 
 void owt_flight_write_end(owt_flight *f) {
@@ -74,7 +74,7 @@ int owt_flight_take_over(owt_flight *f, const char *resp, size_t len) {
     /* The thread is not writing: nothing of ours is on the wire unless
      * `written` says so, and nothing it buffered will ever be flushed. */
     if (f->fd >= 0 && !f->taken_over && !f->written)
-      sent = owt_reject_reply(f->fd, f->request_id, resp, len) == 0;
+      sent = owt_reject_reply(f->fd, f->request_id, resp, len) == OWT_OK;
     __atomic_store_n(&f->taken_over, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&f->io_lock);
   } else {

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "owt_err.h"
+
 typedef struct {
   pthread_mutex_t io_lock; /* held by the request thread around every write/flush */
   pthread_mutex_t fd_lock; /* guards fd: never held across blocking calls */
@@ -25,17 +27,18 @@ typedef struct {
   int64_t io_since_us;     /* monotonic start (µs) of the blocking read/write under way; 0: none */
 } owt_flight;
 
-int owt_flight_init(owt_flight *f);
+/* OWT_OK, or OWT_E_INTERNAL when its locks cannot be made. */
+owt_err owt_flight_init(owt_flight *f);
 void owt_flight_destroy(owt_flight *f);
 
 /* The request thread starts a request on fd, and ends it with fd -1 before
  * it closes the connection (so a takeover never touches a reused fd). */
 void owt_flight_bind(owt_flight *f, int fd, unsigned request_id);
 
-/* The request thread, around one write or flush: begin returns -1 (and
- * takes no lock) when the request was taken over; else it holds io_lock
- * until end. */
-int owt_flight_write_begin(owt_flight *f);
+/* The request thread, around one write or flush: begin returns OWT_E_IO
+ * (and takes no lock) when the request was taken over, the write must not
+ * happen; else OWT_OK, holding io_lock until end. */
+owt_err owt_flight_write_begin(owt_flight *f);
 void owt_flight_write_end(owt_flight *f);
 
 /* The request thread, around one blocking read. */

@@ -12,23 +12,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
+owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
   memset(h, 0, sizeof *h);
+  h->std_copy[0] = h->std_copy[1] = h->std_copy[2] = h->cwd_fd = -1; /* owt_hygiene_free closes none */
   if (n > OWT_HYGIENE_MAX_SIGNALS) n = OWT_HYGIENE_MAX_SIGNALS;
   for (size_t i = 0; i < n; i++) {
     h->signals[i] = signals[i];
-    if (sigaction(signals[i], NULL, &h->actions[i]) != 0) return -1;
+    if (sigaction(signals[i], NULL, &h->actions[i]) != 0) return OWT_E_INTERNAL;
   }
   h->nsignals = n;
   for (int fd = 0; fd < 3; fd++) {
-    h->std_copy[fd] = -1;
     if (fstat(fd, &h->std_stat[fd]) == 0) h->std_copy[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   }
   h->cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   h->umask = umask(0);
   umask(h->umask);
+  memset(&h->thread_mask, 0, sizeof h->thread_mask); /* see owt_hygiene_restore_thread */
   pthread_sigmask(SIG_SETMASK, NULL, &h->thread_mask);
-  return 0;
+  return OWT_OK;
 }
 
 static int same_action(const struct sigaction *a, const struct sigaction *b) {
@@ -67,11 +68,12 @@ unsigned owt_hygiene_restore_process(owt_hygiene *h) {
 
 unsigned owt_hygiene_restore_thread(const owt_hygiene *h) {
   sigset_t old;
+  /* The kernel fills only its 8 bytes of glibc's 128-byte set (and
+   * sigemptyset clears only those): zero it all, so a byte compare with the
+   * snapshot (made the same way) is exact. */
+  memset(&old, 0, sizeof old);
   if (pthread_sigmask(SIG_SETMASK, &h->thread_mask, &old) != 0) return 0;
-  for (int s = 1; s < NSIG; s++) {
-    if (sigismember(&old, s) != sigismember(&h->thread_mask, s)) return OWT_HYGIENE_MASK;
-  }
-  return 0;
+  return memcmp(&old, &h->thread_mask, sizeof old) ? OWT_HYGIENE_MASK : 0;
 }
 
 /* The state letter of /proc/PID/stat (after the parenthesised name). */

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "owt_err.h"
+
 #define OWT_HYGIENE_MAX_SIGNALS 16
 #define OWT_HYGIENE_MAX_ZOMBIES 256
 
@@ -45,8 +47,9 @@ enum {
 
 /* Record the current dispositions of signals[0..n), fds 0-2, the working
  * directory, the umask, and the calling thread's mask as the one request
- * threads must have. 0, or -1. */
-int owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n);
+ * threads must have. OWT_OK, or OWT_E_INTERNAL when a disposition cannot
+ * be read (a signal number that is not one). */
+owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n);
 
 /* Put the process-wide state back. Returns the OWT_HYGIENE_* bits of what
  * had changed (and is now restored). */

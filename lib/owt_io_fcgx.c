@@ -16,7 +16,7 @@ static ssize_t fcgx_read(void *ctx, char *buf, size_t n) {
 static int fcgx_write(void *ctx, const char *p, size_t n) {
   owt_io_fcgx *fx = ctx;
   int rc = 0;
-  if (owt_flight_write_begin(fx->flight)) return -1;
+  if (owt_flight_write_begin(fx->flight) != OWT_OK) return -1;
   while (n) {
     int chunk = n > INT_MAX ? INT_MAX : (int)n;
     if (FCGX_PutStr(p, chunk, fx->req->out) != chunk) {
@@ -32,7 +32,7 @@ static int fcgx_write(void *ctx, const char *p, size_t n) {
 
 static int fcgx_flush(void *ctx) {
   owt_io_fcgx *fx = ctx;
-  if (owt_flight_write_begin(fx->flight)) return -1;
+  if (owt_flight_write_begin(fx->flight) != OWT_OK) return -1;
   int rc = FCGX_FFlush(fx->req->out) < 0 ? -1 : 0;
   owt_flight_write_end(fx->flight);
   return rc;

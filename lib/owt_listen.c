@@ -26,6 +26,11 @@
 
 static int is_localhost(const char *host) { return strcasecmp(host, "localhost") == 0; }
 
+static owt_err refuse(const char **why, const char *message) {
+  *why = message;
+  return OWT_E_BAD_REQUEST;
+}
+
 /* The addresses addr's host stands for: numeric only, except "localhost".
  * family narrows the answer (AF_INET6 for a bracketed host). Returns
  * getaddrinfo's code; *res is the caller's to free on 0. */
@@ -59,52 +64,52 @@ int owt_listen_sockaddr_is_loopback(const struct sockaddr *sa) {
 }
 
 /* Resolve the host as owt_listen_open will, and record whether every address is loopback. */
-static int check_host(owt_listen_addr *addr, int bracketed, const char **why) {
+static owt_err check_host(owt_listen_addr *addr, int bracketed, const char **why) {
   struct addrinfo *res = NULL;
-  if (bracketed && is_localhost(addr->host)) return (*why = "[...] holds a numeric IPv6 address"), -1;
+  if (bracketed && is_localhost(addr->host)) return refuse(why, "[...] holds a numeric IPv6 address");
   int rc = resolve(addr, bracketed ? AF_INET6 : AF_UNSPEC, 1, &res);
   if (rc != 0) {
     if (bracketed) *why = "[...] holds a numeric IPv6 address";
     else if (is_localhost(addr->host)) *why = "localhost does not resolve to an address";
     else *why = "the host must be a numeric IPv4 or IPv6 address, or localhost (names are not looked up)";
-    return -1;
+    return OWT_E_BAD_REQUEST;
   }
   addr->loopback = 1;
   for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
     if (!owt_listen_sockaddr_is_loopback(ai->ai_addr)) addr->loopback = 0;
   freeaddrinfo(res);
-  return 0;
+  return OWT_OK;
 }
 
-int owt_listen_parse(const char *spec, owt_listen_addr *addr, const char **why) {
+owt_err owt_listen_parse(const char *spec, owt_listen_addr *addr, const char **why) {
   memset(addr, 0, sizeof *addr);
   if (strncmp(spec, "unix:", 5) == 0) {
     size_t len = strlen(spec + 5);
-    if (len == 0 || len >= sizeof addr->path) return (*why = "unix socket path is empty or too long"), -1;
+    if (len == 0 || len >= sizeof addr->path) return refuse(why, "unix socket path is empty or too long");
     addr->is_unix = 1;
     memcpy(addr->path, spec + 5, len + 1);
-    return 0;
+    return OWT_OK;
   }
   const char *host = spec, *colon;
   size_t host_len;
   int bracketed = spec[0] == '[';
   if (bracketed) {
     const char *close = strchr(spec, ']');
-    if (!close || close[1] != ':') return (*why = "IPv6 addresses look like [::1]:PORT"), -1;
+    if (!close || close[1] != ':') return refuse(why, "IPv6 addresses look like [::1]:PORT");
     host = spec + 1;
     host_len = (size_t)(close - host);
     colon = close + 1;
   } else {
     colon = strrchr(spec, ':');
-    if (!colon) return (*why = "want HOST:PORT, [IPv6]:PORT or unix:PATH"), -1;
+    if (!colon) return refuse(why, "want HOST:PORT, [IPv6]:PORT or unix:PATH");
     host_len = (size_t)(colon - spec);
   }
   const char *port = colon + 1;
   size_t port_len = strlen(port);
   if (port_len == 0 || port_len > 5 || strspn(port, "0123456789") != port_len ||
       strtoul(port, NULL, 10) > 65535)
-    return (*why = "the port must be a number from 0 to 65535"), -1;
-  if (host_len == 0 || host_len >= sizeof addr->host) return (*why = "the host is empty or too long"), -1;
+    return refuse(why, "the port must be a number from 0 to 65535");
+  if (host_len == 0 || host_len >= sizeof addr->host) return refuse(why, "the host is empty or too long");
   memcpy(addr->host, host, host_len);
   memcpy(addr->port, port, port_len + 1);
   return check_host(addr, bracketed, why);
@@ -112,36 +117,41 @@ int owt_listen_parse(const char *spec, owt_listen_addr *addr, const char **why) 
 
 int owt_listen_is_local(const owt_listen_addr *addr) { return addr->is_unix || addr->loopback; }
 
-static int open_unix(const owt_listen_addr *addr, int backlog, unsigned mode, char *why, size_t len) {
+static owt_err failed(int fd, char *why, size_t len, const char *what, const char *name) {
+  snprintf(why, len, "%s%s: %s", what, name, strerror(errno));
+  if (fd >= 0) close(fd);
+  return OWT_E_INTERNAL;
+}
+
+static owt_err open_unix(const owt_listen_addr *addr, int backlog, unsigned mode, int *out, char *why,
+                         size_t len) {
   struct sockaddr_un sun;
   memset(&sun, 0, sizeof sun);
   sun.sun_family = AF_UNIX;
   memcpy(sun.sun_path, addr->path, strlen(addr->path) + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return snprintf(why, len, "socket: %s", strerror(errno)), -1;
+  if (fd < 0) return failed(fd, why, len, "socket", "");
   struct stat st;
   if (lstat(addr->path, &st) == 0 && S_ISSOCK(st.st_mode)) unlink(addr->path); /* stale */
-  if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(fd, backlog) < 0) {
-    snprintf(why, len, "cannot listen on unix:%s: %s", addr->path, strerror(errno));
-    close(fd);
-    return -1;
-  }
-  if (mode && chmod(addr->path, mode) < 0) {
-    snprintf(why, len, "chmod %s: %s", addr->path, strerror(errno));
-    close(fd);
-    return -1;
-  }
-  return fd;
+  if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(fd, backlog) < 0)
+    return failed(fd, why, len, "cannot listen on unix:", addr->path);
+  if (mode && chmod(addr->path, mode) < 0) return failed(fd, why, len, "chmod ", addr->path);
+  *out = fd;
+  return OWT_OK;
 }
 
-static int open_tcp(const owt_listen_addr *addr, int backlog, char *why, size_t len) {
+static owt_err open_tcp(const owt_listen_addr *addr, int backlog, int *out, char *why, size_t len) {
   struct addrinfo *res = NULL;
   int rc = resolve(addr, AF_UNSPEC, 1, &res);
-  if (rc != 0) return snprintf(why, len, "%s: %s", addr->host, gai_strerror(rc)), -1;
+  if (rc != 0) {
+    snprintf(why, len, "%s: %s", addr->host, gai_strerror(rc));
+    return OWT_E_INTERNAL;
+  }
+  owt_err err = OWT_OK;
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   if (fd < 0) {
-    snprintf(why, len, "socket: %s", strerror(errno));
+    err = failed(fd, why, len, "socket", "");
     goto done;
   }
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -149,15 +159,18 @@ static int open_tcp(const owt_listen_addr *addr, int backlog, char *why, size_t 
   if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
     snprintf(why, len, "cannot listen on %s port %s: %s", addr->host, addr->port, strerror(errno));
     close(fd);
-    fd = -1;
+    err = OWT_E_INTERNAL;
+    goto done;
   }
+  *out = fd;
 done:
   freeaddrinfo(res);
-  return fd;
+  return err;
 }
 
-int owt_listen_open(const owt_listen_addr *addr, int backlog, unsigned socket_mode, char *why,
-                    size_t why_len) {
-  return addr->is_unix ? open_unix(addr, backlog, socket_mode, why, why_len)
-                       : open_tcp(addr, backlog, why, why_len);
+owt_err owt_listen_open(const owt_listen_addr *addr, int backlog, unsigned socket_mode, int *fd, char *why,
+                        size_t why_len) {
+  *fd = -1;
+  return addr->is_unix ? open_unix(addr, backlog, socket_mode, fd, why, why_len)
+                       : open_tcp(addr, backlog, fd, why, why_len);
 }

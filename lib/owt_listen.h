@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "owt_err.h"
+
 typedef struct {
   int is_unix;
   int loopback;      /* set by owt_listen_parse: every address host stands for is loopback */
@@ -22,15 +24,17 @@ typedef struct {
 
 /* Parse spec into addr. The host must be a numeric IPv4 or IPv6 address
  * (getaddrinfo with AI_NUMERICHOST; inside [...] IPv6 only) or "localhost"
- * (looked up: hosts file or resolver). Returns 0, or -1 with a static
- * message in *why: a name other than localhost is refused, not resolved. */
-int owt_listen_parse(const char *spec, owt_listen_addr *addr, const char **why);
+ * (looked up: hosts file or resolver). OWT_OK, or OWT_E_BAD_REQUEST with a
+ * static message in *why: a name other than localhost is refused, not
+ * resolved. */
+owt_err owt_listen_parse(const char *spec, owt_listen_addr *addr, const char **why);
 
 /* Bind and listen. For unix sockets a stale socket file is replaced and the
- * mode set to socket_mode (e.g. 0660) when it is not 0. Returns the fd, or -1
- * with a message in why. */
-int owt_listen_open(const owt_listen_addr *addr, int backlog, unsigned socket_mode, char *why,
-                    size_t why_len);
+ * mode set to socket_mode (e.g. 0660) when it is not 0. OWT_OK and the
+ * socket in *fd, or OWT_E_INTERNAL (the socket could not be made, bound or
+ * given its mode) with a message in why. */
+owt_err owt_listen_open(const owt_listen_addr *addr, int backlog, unsigned socket_mode, int *fd, char *why,
+                        size_t why_len);
 
 /* 1 when addr is a unix socket, or when every address its host resolved to
  * in owt_listen_parse is loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104);

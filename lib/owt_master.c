@@ -21,6 +21,7 @@
 
 #include "owt_log.h"
 #include "owt_reject.h"
+#include "owt_response.h"
 
 #define TICK_SECONDS 0.2
 #define DRAIN_TICK_SECONDS 0.02
@@ -50,6 +51,8 @@ typedef struct {
   int fast_deaths;   /* consecutive workers that died young */
   double respawn_at; /* 0: no respawn pending */
   uint64_t generation;
+  char busy_reply[512]; /* the 503 a connection gets while the master drains */
+  size_t busy_reply_len;
 } master;
 
 static void sigset_master(sigset_t *set) {
@@ -212,17 +215,12 @@ static void begin_stop(master *m, int sig) {
 
 /* During the drain: a 503 for every connection waiting on the socket. */
 static void refuse_while_draining(master *m) {
-  static const char busy[] = "Status: 503 Service Unavailable\r\n"
-                             "Content-Type: text/plain; charset=utf-8\r\n"
-                             "X-Content-Type-Options: nosniff\r\n"
-                             "Retry-After: 1\r\n\r\n"
-                             "the server is shutting down";
   for (int i = 0; i < 64; i++) {
     struct pollfd p = {m->listen_fd, POLLIN, 0};
     if (poll(&p, 1, 0) <= 0) return;
     int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) return;
-    owt_reject_connection(fd, busy, sizeof busy - 1, 64 * 1024, 500);
+    owt_reject_connection(fd, m->busy_reply, m->busy_reply_len, 64 * 1024, 500);
   }
 }
 
@@ -266,6 +264,11 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
   m.ctx = ctx;
   m.wanted = cfg->workers;
   m.generation = 1;
+  static const owt_header retry = {OWT_STR_LIT("Retry-After"), OWT_STR_LIT("1")};
+  owt_buf busy = OWT_BUF_FIXED(m.busy_reply);
+  if (owt_response_canned(&busy, OWT_E_UNAVAILABLE, OWT_STR_LIT("the server is shutting down"), &retry, 1) ==
+      OWT_OK)
+    m.busy_reply_len = busy.len;
   m.workers = calloc(board->n, sizeof *m.workers);
   if (!m.workers) return 1;
   sigset_master(&set);
@@ -298,34 +301,35 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
   return m.fatal ? 1 : 0;
 }
 
-int owt_master_drop_privileges(const owt_config *cfg, const char *socket_path) {
-  if (!cfg->user && !cfg->group) return 0;
+owt_err owt_master_drop_privileges(const owt_config *cfg, const char *socket_path) {
+  if (!cfg->user && !cfg->group) return OWT_OK;
   if (geteuid() != 0) {
     owt_log(OWT_LOG_WARNING, "--user/--group ignored: not running as root");
-    return 0;
+    return OWT_OK;
   }
   gid_t gid = 0;
   uid_t uid = 0;
   const char *user_name = NULL;
   if (cfg->user) {
     struct passwd *pw = getpwnam(cfg->user);
-    if (!pw) return owt_log(OWT_LOG_ERROR, "--user %s: no such user", cfg->user), -1;
+    if (!pw) return owt_log(OWT_LOG_ERROR, "--user %s: no such user", cfg->user), OWT_E_NOT_FOUND;
     uid = pw->pw_uid;
     gid = pw->pw_gid;
     user_name = pw->pw_name;
   }
   if (cfg->group) {
     struct group *gr = getgrnam(cfg->group);
-    if (!gr) return owt_log(OWT_LOG_ERROR, "--group %s: no such group", cfg->group), -1;
+    if (!gr) return owt_log(OWT_LOG_ERROR, "--group %s: no such group", cfg->group), OWT_E_NOT_FOUND;
     gid = gr->gr_gid;
   }
   if (socket_path && chown(socket_path, cfg->user ? uid : (uid_t)-1, gid) != 0)
-    return owt_log(OWT_LOG_ERROR, "chown %s: %s", socket_path, strerror(errno)), -1;
+    return owt_log(OWT_LOG_ERROR, "chown %s: %s", socket_path, strerror(errno)), OWT_E_INTERNAL;
   if ((cfg->group || cfg->user) && setgid(gid) != 0)
-    return owt_log(OWT_LOG_ERROR, "setgid: %s", strerror(errno)), -1;
+    return owt_log(OWT_LOG_ERROR, "setgid: %s", strerror(errno)), OWT_E_INTERNAL;
   if (user_name && initgroups(user_name, gid) != 0)
-    return owt_log(OWT_LOG_ERROR, "initgroups: %s", strerror(errno)), -1;
-  if (cfg->user && setuid(uid) != 0) return owt_log(OWT_LOG_ERROR, "setuid: %s", strerror(errno)), -1;
+    return owt_log(OWT_LOG_ERROR, "initgroups: %s", strerror(errno)), OWT_E_INTERNAL;
+  if (cfg->user && setuid(uid) != 0)
+    return owt_log(OWT_LOG_ERROR, "setuid: %s", strerror(errno)), OWT_E_INTERNAL;
   owt_log(OWT_LOG_INFO, "running as uid %ld gid %ld", (long)getuid(), (long)getgid());
-  return 0;
+  return OWT_OK;
 }

@@ -27,7 +27,9 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
 
 /* Drop to cfg->user / cfg->group when running as root, handing the unix
  * socket at socket_path (NULL: none) to them first, so that --socket-mode
- * speaks of that user and group. 0, or -1 after logging why. */
-int owt_master_drop_privileges(const owt_config *cfg, const char *socket_path);
+ * speaks of that user and group. OWT_OK; after logging why,
+ * OWT_E_NOT_FOUND for a user or group that does not exist, OWT_E_INTERNAL
+ * when a chown, setgid, initgroups or setuid fails. */
+owt_err owt_master_drop_privileges(const owt_config *cfg, const char *socket_path);
 
 #endif

@@ -7,7 +7,10 @@
 
 #include <stddef.h>
 
-/* Write the directory into out. Returns 0, or -1 when none holds owt/. */
-int owt_paths_adaptors(char *out, size_t len);
+#include "owt_err.h"
+
+/* Write the directory into out. OWT_OK, or OWT_E_NOT_FOUND when no
+ * candidate holds owt/ (or its path does not fit out). */
+owt_err owt_paths_adaptors(char *out, size_t len);
 
 #endif

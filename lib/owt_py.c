@@ -16,20 +16,21 @@
 #include "config.h"
 #include "owt_deadline.h"
 #include "owt_log.h"
+#include "owt_py_environ.h"
 #include "owt_py_module.h"
 
 struct owt_py_thread {
   owt_py *py;
+  PyObject *environ;     /* new or NULL: the request's lazy environ, detached when it ends */
   PyThreadState *ts;     /* this thread's state; current only while it holds the GIL */
   PyGILState_STATE gil;  /* how attach found the thread (released at detach) */
   unsigned long ident;   /* threading.get_ident() of this thread */
-  uint64_t ticket;       /* the interruptible request in this thread (0: none); GIL-protected */
+  owt_py_slot slot;      /* its interruptible request (owt_py_module.h) */
 };
 
 struct owt_py {
   owt_py_thread main;   /* the thread that started the interpreter */
   PyObject *handle;     /* new: owt._runtime.handle */
-  PyObject *wake;       /* new: owt._runtime.wake (threaded mode) */
   PyObject *format_exception; /* new: traceback.format_exception */
   int debug;
   int threaded;
@@ -51,10 +52,15 @@ void owt_py_protect_listener(int fd) { owt_py_module_protect_listener(fd); }
 owt_py_thread *owt_py_thread_attach(owt_py *py) {
   owt_py_thread *t = calloc(1, sizeof *t);
   if (!t) return NULL;
+  if (owt_py_slot_init(&t->slot) != 0) {
+    free(t);
+    return NULL;
+  }
   t->py = py;
   /* Ensure makes a thread state for a thread Python has not seen. */
   t->gil = PyGILState_Ensure();
   t->ident = PyThread_get_thread_ident();
+  owt_py_slot_set_current(&t->slot);
   py_leave(t);
   return t;
 }
@@ -62,7 +68,10 @@ owt_py_thread *owt_py_thread_attach(owt_py *py) {
 void owt_py_thread_detach(owt_py_thread *t) {
   if (!t) return;
   py_enter(t);
+  owt_py_slot_end(&t->slot);
+  owt_py_slot_set_current(NULL);
   PyGILState_Release(t->gil); /* deletes the thread state Ensure made */
+  owt_py_slot_destroy(&t->slot);
   free(t);
 }
 
@@ -294,7 +303,6 @@ static owt_err configure_runtime(owt_py *py, const owt_config *cfg, const char *
   if (!(configure = PyObject_GetAttrString(runtime, "configure"))) goto done;  /* new */
   if (!(res = PyObject_CallOneArg(configure, args))) goto done;                /* new */
   if (!(py->handle = PyObject_GetAttrString(runtime, "handle"))) goto done;    /* new, kept */
-  if (!(py->wake = PyObject_GetAttrString(runtime, "wake"))) goto done;        /* new, kept */
   if (!(tbmod = PyImport_ImportModule("traceback"))) goto done;                /* new */
   if (!(py->format_exception = PyObject_GetAttrString(tbmod, "format_exception"))) goto done;
   if (!threads) {
@@ -353,6 +361,7 @@ owt_err owt_py_start(owt_py **out, const owt_config *cfg, const char *shipped, s
   if (!threads) owt_deadline_install(on_soft_deadline);
   owt_log(OWT_LOG_INFO, "Python %s (%s), adaptors at %s", Py_GetVersion(), exe, shipped);
   py->main.ident = PyThread_get_thread_ident();
+  if (owt_py_slot_init(&py->main.slot) == 0) owt_py_slot_set_current(&py->main.slot);
   py_leave(&py->main);
   *out = py;
   return OWT_OK;
@@ -368,52 +377,8 @@ static PyObject *str_or_none(owt_str s, int none_when_empty) {
   return PyUnicode_DecodeUTF8(s.p ? s.p : "", (Py_ssize_t)s.len, "surrogateescape"); /* new */
 }
 
-/* Param names repeat on every request (HTTP_HOST, QUERY_STRING, ...): their
- * str objects are made once and kept in a small table (a miss just makes a
- * new one), so each request decodes only the values. */
-#define KEY_CACHE_SIZE 128
-#define KEY_CACHE_NAME_MAX 48
-static struct {
-  char name[KEY_CACHE_NAME_MAX];
-  size_t len;
-  PyObject *key; /* strong reference, interned */
-} key_cache[KEY_CACHE_SIZE];
-
-static PyObject *param_key(const char *name, size_t len) {
-  if (len >= KEY_CACHE_NAME_MAX) return PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "surrogateescape");
-  uint32_t h = 2166136261u; /* FNV-1a */
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)name[i]) * 16777619u;
-  __typeof__(key_cache[0]) *slot = &key_cache[h % KEY_CACHE_SIZE];
-  if (slot->key && slot->len == len && memcmp(slot->name, name, len) == 0) {
-    Py_INCREF(slot->key);
-    return slot->key; /* new reference for the caller */
-  }
-  PyObject *key = PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "surrogateescape"); /* new */
-  if (!key) return NULL;
-  PyUnicode_InternInPlace(&key);
-  Py_XSETREF(slot->key, Py_NewRef(key));
-  memcpy(slot->name, name, len);
-  slot->len = len;
-  return key;
-}
-
-/* The params as a dict of str (undecodable bytes kept as surrogates). */
-static PyObject *environ_dict(char **envp, size_t n) {
-  PyObject *d = PyDict_New(); /* new */
-  for (size_t i = 0; d && i < n; i++) {
-    const char *kv = envp[i];
-    const char *eq = strchr(kv, '=');
-    if (!eq) continue;
-    PyObject *k = param_key(kv, (size_t)(eq - kv));                            /* new */
-    PyObject *v = PyUnicode_DecodeUTF8(eq + 1, (Py_ssize_t)strlen(eq + 1), "surrogateescape"); /* new */
-    if (!k || !v || PyDict_SetItem(d, k, v) < 0) Py_CLEAR(d);
-    Py_XDECREF(k);
-    Py_XDECREF(v);
-  }
-  return d;
-}
-
-static PyObject *call_handle(owt_py *py, const owt_py_call_in *in) {
+static PyObject *call_handle(owt_py_thread *t, const owt_py_call_in *in) {
+  owt_py *py = t->py;
   PyObject *args[10] = {NULL}; /* all new */
   PyObject *result = NULL;
   args[0] = str_or_none(in->code, 1);
@@ -422,7 +387,8 @@ static PyObject *call_handle(owt_py *py, const owt_py_call_in *in) {
   args[3] = str_or_none(in->kwargs, 0);
   args[4] = PyLong_FromLong(in->kwargs_kind);
   args[5] = PyBytes_FromStringAndSize((const char *)in->digest, sizeof in->digest);
-  args[6] = environ_dict(in->envp, in->nparams);
+  args[6] = owt_py_environ_new(in->envp, in->nparams);
+  t->environ = Py_XNewRef(args[6]);
   args[7] = PyBytes_FromStringAndSize(in->body.p ? in->body.p : "", (Py_ssize_t)in->body.len);
   args[8] = str_or_none(in->path, 0);
   args[9] = PyLong_FromUnsignedLongLong(in->ticket);
@@ -453,9 +419,11 @@ static int unpack_result(PyObject *result, owt_py_reply *reply) {
   long code = PyLong_Check(status) ? PyLong_AsLong(status) : -1;
   if (code < 100 || code > 999) return -1;
   reply->status = (int)code;
-  if (!PyList_Check(headers) || PyList_GET_SIZE(headers) > OWT_PY_MAX_HEADERS) return -1;
-  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(headers); i++) {
-    PyObject *pair = PyList_GET_ITEM(headers, i); /* borrowed */
+  /* A list, or a tuple (the runtime's shared, immutable plain-text heads). */
+  if (!PyList_Check(headers) && !PyTuple_Check(headers)) return -1;
+  if (PySequence_Fast_GET_SIZE(headers) > OWT_PY_MAX_HEADERS) return -1;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(headers); i++) {
+    PyObject *pair = PySequence_Fast_GET_ITEM(headers, i); /* borrowed */
     if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) return -1;
     owt_header *h = &reply->headers[reply->nheaders++];
     if (utf8_of(PyTuple_GET_ITEM(pair, 0), &h->name) || utf8_of(PyTuple_GET_ITEM(pair, 1), &h->value))
@@ -476,12 +444,18 @@ static int unpack_result(PyObject *result, owt_py_reply *reply) {
 }
 
 /* With the GIL: the request in t is over. Clears a Timeout the interrupter
- * scheduled but that never landed, with no bytecode run between the two
- * steps, so nothing can slip into the thread's next request. */
+ * scheduled but that never landed before anything else runs (forgetting the
+ * ticket may run a destructor), so nothing can slip into the thread's next
+ * request: the interrupter checks the ticket under the GIL too. */
 static void end_ticket(owt_py_thread *t) {
-  if (!t->ticket) return;
-  t->ticket = 0;
+  if (t->environ) { /* the params are freed after this request */
+    owt_py_environ_detach(t->environ);
+    Py_CLEAR(t->environ);
+  }
+  if (!t->slot.ticket) return;
   PyThreadState_SetAsyncExc(t->ident, NULL);
+  owt_py_slot_end(&t->slot);
+  PyThreadState_SetAsyncExc(t->ident, NULL); /* in case the destructor's bytecode let one in */
 }
 
 owt_err owt_py_call(owt_py_thread *t, const owt_py_call_in *in, owt_py_reply *reply, owt_buf *message) {
@@ -489,8 +463,9 @@ owt_err owt_py_call(owt_py_thread *t, const owt_py_call_in *in, owt_py_reply *re
   owt_err err = OWT_OK;
   memset(reply, 0, sizeof *reply);
   py_enter(t);
-  t->ticket = in->ticket;
-  PyObject *result = call_handle(py, in); /* new; owned by reply on success */
+  owt_py_slot_begin(&t->slot, in->ticket);
+  Py_CLEAR(t->environ);
+  PyObject *result = call_handle(t, in); /* new; owned by reply on success */
   if (!result) {
     err = py_error(py, message);
     goto done;
@@ -551,33 +526,23 @@ void owt_py_reply_close(owt_py_thread *t, owt_py_reply *reply) {
     }
     Py_XDECREF(res);
   }
-  end_ticket(t);
   Py_CLEAR(reply->chunk);
   Py_CLEAR(reply->chunks);
   Py_CLEAR(reply->result);
+  end_ticket(t); /* after the reply's objects, so the request (and its environ) is gone */
   py_leave(t);
   memset(reply, 0, sizeof *reply);
 }
 
 int owt_py_interrupt(owt_py_thread *self, owt_py_thread *target, uint64_t ticket, owt_py_reason why) {
-  owt_py *py = self->py;
   int hit = 0;
   py_enter(self);
   /* Checked and raised with no bytecode in between: the target cannot end
-   * this request (end_ticket needs the GIL we hold) until both are done. */
-  if (ticket && target->ticket == ticket) {
-    hit = 1;
+   * this request (end_ticket needs the GIL we hold) until both are done.
+   * Then its wait is woken and its asyncio work cancelled. */
+  if (ticket && target->slot.ticket == ticket && !target->slot.reason) {
     if (why == OWT_PY_TIMEOUT) PyThreadState_SetAsyncExc(target->ident, owt_py_module_timeout_type());
-    /* Then the Python-level wake-ups: its sleeps, its asyncio task. wake()
-     * checks the ticket again on its side. */
-    PyObject *res = PyObject_CallFunction(py->wake, "kKi", target->ident,
-                                          (unsigned long long)ticket, (int)why); /* new */
-    if (!res) {
-      owt_buf msg = OWT_BUF_INIT(4096);
-      py_error(py, &msg);
-      owt_buf_free(&msg);
-    }
-    Py_XDECREF(res);
+    hit = owt_py_slot_interrupt(&target->slot, ticket, (int)why);
   }
   py_leave(self);
   return hit;
@@ -629,7 +594,6 @@ void owt_py_stop(owt_py *py) {
    * the process exits (see owt_py.h). The GIL is kept: no more Python. */
   py_enter(&py->main);
   Py_CLEAR(py->handle);
-  Py_CLEAR(py->wake);
   Py_CLEAR(py->format_exception);
   free(py);
 }

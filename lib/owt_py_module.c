@@ -14,7 +14,10 @@
  *                            counts, into this worker's scoreboard slot */
 #include "owt_py_module.h"
 
+#include "owt_py_environ.h"
+
 #include <dirent.h>
+#include <time.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -80,6 +83,118 @@ static void detach_listener_sockets(int devnull) {
 
 PyObject *owt_py_module_timeout_type(void) { return timeout_type; }
 
+/* ---- request slots: what an interrupt reaches ---------------------------------- */
+
+static __thread owt_py_slot *current_slot;
+
+int owt_py_slot_init(owt_py_slot *s) {
+  pthread_condattr_t attr;
+  memset(s, 0, sizeof *s);
+  if (pthread_mutex_init(&s->mu, NULL) != 0) return -1;
+  if (pthread_condattr_init(&attr) != 0) return -1;
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  int rc = pthread_cond_init(&s->cv, &attr);
+  pthread_condattr_destroy(&attr);
+  return rc == 0 ? 0 : -1;
+}
+
+void owt_py_slot_destroy(owt_py_slot *s) {
+  pthread_cond_destroy(&s->cv);
+  pthread_mutex_destroy(&s->mu);
+}
+
+void owt_py_slot_set_current(owt_py_slot *s) { current_slot = s; }
+
+void owt_py_slot_begin(owt_py_slot *s, uint64_t ticket) {
+  s->ticket = ticket;
+  s->reason = 0;
+  if (s->woken) { /* only a previous request's interrupt sets it */
+    pthread_mutex_lock(&s->mu);
+    s->woken = 0;
+    pthread_mutex_unlock(&s->mu);
+  }
+}
+
+void owt_py_slot_end(owt_py_slot *s) {
+  s->ticket = 0;
+  s->reason = 0;
+  Py_CLEAR(s->cancel); /* may run a destructor: nothing may be pending for this thread now */
+}
+
+int owt_py_slot_interrupt(owt_py_slot *s, uint64_t ticket, int reason) {
+  if (!ticket || s->ticket != ticket || s->reason) return 0;
+  s->reason = reason;
+  pthread_mutex_lock(&s->mu);
+  s->woken = 1;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  PyObject *cancel = s->cancel; /* borrowed; kept alive by the call below */
+  if (cancel) {
+    Py_INCREF(cancel);
+    PyObject *res = PyObject_CallNoArgs(cancel); /* new */
+    if (!res) PyErr_Clear();               /* the waiter learns from its own wait */
+    Py_XDECREF(res);
+    Py_DECREF(cancel);
+  }
+  return 1;
+}
+
+/* _owt.wait(seconds) -> bool: in a request thread, sleep until seconds pass
+ * or the request is interrupted (True); False at once when the calling
+ * thread runs no interruptible request (the caller sleeps as usual). */
+static PyObject *owt_mod_wait(PyObject *self, PyObject *arg) {
+  (void)self;
+  owt_py_slot *s = current_slot;
+  double seconds = PyFloat_AsDouble(arg);
+  if (seconds == -1.0 && PyErr_Occurred()) return NULL;
+  if (!s || !s->ticket) Py_RETURN_FALSE;
+  if (s->reason || !(seconds > 0)) Py_RETURN_TRUE;
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  if (seconds > 86400.0 * 365) seconds = 86400.0 * 365;
+  double whole = (double)(time_t)seconds;
+  until.tv_sec += (time_t)seconds;
+  until.tv_nsec += (long)((seconds - whole) * 1e9);
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  Py_BEGIN_ALLOW_THREADS
+  pthread_mutex_lock(&s->mu);
+  while (!s->woken && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0) {
+  }
+  pthread_mutex_unlock(&s->mu);
+  Py_END_ALLOW_THREADS
+  Py_RETURN_TRUE;
+}
+
+/* _owt.interrupted() -> int: why the calling thread's request was
+ * interrupted (1 its timeout, 2 its client left), or 0. */
+static PyObject *owt_mod_interrupted(PyObject *self, PyObject *args) {
+  (void)self;
+  (void)args;
+  owt_py_slot *s = current_slot;
+  return PyLong_FromLong(s && s->ticket ? s->reason : 0);
+}
+
+/* _owt.set_cancel(fn or None) -> bool: fn cancels the asyncio work the
+ * calling thread's request now waits on (called at once if the request was
+ * already interrupted). False when the thread runs no interruptible request. */
+static PyObject *owt_mod_set_cancel(PyObject *self, PyObject *fn) {
+  (void)self;
+  owt_py_slot *s = current_slot;
+  if (!s || !s->ticket) Py_RETURN_FALSE;
+  PyObject *old = s->cancel;
+  s->cancel = fn == Py_None ? NULL : Py_NewRef(fn);
+  Py_XDECREF(old);
+  if (s->reason && s->cancel) {
+    PyObject *res = PyObject_CallNoArgs(s->cancel); /* new */
+    if (!res) return NULL;
+    Py_DECREF(res);
+  }
+  Py_RETURN_TRUE;
+}
+
 static PyObject *owt_mod_log(PyObject *self, PyObject *args) {
   int level;
   const char *text;
@@ -133,6 +248,13 @@ static PyMethodDef owt_methods[] = {
     {"_report_warm", owt_mod_report_warm, METH_VARARGS,
      "_report_warm(adaptors, named, compiled): the warm-adaptor counts for /_owt/status."},
     {"log", owt_mod_log, METH_VARARGS, "log(level, message): write to the owt-fcgi error log."},
+    {"wait", owt_mod_wait, METH_O,
+     "wait(seconds) -> bool: sleep until seconds pass or this request is interrupted; False at once "
+     "outside an interruptible request."},
+    {"interrupted", owt_mod_interrupted, METH_NOARGS,
+     "interrupted() -> int: 1 when this thread's request ran past its timeout, 2 when its client left, else 0."},
+    {"set_cancel", owt_mod_set_cancel, METH_O,
+     "set_cancel(fn or None) -> bool: fn cancels what this thread's request waits on when it is interrupted."},
     {"_alarm", owt_mod_alarm, METH_VARARGS, "SIGALRM handler: raise Timeout."},
     {"_terminated", owt_mod_terminated, METH_VARARGS, "SIGTERM handler in CGI mode: raise Terminated."},
     {"_after_fork_child", owt_mod_after_fork_child, METH_NOARGS,
@@ -170,6 +292,7 @@ PyObject *owt_py_module_init(void) {
     if (rc < 0) goto fail;
   }
   /* PyModule_AddObjectRef does not steal: the module and we both own one. */
+  if (owt_py_environ_ready(m) < 0) goto fail;
   if (PyModule_AddObjectRef(m, "Timeout", timeout_type) < 0) goto fail;
   if (PyModule_AddObjectRef(m, "Terminated", terminated_type) < 0) goto fail;
   if (PyModule_AddIntConstant(m, "OUTPUT", OWT_LOG_OUTPUT) < 0 ||

@@ -74,24 +74,24 @@ static int consume_request(int fd, size_t max_bytes, int timeout_ms) {
   }
 }
 
-int owt_reject_reply(int fd, unsigned id, const char *resp, size_t len) {
+owt_err owt_reject_reply(int fd, unsigned id, const char *resp, size_t len) {
   unsigned char h[8], end[8] = {0};
   for (size_t off = 0; off < len;) {
     size_t n = len - off > 65535 ? 65535 : len - off;
     header(h, FCGI_STDOUT, id, n);
-    if (write_full(fd, h, 8) || write_full(fd, (const unsigned char *)resp + off, n)) return -1;
+    if (write_full(fd, h, 8) || write_full(fd, (const unsigned char *)resp + off, n)) return OWT_E_IO;
     off += n;
   }
   header(h, FCGI_STDOUT, id, 0);
-  if (write_full(fd, h, 8)) return -1;
+  if (write_full(fd, h, 8)) return OWT_E_IO;
   header(h, FCGI_END_REQUEST, id, 8);
-  if (write_full(fd, h, 8) || write_full(fd, end, 8)) return -1; /* appStatus 0, REQUEST_COMPLETE */
-  return 0;
+  if (write_full(fd, h, 8) || write_full(fd, end, 8)) return OWT_E_IO; /* appStatus 0, REQUEST_COMPLETE */
+  return OWT_OK;
 }
 
-int owt_reject_connection(int fd, const char *resp, size_t len, size_t max_bytes, int timeout_ms) {
+owt_err owt_reject_connection(int fd, const char *resp, size_t len, size_t max_bytes, int timeout_ms) {
   int id = consume_request(fd, max_bytes, timeout_ms);
-  int rc = id < 0 ? -1 : owt_reject_reply(fd, (unsigned)id, resp, len);
+  owt_err rc = id < 0 ? OWT_E_IO : owt_reject_reply(fd, (unsigned)id, resp, len);
   close(fd);
   return rc;
 }

@@ -89,27 +89,36 @@ owt_err owt_response_head(owt_buf *out, int status, const owt_header *headers, s
   return owt_buf_append(out, "\r\n", 2);
 }
 
-static owt_err send_whole(owt_io *io, int status, owt_str content_type, owt_str body,
+/* The head of a whole response with a fixed body: content_type, the extra
+ * headers (at most 7), Content-Length. */
+static owt_err whole_head(owt_buf *out, int status, owt_str content_type, size_t body_len,
                           const owt_header *extra, size_t nextra) {
   owt_header headers[8];
   size_t n = 0;
-  char small[1024];
-  owt_buf head = OWT_BUF_FIXED(small);
   headers[n++] = (owt_header){OWT_STR_LIT("Content-Type"), content_type};
   for (size_t i = 0; i < nextra && n < sizeof headers / sizeof headers[0]; i++) headers[n++] = extra[i];
+  return owt_response_head(out, status, headers, n, (long long)body_len, NULL);
+}
+
+static owt_err send_whole(owt_io *io, int status, owt_str content_type, owt_str body,
+                          const owt_header *extra, size_t nextra) {
+  char small[1024];
+  owt_buf head = OWT_BUF_FIXED(small);
   /* The stack buffer is big enough for these fixed heads; a failure here is
    * a programming error caught by the tests, answered with a bare 500. */
-  if (owt_response_head(&head, status, headers, n, (long long)body.len, NULL) != OWT_OK) {
-    static const char fallback[] = "Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
-    return io->write(io->ctx, fallback, sizeof fallback - 1) ? OWT_E_IO : OWT_OK;
+  if (whole_head(&head, status, content_type, body.len, extra, nextra) != OWT_OK) {
+    owt_buf_reset(&head);
+    if (owt_response_head(&head, owt_err_status(OWT_E_INTERNAL), NULL, 0, 0, NULL) != OWT_OK)
+      return OWT_E_INTERNAL;
+    return io->write(io->ctx, head.data, head.len) ? OWT_E_IO : OWT_OK;
   }
   if (io->write(io->ctx, head.data, head.len) || (body.len && io->write(io->ctx, body.p, body.len)))
     return OWT_E_IO;
   return OWT_OK;
 }
 
-owt_err owt_response_send(owt_io *io, int status, owt_str content_type, owt_str body) {
-  return send_whole(io, status, content_type, body, NULL, 0);
+owt_err owt_response_send(owt_io *io, owt_str content_type, owt_str body) {
+  return send_whole(io, owt_err_status(OWT_OK), content_type, body, NULL, 0);
 }
 
 owt_err owt_response_send_with(owt_io *io, int status, owt_str content_type, owt_str body,
@@ -121,4 +130,11 @@ owt_err owt_response_send_error(owt_io *io, owt_err err, owt_str message, const 
                                 size_t nextra) {
   return send_whole(io, owt_err_status(err), OWT_STR_LIT("text/plain; charset=utf-8"), message, extra,
                     nextra);
+}
+
+owt_err owt_response_canned(owt_buf *out, owt_err err, owt_str message, const owt_header *extra,
+                            size_t nextra) {
+  owt_err e = whole_head(out, owt_err_status(err), OWT_STR_LIT("text/plain; charset=utf-8"), message.len,
+                         extra, nextra);
+  return e ? e : owt_buf_append(out, message.p, message.len);
 }

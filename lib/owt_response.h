@@ -31,8 +31,18 @@ owt_err owt_response_head(owt_buf *out, int status, const owt_header *headers, s
 owt_err owt_response_send_error(owt_io *io, owt_err err, owt_str message, const owt_header *extra,
                                 size_t nextra);
 
-/* Write a complete response with a fixed body (the /_owt/ pages). */
-owt_err owt_response_send(owt_io *io, int status, owt_str content_type, owt_str body);
+/* Write a complete 200 response with a fixed body (the /_owt/ pages; their
+ * errors go through owt_response_send_error). OWT_E_IO when the client has
+ * gone. */
+owt_err owt_response_send(owt_io *io, owt_str content_type, owt_str body);
+
+/* Append to out the whole response owt_response_send_error would write for
+ * err (head and body), for the places that must answer without building
+ * one then: a watchdog's 504, the master's 503 while it drains, the CGI
+ * deadline's last word from a signal handler. OWT_E_TOO_LARGE when out is
+ * too small. */
+owt_err owt_response_canned(owt_buf *out, owt_err err, owt_str message, const owt_header *extra,
+                            size_t nextra);
 
 /* The same with extra headers (at most 7: Location, Content-Security-Policy, ...). */
 owt_err owt_response_send_with(owt_io *io, int status, owt_str content_type, owt_str body,

@@ -1,42 +1,44 @@
-/* owt_server.c - the request pipeline (params -> auth -> body -> invocation
- * -> Python -> response) and the one-shot CGI run around it. The FastCGI
- * worker (threads, accept, watchdog) is lib/owt_worker.c. */
+/* owt_server.c - the request pipeline: params -> auth -> body -> invocation
+ * -> Python -> response. Plain C: the interpreter is reached through the
+ * server's owt_interp table. The FastCGI worker (threads, accept, watchdog)
+ * is lib/owt_worker.c, the one-shot CGI run lib/owt_cgi.c. */
 #include "owt_server.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "owt_admin.h"
 #include "owt_auth.h"
-#include "owt_deadline.h"
 #include "owt_escape.h"
 #include "owt_log.h"
 #include "owt_response.h"
 
-extern char **environ;
-
-int owt_server_init(owt_server *srv, const owt_config *cfg, const char *shipped, size_t threads) {
+owt_err owt_server_init(owt_server *srv, const owt_config *cfg, const owt_interp *interp, const char *shipped,
+                        size_t threads) {
   char why[4096];
+  owt_err err;
   memset(srv, 0, sizeof *srv);
   srv->cfg = cfg;
-  if (owt_cache_open(&srv->cache, cfg->cache_dir, cfg->cache_max_bytes, cfg->cache_ttl, why, sizeof why)) {
+  srv->interp = interp;
+  err = owt_cache_open(&srv->cache, cfg->cache_dir, cfg->cache_max_bytes, cfg->cache_ttl, why, sizeof why);
+  if (err) {
     owt_log(OWT_LOG_ERROR, "%s", why);
-    return 1;
+    return err;
   }
-  if (owt_scoreboard_create(&srv->own_board, 1, threads ? threads : 1) == 0) {
-    owt_scoreboard_slot(&srv->own_board, 0)->in_use = 1; /* no master: this worker's own slot is live */
-    owt_server_attach(srv, &srv->own_board, 0);
+  if (owt_scoreboard_create(&srv->own_board, 1, threads ? threads : 1) != 0) {
+    owt_log(OWT_LOG_ERROR, "cannot map the worker's scoreboard: %s", strerror(errno));
+    return OWT_E_NOMEM;
   }
-  if (owt_py_start(&srv->py, cfg, shipped, threads, why, sizeof why) != OWT_OK) {
+  owt_scoreboard_slot(&srv->own_board, 0)->in_use = 1; /* no master: this worker's own slot is live */
+  owt_server_attach(srv, &srv->own_board, 0);
+  if ((err = interp->start(&srv->py, cfg, shipped, threads, why, sizeof why)) != OWT_OK) {
     owt_log(OWT_LOG_ERROR, "%s", why);
-    return 1;
+    return err;
   }
-  return 0;
+  return OWT_OK;
 }
 
 void owt_server_attach(owt_server *srv, owt_scoreboard *board, int i) {
@@ -51,14 +53,14 @@ void owt_server_attach(owt_server *srv, owt_scoreboard *board, int i) {
 
 void owt_server_free(owt_server *srv) {
   owt_cache_close(&srv->cache);
-  owt_py_stop(srv->py);
+  if (srv->interp && srv->py) srv->interp->stop(srv->py);
   srv->py = NULL;
   srv->board = NULL;
   srv->slot = NULL;
   owt_scoreboard_destroy(&srv->own_board);
 }
 
-int owt_ctx_init(owt_ctx *c, owt_server *srv, owt_py_thread *py, size_t index, owt_deadline_ops deadline) {
+owt_err owt_ctx_init(owt_ctx *c, owt_server *srv, owt_py_thread *py, size_t index, owt_deadline_ops deadline) {
   const owt_config *cfg = srv->cfg;
   memset(c, 0, sizeof *c);
   c->srv = srv;
@@ -70,9 +72,10 @@ int owt_ctx_init(owt_ctx *c, owt_server *srv, owt_py_thread *py, size_t index, o
   owt_buf_init(&c->head, 256 * 1024);
   owt_buf_init(&c->message, 256 * 1024);
   owt_buf_init(&c->user, OWT_AUTH_USER_MAX);
+  owt_buf_init(&c->last_source, 256 * 1024);
   c->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
   c->sha256_ctx = EVP_MD_CTX_new();
-  return c->sha256 && c->sha256_ctx ? 0 : -1;
+  return c->sha256 && c->sha256_ctx ? OWT_OK : OWT_E_NOMEM;
 }
 
 void owt_ctx_free(owt_ctx *c) {
@@ -83,6 +86,7 @@ void owt_ctx_free(owt_ctx *c) {
   owt_buf_free(&c->head);
   owt_buf_free(&c->message);
   owt_buf_free(&c->user);
+  owt_buf_free(&c->last_source);
   memset(c, 0, sizeof *c);
 }
 
@@ -104,17 +108,41 @@ static int send_error(owt_ctx *c, owt_io *io, owt_err err, const char *fallback)
   return owt_err_status(err);
 }
 
-/* The warm-adaptor key: SHA-256 over fn_name, NUL, code. 0, or -1 when
- * OpenSSL fails (the runtime then hashes the code itself). */
+/* Whether fn_name NUL code is what c hashed last. */
+static int same_source(const owt_ctx *c, const owt_invocation *inv) {
+  const owt_buf *last = &c->last_source;
+  size_t n = inv->fn_name.len;
+  return last->len == n + 1 + inv->code.len && memcmp(last->data, inv->fn_name.data, n) == 0 &&
+         last->data[n] == '\0' && memcmp(last->data + n + 1, inv->code.data, inv->code.len) == 0;
+}
+
+/* The warm-adaptor key: SHA-256 over fn_name, NUL, code; all zero when
+ * OpenSSL fails (the runtime then hashes the code itself). The last one is
+ * remembered with its source (up to 256 KiB). */
 static void digest_of(owt_ctx *c, const owt_invocation *inv, unsigned char out[32]) {
   unsigned int len = 32;
   EVP_MD_CTX *ctx = c->sha256_ctx;
+  if (c->last_source.len && same_source(c, inv)) {
+    memcpy(out, c->last_digest, 32);
+    return;
+  }
   memset(out, 0, 32);
+  owt_buf_reset(&c->last_source);
   if (!c->sha256 || !ctx || !EVP_DigestInit_ex2(ctx, c->sha256, NULL)) return;
   EVP_DigestUpdate(ctx, inv->fn_name.data, inv->fn_name.len);
   EVP_DigestUpdate(ctx, "", 1);
   if (inv->code.len) EVP_DigestUpdate(ctx, inv->code.data, inv->code.len);
-  if (!EVP_DigestFinal_ex(ctx, out, &len)) memset(out, 0, 32);
+  if (!EVP_DigestFinal_ex(ctx, out, &len)) {
+    memset(out, 0, 32);
+    return;
+  }
+  if (owt_buf_append(&c->last_source, inv->fn_name.data, inv->fn_name.len) ||
+      owt_buf_append_byte(&c->last_source, '\0') ||
+      (inv->code.len && owt_buf_append(&c->last_source, inv->code.data, inv->code.len))) {
+    owt_buf_reset(&c->last_source); /* too big to remember: hash it next time */
+    return;
+  }
+  memcpy(c->last_digest, out, 32);
 }
 
 static owt_err check_auth(owt_ctx *c) {
@@ -215,7 +243,7 @@ static int send_reply(owt_ctx *c, owt_io *io, owt_py_reply *reply, owt_cache_wri
   for (;;) {
     owt_str chunk;
     owt_buf_reset(&c->message);
-    err = owt_py_reply_next(c->py, reply, &chunk, &c->message);
+    err = c->srv->interp->reply_next(c->py, reply, &chunk, &c->message);
     if (err) {
       /* Headers are out: a proper end would tell the client the body is
        * complete. Cut it instead (the event-stream error frame, if any, was
@@ -257,10 +285,11 @@ static int run_invocation(owt_ctx *c, owt_io *io) {
   digest_of(c, inv, in.digest);
 
   c->deadline.arm(c->deadline.arg, in.ticket);
-  owt_err err = owt_py_call(c->py, &in, &reply, &c->message);
+  const owt_interp *interp = c->srv->interp;
+  owt_err err = interp->call(c->py, &in, &reply, &c->message);
   int status = err ? send_error(c, io, err, "Error executing code") : send_reply(c, io, &reply, &rec);
   owt_cache_writer_abort(&c->srv->cache, &rec); /* nothing left when it was committed */
-  owt_py_reply_close(c->py, &reply);
+  interp->reply_close(c->py, &reply);
   c->deadline.disarm(c->deadline.arg);
   if (err == OWT_E_TIMEOUT) owt_stats_add(&stats_of(c)->timeouts, 1); /* a stream's: send_reply */
   return status;
@@ -274,6 +303,9 @@ static void publish_path(owt_ctx *c) {
                         c->req.path.data, c->req.path.len);
 }
 
+/* The status of a response that said err, or -1 when it could not be sent. */
+static int answered(owt_err err) { return err == OWT_E_IO ? -1 : owt_err_status(err); }
+
 static int handle_steps(owt_ctx *c, owt_io *io) {
   owt_err err;
   owt_server *srv = c->srv;
@@ -284,13 +316,13 @@ static int handle_steps(owt_ctx *c, owt_io *io) {
   owt_str path = owt_buf_str(&c->req.path);
   owt_escape_field(c->log_path, sizeof c->log_path, path);
   if (owt_admin_is_reserved(path) && owt_admin_is_public(path))
-    return owt_admin_handle(io, c->req.method, path, srv->board, owt_py_version());
+    return answered(owt_admin_handle(io, c->req.method, path, srv->board, srv->interp->version()));
   if ((err = check_auth(c))) return send_error(c, io, err, NULL);
   publish_path(c);
   if (owt_str_eq(path, OWT_STR_LIT("/_owt/cache")))
-    return owt_admin_cache(io, c->req.method, c->req.query, &srv->cache, srv->board);
+    return answered(owt_admin_cache(io, c->req.method, c->req.query, &srv->cache, srv->board));
   if (owt_admin_is_reserved(path))
-    return owt_admin_handle(io, c->req.method, path, srv->board, owt_py_version());
+    return answered(owt_admin_handle(io, c->req.method, path, srv->board, srv->interp->version()));
   if ((err = owt_request_read_body(&c->req, io))) {
     if (err == OWT_E_IO) return -1;
     return send_error(c, io, err, c->req.error); /* hook: owt_request says what was wrong */
@@ -333,7 +365,8 @@ int owt_server_handle(owt_ctx *c, owt_io *io) {
   if (owt_log_enabled(OWT_LOG_INFO)) {
     char method[16];
     owt_escape_field(method, sizeof method, c->req.method);
-    owt_log(OWT_LOG_INFO, "%s %s %d %llu %.2fms", method, c->log_path, status < 0 ? 499 : status,
+    owt_log(OWT_LOG_INFO, "%s %s %d %llu %.2fms", method, c->log_path,
+            status < 0 ? owt_err_status(OWT_E_IO) : status,
             (unsigned long long)c->bytes_out, (owt_now() - t0) * 1000.0);
   }
   if ((number & 15) == 0) stats->rss_bytes = owt_stats_rss(); /* cheap enough 1 in 16 */
@@ -346,50 +379,4 @@ int owt_server_divert_stdout(void) {
   int saved = fcntl(1, F_DUPFD_CLOEXEC, 3);
   dup2(2, 1);
   return saved;
-}
-
-/* ---- CGI ------------------------------------------------------------------- */
-
-static void cgi_arm(void *arg, uint64_t ticket) {
-  const owt_config *cfg = arg;
-  (void)ticket;
-  owt_deadline_arm(cfg->timeout, cfg->kill_grace);
-}
-
-static int cgi_disarm(void *arg) {
-  (void)arg;
-  return owt_deadline_disarm();
-}
-
-int owt_server_run_cgi(owt_server *srv, int response_fd) {
-  owt_io io;
-  owt_ctx c;
-  static const char timed_out[] = "Status: 504 Gateway Timeout\r\n"
-                                  "Content-Type: text/plain; charset=utf-8\r\n"
-                                  "X-Content-Type-Options: nosniff\r\n\r\n"
-                                  "Error executing code: Timeout: the adaptor did not stop after its "
-                                  "timeout (stuck in C code)";
-  owt_io_cgi cgi = {0, response_fd, 0, 0};
-  size_t length = 0;
-  owt_deadline_ops deadline = {cgi_arm, cgi_disarm, (void *)srv->cfg};
-  if (owt_ctx_init(&c, srv, owt_py_main_thread(srv->py), 0, deadline) != 0) {
-    owt_log(OWT_LOG_ERROR, "out of memory");
-    owt_ctx_free(&c);
-    return 1;
-  }
-  signal(SIGPIPE, SIG_IGN);
-  if (owt_py_interrupt_on_sigterm(srv->py) != 0)
-    owt_log(OWT_LOG_WARNING, "cannot route SIGTERM to the adaptor: a cut-off stream will not run its finally");
-  owt_py_protect_fd(cgi.out_fd);
-  owt_deadline_set_fallback(response_fd, timed_out, sizeof timed_out - 1, &cgi.started);
-  /* CGI stdin carries exactly CONTENT_LENGTH bytes; read no more. (A bad
-   * value reads nothing; the pipeline answers it with its own error.) */
-  if (owt_request_parse_length(owt_str_of(getenv("CONTENT_LENGTH")), &length) == OWT_OK)
-    cgi.body_left = length > srv->cfg->limits.max_body ? srv->cfg->limits.max_body + 1 : length;
-  owt_io_cgi_bind(&io, &cgi, environ);
-  owt_server_handle(&c, &io);
-  int fired = owt_deadline_fired();
-  owt_ctx_free(&c);
-  if (fired) owt_py_after_timeout(srv->py);
-  return 0;
 }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "owt_hygiene.h"
 #include "owt_io_fcgx.h"
 #include "owt_log.h"
+#include "owt_response.h"
 
 #define TICK_SECONDS 0.1        /* the dispatcher's longest sleep: deadlines land this late at most */
 #define HYGIENE_SECONDS 0.25    /* process-wide state checked and restored this often */
@@ -125,6 +127,8 @@ struct owt_worker {
   owt_hygiene hygiene;
   char timeout_reply[512];   /* the 504 a stuck request gets */
   size_t timeout_reply_len;
+  char wedged_reply[512];    /* the 503 the others get when it holds the GIL for good */
+  size_t wedged_reply_len;
   int wedged;                /* the GIL is held for good: nothing in flight can finish */
 };
 
@@ -247,6 +251,14 @@ static void ask_drain(owt_worker *w, drain_reason why) {
   wake(w->wake_fd);
 }
 
+/* The highest RSS this process has had (one getrusage, cheap enough to ask
+ * after every request; /proc/self/statm is read only once this is past the
+ * line). */
+static uint64_t peak_rss_bytes(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_maxrss * 1024 : 0;
+}
+
 /* --max-requests and --max-rss: a worker that has served enough, or grown
  * too big, ends after its requests in flight; its manager (our master,
  * lighttpd, mod_fcgid) starts a fresh one. */
@@ -260,7 +272,8 @@ static void check_recycle(owt_worker *w) {
     ask_drain(w, DRAIN_RECYCLE);
     return;
   }
-  if (cfg->max_rss_bytes && (done & 7) == 0) {
+  if (cfg->max_rss_bytes && peak_rss_bytes() > cfg->max_rss_bytes) {
+    /* The peak passed the line at some point: now read the current RSS. */
     uint64_t rss = owt_stats_rss();
     if (rss > cfg->max_rss_bytes) {
       owt_log(OWT_LOG_WARNING, "recycling: RSS %llu MB is over --max-rss %llu MB",
@@ -300,7 +313,7 @@ static int finish_request(rthread *t, int web_keeps) {
    * take fds past FD_SETSIZE; we close (or linger) below. */
   r->keepConnection = 1;
   r->detached = 1;
-  if (owt_flight_write_begin(&t->flight) == 0) {
+  if (owt_flight_write_begin(&t->flight) == OWT_OK) {
     FCGX_Finish_r(r); /* flushes, END_REQUEST; closes only on a stream error */
     owt_flight_write_end(&t->flight);
   } else {
@@ -433,7 +446,7 @@ static void *request_thread(void *arg) {
   owt_worker *w = t->w;
   owt_deadline_ops ops = {thread_arm, thread_disarm, t};
   t->py = owt_py_thread_attach(w->srv->py);
-  if (!t->py || owt_ctx_init(&t->ctx, w->srv, t->py, t->index, ops) != 0) {
+  if (!t->py || owt_ctx_init(&t->ctx, w->srv, t->py, t->index, ops) != OWT_OK) {
     owt_log(OWT_LOG_ERROR, "request thread %zu could not start (out of memory)", t->index);
     ask_drain(w, DRAIN_RECYCLE);
     return NULL;
@@ -463,7 +476,12 @@ static void *interrupter_thread(void *arg) {
     memmove(&w->irq[0], &w->irq[1], --w->nirq * sizeof w->irq[0]);
     w->irq_since = owt_monotonic();
     pthread_mutex_unlock(&w->lock);
-    if (self) owt_py_interrupt(self, req.target->py, req.ticket, req.why); /* waits for the GIL */
+    int hit = self && owt_py_interrupt(self, req.target->py, req.ticket, req.why); /* waits for the GIL */
+    /* Its Timeout is pending now: kick a blocking call that a signal ends
+     * (pause()) so that it lands. Not while it is in FastCGI I/O, whose
+     * EINTR libfcgi would take for an error. */
+    if (hit && req.why == OWT_PY_TIMEOUT && owt_flight_io_age(&req.target->flight, owt_monotonic()) == 0)
+      pthread_kill(req.target->tid, KICK_SIGNAL);
     pthread_mutex_lock(&w->lock);
     w->irq_since = 0;
   }
@@ -561,12 +579,6 @@ static void service_watched(owt_worker *w, const struct pollfd *p, double now) {
  * request of this worker can finish either, so each is answered 503 now and
  * the worker exits without waiting out --grace-timeout. */
 static void take_over(owt_worker *w, rthread *t) {
-  static const char wedged_reply[] = "Status: 503 Service Unavailable\r\n"
-                                     "Content-Type: text/plain; charset=utf-8\r\n"
-                                     "X-Content-Type-Options: nosniff\r\n"
-                                     "Retry-After: 1\r\n\r\n"
-                                     "another request stopped this worker (it holds the Python "
-                                     "interpreter and will not let go): retry";
   double now = owt_monotonic();
   owt_stats_add(&w->srv->slot->worker.timeouts, 1);
   int answered = owt_flight_take_over(&t->flight, w->timeout_reply, w->timeout_reply_len);
@@ -588,7 +600,7 @@ static void take_over(owt_worker *w, rthread *t) {
     if (busy) o->abandoned = 1;
     pthread_mutex_unlock(&w->lock);
     if (!busy) continue;
-    owt_flight_take_over(&o->flight, wedged_reply, sizeof wedged_reply - 1);
+    owt_flight_take_over(&o->flight, w->wedged_reply, w->wedged_reply_len);
     others++;
   }
   owt_log(OWT_LOG_ERROR, "it holds the Python interpreter for good: %zu other request(s) answered 503; "
@@ -615,7 +627,6 @@ static double watch_requests(owt_worker *w, const struct pollfd *watch, const ui
     if (!t->soft_done && t->soft_at && now >= t->soft_at) {
       t->soft_done = 1;
       queue_interrupt(w, t, OWT_PY_TIMEOUT);
-      if (owt_flight_io_age(&t->flight, now) == 0) pthread_kill(t->tid, KICK_SIGNAL);
     }
     if (!t->hard_done && t->hard_at && now >= t->hard_at) {
       t->hard_done = 1;
@@ -721,15 +732,22 @@ static int dispatch(owt_worker *w) {
 
 /* ---- set-up and tear-down ------------------------------------------------------------ */
 
-static void build_timeout_reply(owt_worker *w) {
-  int n = snprintf(w->timeout_reply, sizeof w->timeout_reply,
-                   "Status: 504 Gateway Timeout\r\n"
-                   "Content-Type: text/plain; charset=utf-8\r\n"
-                   "X-Content-Type-Options: nosniff\r\n\r\n"
+/* The whole responses the dispatcher writes itself, built before any
+ * request: a stuck request's 504, and the 503 for the others when the GIL
+ * is held for good. */
+static void build_replies(owt_worker *w) {
+  static const owt_header retry = {OWT_STR_LIT("Retry-After"), OWT_STR_LIT("1")};
+  char text[256];
+  owt_buf timeout = OWT_BUF_FIXED(w->timeout_reply), wedged = OWT_BUF_FIXED(w->wedged_reply);
+  int n = snprintf(text, sizeof text,
                    "Error executing code: Timeout: the adaptor ran past its %gs timeout and did not "
                    "stop (stuck outside Python code?)",
                    w->cfg->timeout);
-  w->timeout_reply_len = n > 0 && (size_t)n < sizeof w->timeout_reply ? (size_t)n : 0;
+  owt_str message = owt_str_make(text, n > 0 && (size_t)n < sizeof text ? (size_t)n : 0);
+  w->timeout_reply_len = owt_response_canned(&timeout, OWT_E_TIMEOUT, message, NULL, 0) ? 0 : timeout.len;
+  message = OWT_STR_LIT("another request stopped this worker (it holds the Python interpreter and will not "
+                        "let go): retry");
+  w->wedged_reply_len = owt_response_canned(&wedged, OWT_E_UNAVAILABLE, message, &retry, 1) ? 0 : wedged.len;
 }
 
 static int start_threads(owt_worker *w) {
@@ -741,7 +759,7 @@ static int start_threads(owt_worker *w) {
     t->w = w;
     t->index = i;
     t->watch_fd = -1;
-    if (owt_flight_init(&t->flight) != 0) break;
+    if (owt_flight_init(&t->flight) != OWT_OK) break;
     if (pthread_create(&t->tid, &attr, request_thread, t) != 0) {
       owt_flight_destroy(&t->flight);
       break;
@@ -799,7 +817,7 @@ static int worker_init(owt_worker *w, owt_server *srv, int listen_fd) {
   }
   if ((w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) return -1;
   if ((w->leader_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) return -1;
-  build_timeout_reply(w);
+  build_replies(w);
   return 0;
 }
 

@@ -45,33 +45,33 @@ def _shared_loop() -> Any:
     return _loop
 
 
-def _interrupted(slot: _tickets.Slot | None) -> BaseException | None:
-    """The exception for a request whose awaitable was cancelled by the server."""
-    if slot is None or not slot.reason:
-        return None
-    if slot.reason == _tickets.TIMEOUT:
+def _interrupted(reason: int) -> BaseException | None:
+    """The exception for a request whose wait the server ended (reason from
+    :func:`owt._tickets.interrupted`), or None."""
+    if reason == _tickets.TIMEOUT:
         from owt._alarm import Timeout
 
         return Timeout()
-    return ClientGone("the client left before the answer was ready")
+    if reason == _tickets.CLIENT_GONE:
+        return ClientGone("the client left before the answer was ready")
+    return None
 
 
-def _wait(future: Any, slot: _tickets.Slot | None) -> Any:
+def _wait(future: Any) -> Any:
     """future's result; the request's timeout or departed client cancels it."""
     import concurrent.futures
 
-    if slot is not None:
-        slot.set_cancel(future.cancel)
+    registered = _tickets.set_cancel(future.cancel)
     try:
         return future.result()
     except concurrent.futures.CancelledError:
-        exc = _interrupted(slot)
+        exc = _interrupted(_tickets.interrupted())
         if exc is not None:
             raise exc from None
         raise
     finally:
-        if slot is not None:
-            slot.set_cancel(None)
+        if registered:
+            _tickets.set_cancel(None)
 
 
 def run(coro: Any) -> Any:
@@ -81,7 +81,7 @@ def run(coro: Any) -> Any:
     if not _enabled:
         return asyncio.run(coro)
     future = asyncio.run_coroutine_threadsafe(coro, _shared_loop())
-    return _wait(future, _tickets.current())
+    return _wait(future)
 
 
 class AsyncSource(Iterator[Any]):
@@ -112,7 +112,7 @@ class AsyncSource(Iterator[Any]):
             return await awaitable
 
         future = asyncio.run_coroutine_threadsafe(step(), _shared_loop())
-        return _wait(future, _tickets.current())
+        return _wait(future)
 
     def __next__(self) -> Any:
         try:

@@ -100,18 +100,16 @@ class Batched:
         """item's result, computed in a batch with other callers' items."""
         call = _Call(item)
         self._submit(call)
-        slot = _tickets.current()
-        if slot is not None:
-            slot.set_cancel(call.abandon)
+        registered = _tickets.set_cancel(call.abandon)
         try:
             call.done.wait()
         finally:
-            if slot is not None:
-                slot.set_cancel(None)
+            if registered:
+                _tickets.set_cancel(None)
         if call.abandoned:
             from owt._aio import _interrupted
 
-            exc = _interrupted(slot)
+            exc = _interrupted(_tickets.interrupted())
             if exc is not None:
                 raise exc
         if call.error is not None:

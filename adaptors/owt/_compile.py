@@ -35,9 +35,11 @@ _PROBE_CACHE_LIMIT = 1024
 class Warm:
     """One compiled adaptor: the callable, its module and its source's linecache name.
 
-    Several request threads may run it at once: each holds it with
-    :meth:`hold` and lets go with :meth:`release`, and an evicted adaptor is
-    emptied only when its last user lets go.
+    Several request threads may run it at once: each holds it (:meth:`hold`,
+    then checks :meth:`evicted`) and lets go (:meth:`release`); an evicted
+    adaptor is emptied only when its last user lets go. The bookkeeping is a
+    list's append and pop, which the GIL makes atomic: no lock on the warm
+    path.
     """
 
     __slots__ = ("fn", "module", "filename", "mode", "_users", "_evicted")
@@ -47,19 +49,21 @@ class Warm:
         self.module = module
         self.filename = filename
         self.mode = mode
-        self._users = 0
+        self._users: list[None] = []
         self._evicted = False
 
-    def hold(self) -> None:
-        """A request starts using it (called under the LRU's lock)."""
-        self._users += 1
+    def hold(self) -> bool:
+        """A request starts using it. False when it was evicted (do not use it)."""
+        self._users.append(None)
+        if self._evicted:
+            self.release()
+            return False
+        return True
 
     def release(self) -> None:
         """A request is done with it (its reply is complete)."""
-        with _users_lock:
-            self._users -= 1
-            empty = self._evicted and self._users <= 0
-        if empty:
+        self._users.pop()
+        if self._evicted and not self._users:
             self._empty()
 
     def drop(self) -> None:
@@ -72,10 +76,8 @@ class Warm:
         breaks the cycle now. (A thread the adaptor left running on module globals
         loses them: keep such state in an adaptor directory module instead.)
         """
-        with _users_lock:
-            self._evicted = True
-            empty = self._users <= 0
-        if empty:
+        self._evicted = True
+        if not self._users:
             self._empty()
 
     def _empty(self) -> None:
@@ -83,40 +85,34 @@ class Warm:
         self.module.__dict__.clear()
 
 
-_users_lock = threading.Lock()
-
-
 class LRU:
     """A bounded least-recently-used map, safe for several threads; a size of
-    0 or less keeps nothing."""
+    0 or less keeps nothing. A lookup takes no lock (one dict read and one
+    move, each atomic under the GIL); stores and evictions do."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, hold: bool = False) -> Any:
-        """The value for key (now the most recently used), or None. With
-        hold, the value's ``hold()`` is called before the lock is let go."""
-        with self._lock:
-            items = self._items
-            value = items.get(key)
-            if value is not None:
+    def get(self, key: Hashable) -> Any:
+        """The value for key (now the most recently used), or None."""
+        items = self._items
+        value = items.get(key)
+        if value is not None:
+            try:
                 items.move_to_end(key)
-                if hold:
-                    value.hold()
-            return value
+            except KeyError:  # evicted meanwhile: the caller still has it
+                pass
+        return value
 
-    def put(self, key: Hashable, value: Any, hold: bool = False) -> None:
-        """Store value (held when hold); evict (and ``drop()``) the least
-        recently used beyond the bound."""
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store value; evict (and ``drop()``) the least recently used beyond the bound."""
         evicted = []
         with self._lock:
             items = self._items
             items[key] = value
             items.move_to_end(key)
-            if hold:
-                value.hold()
             while len(items) > max(self.size, 0):
                 evicted.append(items.popitem(last=False)[1])
         for old in evicted:

@@ -31,7 +31,8 @@ from owt._errors import (
 )
 from owt._kwargs import decode
 from owt._signature import check_call
-from owt.request import Request, bind, unbind
+from owt.request import Request
+from owt.request import _current as _current_request
 
 __all__ = [
     "configure",
@@ -45,7 +46,6 @@ __all__ = [
     "AdaptorError",
     "AdaptorTimeout",
     "Timeout",
-    "wake",
 ]
 
 DEFAULT_MAX_ADAPTORS = 256
@@ -60,8 +60,8 @@ _compiled = 0
 _building: dict[bytes, threading.Lock] = {}
 """Cold adaptors being built, by digest: a second thread that needs one waits for the first."""
 _building_guard = threading.Lock()
+_no_code = False
 
-wake = _tickets.wake
 
 
 def _base_namespace(dirs: list[str]) -> dict[str, Any]:
@@ -102,7 +102,7 @@ def configure(config: Mapping[str, Any]) -> None:
     True: ``print`` goes to the error log). Other keys are kept for
     :func:`current_config`. Calling it again drops every warm adaptor.
     """
-    global _config, _dirs, _base
+    global _config, _dirs, _base, _no_code
     cfg = dict(config)
     dirs = [os.path.abspath(str(d)) for d in cfg.get("adaptor_dirs") or []]
     cfg["adaptor_dirs"] = dirs
@@ -133,6 +133,7 @@ def configure(config: Mapping[str, Any]) -> None:
     _named.size = size
     reset_probe()
     _config = cfg
+    _no_code = cfg["no_code"]
     _dirs = AdaptorDirs(dirs)
     _base = _base_namespace(dirs)
     _report.warm(0, 0, _compiled)  # hook: warm-adaptor counts for /_owt/status
@@ -168,8 +169,8 @@ def _warm_adaptor(code: str, fn_name: str, digest: bytes) -> Warm:
     reply is done). Built on first use; a thread that needs one another
     thread is building waits for it instead of building it twice."""
     global _compiled
-    warm = _warm.get(digest, hold=True)
-    if warm is not None:
+    warm = _warm.get(digest)
+    if warm is not None and warm.hold():
         return warm
     with _building_guard:
         lock = _building.get(digest)
@@ -178,11 +179,12 @@ def _warm_adaptor(code: str, fn_name: str, digest: bytes) -> Warm:
     while not lock.acquire(timeout=0.05):  # short waits: a Timeout can land between them
         pass
     try:
-        warm = _warm.get(digest, hold=True)
-        if warm is None:
+        warm = _warm.get(digest)
+        if warm is None or not warm.hold():
             warm = build(code, fn_name, digest, _base)
             _compiled += 1
-            _warm.put(digest, warm, hold=True)
+            warm.hold()
+            _warm.put(digest, warm)
             _report.warm(len(_warm), len(_named), _compiled)  # hook
     finally:
         with _building_guard:
@@ -239,11 +241,34 @@ def _takes_last_positionally(fn: Callable[..., Any]) -> bool:
 
 def _call(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     """fn(**kwargs); a bare value (only ``__last__``) goes positionally to a
-    function that cannot take ``__last__`` but takes one argument."""
+    function that cannot take ``__last__`` but takes one argument.
+
+    kwargs that do not fit fn's signature are a 400 (owt._signature). That is
+    only looked into when the call raised TypeError with no frame of fn's own
+    in its traceback (Python raises it while binding the arguments, before
+    fn runs): a call that binds costs nothing extra.
+    """
     if len(kwargs) == 1 and "__last__" in kwargs and _takes_last_positionally(fn):
         return fn(kwargs["__last__"])
-    check_call(fn, kwargs)  # kwargs that do not fit fn's signature: 400 (owt._signature)
-    return fn(**kwargs)
+    try:
+        return fn(**kwargs)
+    except TypeError as exc:
+        tb = exc.__traceback__
+        if tb is not None and tb.tb_next is None:
+            check_call(fn, kwargs)  # raises BadRequest when the arguments did not fit
+        raise
+
+
+_TEXT_HEADER = ("Content-Type", "text/plain; charset=utf-8")
+_HTML_HEADER = ("Content-Type", "text/html; charset=utf-8")
+
+
+def _warm_hit(digest: bytes | None) -> Warm | None:
+    """The warm adaptor for digest, held, when it is there (the common case)."""
+    warm = _warm.get(digest) if digest else None
+    if warm is not None and warm.hold():
+        return warm
+    return None
 
 
 def handle(
@@ -260,23 +285,43 @@ def handle(
 ) -> Result:
     """Run one request: (status, headers, body, chunks), exactly one of body/chunks set.
 
-    ticket (nonzero in a threaded worker) lets the server interrupt this
-    request from another thread (:func:`wake`). Raises an :class:`OwtError`
-    subclass whose ``.kind`` C maps to a status.
+    ticket is nonzero in a threaded worker, where the server can interrupt
+    this request from another thread (lib/owt_py.c). Raises an
+    :class:`OwtError` subclass whose ``.kind`` C maps to a status.
+
+    This is every request's path: a warm adaptor returning text takes no
+    detour through :func:`_resolve`, :func:`_call` or :func:`coerce`.
     """
-    if ticket:
-        _tickets.begin(ticket)
-    kwargs = decode(kwargs_text, kwargs_kind)
+    kwargs = decode(kwargs_text, kwargs_kind) if kwargs_text else {}
     req = Request(environ if environ is not None else {}, body or b"", path)
-    token = bind(req)
-    _alarm.enter()
+    token = _current_request.set(req)
+    if not ticket:
+        _alarm.enter()  # CGI: SIGALRM may raise Timeout from now on
     warm: Warm | None = None
     try:
-        fn, warm = _resolve(code, adaptor, fn_name or "run", digest)
-        result = coerce(_call(fn, kwargs), req)
-        chunks = result[3]
-        if chunks is not None and warm is not None:
-            chunks.on_done, warm = warm.release, None  # in use until the stream ends
+        warm = _warm_hit(digest) if code is not None and not adaptor and not _no_code else None
+        if warm is not None:
+            fn = warm.fn
+        else:
+            fn, warm = _resolve(code, adaptor, fn_name or "run", digest)
+        try:
+            if len(kwargs) == 1 and "__last__" in kwargs:
+                value = _call(fn, kwargs)
+            else:
+                value = fn(**kwargs)
+        except TypeError as exc:
+            # Raised while binding the arguments (no frame of fn's own in the
+            # traceback): kwargs that do not fit are a 400 naming the signature.
+            tb = exc.__traceback__
+            if tb is not None and tb.tb_next is None:
+                check_call(fn, kwargs)
+            raise
+        if type(value) is str:
+            return (200, [_HTML_HEADER if value.lstrip().startswith("<") else _TEXT_HEADER],
+                    value.encode("utf-8", "replace"), None)
+        result = coerce(value, req)
+        if warm is not None and result[3] is not None:
+            result[3].on_done, warm = warm.release, None  # in use until the stream ends
         return result
     except OwtError:
         raise
@@ -285,7 +330,8 @@ def handle(
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - everything the adaptor raises is a 500
         raise adaptor_error(exc) from None
     finally:
-        _alarm.leave()
-        unbind(token)
+        if not ticket:
+            _alarm.leave()
+        _current_request.reset(token)
         if warm is not None:
             warm.release()

@@ -1,118 +1,59 @@
-"""Which request each thread is running, so the server can interrupt it.
+"""The request a thread runs, as far as interrupting it goes.
 
-In a threaded worker every request thread has a slot here. The C side starts
-each request with a ticket (a number) and, from its watchdog, calls
-:func:`wake` with that ticket when the request must stop (``TIMEOUT``) or its
-client has left (``CLIENT_GONE``): the request's sleeps return early and its
-asyncio task, if any, is cancelled. (The C side also raises ``Timeout`` in
-the thread itself; see lib/owt_py.c.) A stale ticket does nothing: the
-thread may be on its next request by the time the watchdog acts.
+In a threaded worker the C side starts each request with a ticket and, from
+its watchdog, interrupts it when it runs past its timeout (``TIMEOUT``: it
+also raises ``Timeout`` in that thread) or its client has left
+(``CLIENT_GONE``). What Python needs of that lives in C (lib/owt_py_module.c):
 
-``time.sleep`` is made interruptible this way in a threaded worker (it
-behaves exactly as before everywhere else): a sleeping request is the most
-common way to wait, and a plain sleep could not be cut short from another
-thread.
+- :func:`sleep` replaces ``time.sleep`` in a threaded worker: the same
+  sleep, except that an interrupted request wakes up at once (elsewhere,
+  outside requests and in CGI mode, it is ``time.sleep`` itself);
+- :func:`set_cancel` registers what cancels the asyncio work (or batched
+  call) the request waits on, so an interrupt ends that wait;
+- :func:`interrupted` tells why the request was interrupted.
+
+Without the owt-fcgi binary (plain Python, the tests) nothing is interruptible.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["TIMEOUT", "CLIENT_GONE", "Slot", "begin", "current", "wake", "install_sleep", "sleep"]
+__all__ = ["TIMEOUT", "CLIENT_GONE", "interrupted", "set_cancel", "sleep", "install_sleep"]
 
 TIMEOUT = 1
 CLIENT_GONE = 2
 
-_get_ident = threading.get_ident
 _real_sleep = time.sleep
+_NUMBERS = (int, float)
 
+try:
+    import _owt  # type: ignore[import-not-found]
 
-class Slot:
-    """One request thread's current request."""
+    _wait: Callable[[float], bool] = _owt.wait
+    interrupted: Callable[[], int] = _owt.interrupted
+    set_cancel: Callable[[Callable[[], Any] | None], bool] = _owt.set_cancel
+except (ImportError, AttributeError):
 
-    __slots__ = ("ticket", "reason", "cancel", "_wake", "_lock")
+    def _wait(seconds: float) -> bool:
+        return False
 
-    def __init__(self) -> None:
-        self.ticket = 0
-        self.reason = 0
-        self.cancel: Callable[[], Any] | None = None
-        self._wake = threading.Event()
-        self._lock = threading.Lock()
+    def interrupted() -> int:
+        """Why this thread's request was interrupted (0: it was not)."""
+        return 0
 
-    def start(self, ticket: int) -> None:
-        with self._lock:
-            self.ticket = ticket
-            self.reason = 0
-            self.cancel = None
-            if self._wake.is_set():
-                self._wake.clear()
-
-    def interrupt(self, ticket: int, reason: int) -> None:
-        with self._lock:
-            if ticket != self.ticket or self.reason:
-                return
-            self.reason = reason
-            cancel = self.cancel
-            self._wake.set()
-        if cancel is not None:
-            cancel()
-
-    def set_cancel(self, cancel: Callable[[], Any] | None) -> None:
-        """What cancels the asyncio work this request waits on (None: nothing)."""
-        with self._lock:
-            self.cancel = cancel
-            interrupted = self.reason
-        if interrupted and cancel is not None:
-            cancel()
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep, or return early once this request is interrupted."""
-        deadline = time.monotonic() + seconds
-        while not self.reason:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            self._wake.wait(left)
-
-
-_slots: dict[int, Slot] = {}
-
-
-def begin(ticket: int) -> Slot | None:
-    """The calling thread now runs request ``ticket`` (0: not interruptible)."""
-    if not ticket:
-        return None
-    ident = _get_ident()
-    slot = _slots.get(ident)
-    if slot is None:
-        slot = _slots[ident] = Slot()
-    slot.start(ticket)
-    return slot
-
-
-def current() -> Slot | None:
-    """The calling thread's slot while it runs an interruptible request."""
-    slot = _slots.get(_get_ident())
-    return slot if slot is not None and slot.ticket else None
-
-
-def wake(ident: int, ticket: int, reason: int) -> None:
-    """From the server's interrupter: request ``ticket`` in thread ``ident`` must stop."""
-    slot = _slots.get(ident)
-    if slot is not None:
-        slot.interrupt(ticket, reason)
+    def set_cancel(cancel: Callable[[], Any] | None) -> bool:
+        """Register what cancels the work this request waits on; False: not interruptible."""
+        return False
 
 
 def sleep(seconds: float) -> None:
-    """``time.sleep`` that a request's timeout or departed client can cut short."""
-    slot = _slots.get(_get_ident())
-    if slot is None or not slot.ticket or type(seconds) not in (int, float) or not seconds > 0:
-        return _real_sleep(seconds)
-    slot.sleep(seconds)
-    return None
+    """``time.sleep``, cut short when the calling request is interrupted."""
+    if type(seconds) in _NUMBERS and seconds > 0 and _wait(seconds):
+        return None
+    return _real_sleep(seconds)
 
 
 def install_sleep() -> None:

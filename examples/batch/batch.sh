@@ -9,14 +9,16 @@ clients=${2:-32}
 here=$(cd "$(dirname "$0")" && pwd)
 code=$(base64 -w0 "$here/model.py")
 
+# One curl runs every client's request at once (--parallel): the requests reach the
+# server together, as concurrent clients' would.
 round() {
-  local batched=$1 start end
-  start=$(date +%s.%N)
+  local batched=$1 start end args=()
   for i in $(seq "$clients"); do
-    curl -fsS --json "{\"code_b64\": \"$code\", \"kwargs\": {\"text\": \"text number $i\", \"batched\": $batched}}" \
-      "$url/score" -o /dev/null &
+    [ "$i" -gt 1 ] && args+=(--next)
+    args+=(-fsS -o /dev/null --json "{\"code_b64\": \"$code\", \"kwargs\": {\"text\": \"text number $i\", \"batched\": $batched}}" "$url/score")
   done
-  wait
+  start=$(date +%s.%N)
+  curl --parallel --parallel-immediate --parallel-max "$clients" "${args[@]}"
   end=$(date +%s.%N)
   awk -v s="$start" -v e="$end" -v n="$clients" -v b="$batched" \
     'BEGIN { printf "%-9s %d requests in %.3f s\n", (b == "true" ? "batched" : "unbatched"), n, e - s }'

@@ -185,6 +185,8 @@ class Resp:
     body: bytes
     log: str = ""
     """What the server wrote to its error log for this request (CGI: stderr)."""
+    complete: bool = True
+    """False when the body ended short (the server cut a failed stream): body holds what came."""
 
     @property
     def text(self) -> str:
@@ -480,7 +482,8 @@ class HttpTransport:
 
     def context(self, options: Sequence[str] = ()) -> dict[str, Any]:
         server = self.server_for(options)
-        return {"address": server.address, "port": server.port, "host": f"{server.address}:{server.port}"}
+        return {"address": server.address, "port": server.port, "host": f"{server.address}:{server.port}",
+                "transport": "http"}
 
     def send(self, req: Req, options: Sequence[str] = (), timeout: float = 30.0) -> Resp:
         server = self.server_for(options)
@@ -507,8 +510,12 @@ def http_send(server: OwtServer, req: Req, timeout: float = 30.0) -> Resp:
             headers["Content-Length"] = str(len(req.body))
         conn.request(req.method, target, body=req.body or None, headers=headers)
         r = conn.getresponse()
-        body = r.read()
-        resp = Resp(r.status, Headers(r.getheaders()), body)
+        complete = True
+        try:
+            body = r.read()
+        except http.client.IncompleteRead as exc:
+            body, complete = exc.partial, False
+        resp = Resp(r.status, Headers(r.getheaders()), body, complete=complete)
     finally:
         conn.close()
     resp.log = _log_since(server, before)
@@ -611,7 +618,8 @@ class CgiTransport:
     name = "cgi"
 
     def context(self, options: Sequence[str] = ()) -> dict[str, Any]:
-        return {"address": CGI_ADDRESS, "port": CGI_PORT, "host": f"{CGI_ADDRESS}:{CGI_PORT}"}
+        return {"address": CGI_ADDRESS, "port": CGI_PORT, "host": f"{CGI_ADDRESS}:{CGI_PORT}",
+                "transport": "cgi"}
 
     def send(self, req: Req, options: Sequence[str] = (), timeout: float = 30.0) -> Resp:
         run = run_cgi(req, options, timeout=timeout)

@@ -184,34 +184,64 @@ def test_one_requests_timeout_leaves_the_others_intact(owt_server: Callable[[Seq
 
 
 def test_a_request_stuck_in_c_is_answered_and_its_worker_replaced(fresh_server: Callable[..., OwtServer]) -> None:
-    """The hard deadline: 504 for the stuck request, the others in flight finish, the worker
-    drains and exits, and the master's replacement serves what comes next."""
-    server = fresh_server(("-vv", "--timeout", "1", "--kill-grace", "1"))
+    """The hard deadline: 504 for the stuck request; the worker stops accepting, its other
+    requests in flight finish (they are younger: their own deadlines are later), it exits,
+    and the master's replacement serves what comes next."""
+    server = fresh_server(("-vv", "--timeout", "3", "--kill-grace", "0.5"))
     stuck = """
         import threading
         def run():
-            threading.Event().wait()    # blocks without ever running Python again
+            threading.Event().wait()    # blocks in C, never runs Python again
     """
     slow = """
         import time
         def run(i):
-            time.sleep(3)
+            time.sleep(2.5)
             return i
     """
     before = set(server.worker_pids())
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        others = [pool.submit(fetch, server, f"/slow/{i}", slow, {"i": i}) for i in range(4)]
-        wait_until(lambda: status(server)["totals"]["busy"] >= 5, 10 * SLOW, "the slow requests never started")
         t0 = time.monotonic()
-        code_, body = fetch(server, "/stuck", stuck)
+        stuck_answer = pool.submit(fetch, server, "/stuck", stuck)
+        wait_until(lambda: time.monotonic() - t0 > 2.0, 10, "")
+        # In flight when the stuck request's hard deadline (3.5 s) comes: they must finish.
+        others = [pool.submit(fetch, server, f"/slow/{i}", slow, {"i": i}) for i in range(4)]
+        code_, body = stuck_answer.result()
         took = time.monotonic() - t0
         assert code_ == 504 and b"did not stop" in body, (code_, body)
-        assert 2 <= took < 2 + 2 * SLOW, took
+        assert 3.4 <= took < 3.5 + 2 * SLOW, took
         assert [f.result() for f in others] == [(200, str(i).encode()) for i in range(4)]
     wait_until(lambda: set(server.worker_pids()) and not set(server.worker_pids()) & before, 20 * SLOW,
                "the stuck worker was not replaced")
     assert fetch(server, "/after", "def run(): return 'fresh'") == (200, b"fresh")
     assert "this worker drains and exits" in server.log_text()
+
+
+def test_a_request_holding_the_gil_for_good_ends_its_worker(fresh_server: Callable[..., OwtServer]) -> None:
+    """C code that holds the GIL and never returns: no request of that worker can finish.
+    At the hard deadline it is answered 504, the others in flight 503 (retry), and the worker
+    exits at once; the replacement serves."""
+    server = fresh_server(("-vv", "--timeout", "1", "--kill-grace", "1"))
+    stuck = """
+        import ctypes
+        def run():
+            libc = ctypes.PyDLL(None)         # PyDLL: the call keeps the GIL
+            m = ctypes.create_string_buffer(64)
+            libc.pthread_mutex_lock(m)
+            libc.pthread_mutex_lock(m)
+    """
+    before = set(server.worker_pids())
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        stuck_answer = pool.submit(fetch, server, "/stuck", stuck)
+        wait_until(lambda: status(server)["totals"]["busy"] >= 2, 10 * SLOW, "the stuck request never started")
+        hostage = pool.submit(fetch, server, "/hostage", "def run(): return 'late'")
+        assert stuck_answer.result()[0] == 504
+        code_, body = hostage.result()
+        assert code_ == 503 and b"retry" in body, (code_, body)
+    wait_until(lambda: set(server.worker_pids()) and not set(server.worker_pids()) & before, 20 * SLOW,
+               "the stuck worker was not replaced")
+    assert fetch(server, "/after", "def run(): return 'fresh'") == (200, b"fresh")
+    assert "holds the Python interpreter for good" in server.log_text()
 
 
 def test_owt_inside_owt_on_the_default_server(server: OwtServer) -> None:
@@ -426,9 +456,10 @@ def test_a_segfault_spares_the_other_workers_requests(fresh_server: Callable[...
 def test_stress_many_threads_disconnects_and_timeouts(owt_server: Callable[[Sequence[str]], OwtServer]) -> None:
     """Many requests at once, some timing out, some streaming, some whose client leaves:
     every answered one is right, and the worker serves normally afterwards."""
-    server = owt_server(("-vv", "--threads", "32", "--timeout", "1", "--kill-grace", "3"))
+    server = owt_server(("-vv", "--threads", "32", "--timeout", "2", "--kill-grace", "3"))
     hello = "def run(i): return f'hello {i}'"
     slow = "import time\ndef run(i):\n    time.sleep(0.2)\n    return f'slow {i}'"
+    late = "import time\ndef run(i):\n    time.sleep(30)"
     spin = "def run(i):\n    while True: pass"
     stream = "import time\ndef run(i):\n    for k in range(5):\n        yield f'{i}:{k} '\n        time.sleep(0.05)"
 
@@ -441,10 +472,10 @@ def test_stress_many_threads_disconnects_and_timeouts(owt_server: Callable[[Sequ
         return (0, b"left")
 
     def call(i: int) -> tuple[str, int, bytes]:
-        kind = ["hello", "slow", "spin", "stream", "leave"][i % 5]
+        kind = "spin" if i in (7, 57) else ["hello", "slow", "late", "stream", "leave"][i % 5]
         if kind == "leave":
             return (kind, *leave(i))
-        src = {"hello": hello, "slow": slow, "spin": spin, "stream": stream}[kind]
+        src = {"hello": hello, "slow": slow, "late": late, "spin": spin, "stream": stream}[kind]
         return (kind, *fetch(server, f"/{kind}/{i}", src, {"i": i}))
 
     results = many(100, call)
@@ -453,7 +484,7 @@ def test_stress_many_threads_disconnects_and_timeouts(owt_server: Callable[[Sequ
             assert status_ == 200 and body.startswith(b"hello "), (kind, status_, body)
         elif kind == "slow":
             assert status_ == 200 and body.startswith(b"slow "), (kind, status_, body)
-        elif kind == "spin":
+        elif kind in ("late", "spin"):
             assert status_ == 504, (kind, status_, body)
         elif kind == "stream":
             i = int(body.split(b":", 1)[0])

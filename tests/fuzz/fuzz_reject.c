@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   }
   shutdown(sv[1], SHUT_WR); /* the peer said all it will say */
   /* a small max_bytes so the limit is reached too */
-  int rc = owt_reject_connection(sv[0], answer, sizeof answer - 1, 2048, 50);
+  owt_err rc = owt_reject_connection(sv[0], answer, sizeof answer - 1, 2048, 50);
   for (;;) {
     ssize_t r = read(sv[1], out + n, sizeof out - n);
     /* ECONNRESET: it closed with input unread; what it wrote came first */
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     assert(n < sizeof out); /* a reply is a few records, never more */
   }
   close(sv[1]);
-  if (rc == 0) check_reply(out, n);
+  if (rc == OWT_OK) check_reply(out, n);
   else assert(n == 0);
   return 0;
 }

@@ -35,7 +35,7 @@ static void test_addresses_and_blocks(void **state) {
   (void)state;
   owt_allow a = {0};
   const char *why = NULL;
-  assert_int_equal(owt_allow_add(&a, "127.0.0.1, 10.1.0.0/16 ::1 2001:db8:aa00::/40", &why), 0);
+  assert_int_equal(owt_allow_add(&a, "127.0.0.1, 10.1.0.0/16 ::1 2001:db8:aa00::/40", &why), OWT_OK);
   assert_int_equal(a.n, 4);
   static const struct {
     const char *peer;
@@ -56,10 +56,10 @@ static void test_prefix_edges(void **state) {
   (void)state;
   owt_allow a = {0};
   const char *why = NULL;
-  assert_int_equal(owt_allow_add(&a, "192.0.2.128/25,0.0.0.0/0", &why), 0);
+  assert_int_equal(owt_allow_add(&a, "192.0.2.128/25,0.0.0.0/0", &why), OWT_OK);
   assert_true(allowed(&a, "192.0.2.200"));
   owt_allow b = {0};
-  assert_int_equal(owt_allow_add(&b, "192.0.2.128/25", &why), 0);
+  assert_int_equal(owt_allow_add(&b, "192.0.2.128/25", &why), OWT_OK);
   assert_true(allowed(&b, "192.0.2.128"));
   assert_true(allowed(&b, "192.0.2.255"));
   assert_false(allowed(&b, "192.0.2.127"));
@@ -69,7 +69,7 @@ static void test_unix_peers_pass(void **state) {
   (void)state;
   owt_allow a = {0};
   const char *why = NULL;
-  assert_int_equal(owt_allow_add(&a, "10.0.0.1", &why), 0);
+  assert_int_equal(owt_allow_add(&a, "10.0.0.1", &why), OWT_OK);
   struct sockaddr sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_family = AF_UNIX;
@@ -83,12 +83,12 @@ static void test_bad_entries(void **state) {
   for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
     owt_allow a = {0};
     const char *why = NULL;
-    if (owt_allow_add(&a, bad[i], &why) != -1 || !why) fail_msg("%s was accepted", bad[i]);
+    if (owt_allow_add(&a, bad[i], &why) != OWT_E_BAD_REQUEST || !why) fail_msg("%s was accepted", bad[i]);
   }
   owt_allow full = {0};
   const char *why = NULL;
-  for (int i = 0; i < OWT_ALLOW_MAX; i++) assert_int_equal(owt_allow_add(&full, "10.0.0.1", &why), 0);
-  assert_int_equal(owt_allow_add(&full, "10.0.0.2", &why), -1);
+  for (int i = 0; i < OWT_ALLOW_MAX; i++) assert_int_equal(owt_allow_add(&full, "10.0.0.1", &why), OWT_OK);
+  assert_int_equal(owt_allow_add(&full, "10.0.0.2", &why), OWT_E_BAD_REQUEST);
 }
 
 int main(void) {

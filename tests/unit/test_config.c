@@ -1,4 +1,4 @@
-/* test_config.c - owt_config: options -> fields, bad values -> 2 with a
+/* test_config.c - owt_config: options -> fields, bad values -> OWT_E_BAD_REQUEST (exit 2) with a
  * message naming the option, K/M/G sizes, OWT_AUTH. */
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 static char last_stderr[8192];
 
 /* Parse argv (NULL-terminated, program name first) with stderr captured. */
-static int parse(owt_config *cfg, char **argv) {
+static owt_err parse(owt_config *cfg, char **argv) {
   int argc = 0;
   while (argv[argc]) argc++;
   char path[] = "/tmp/owt-config-test-XXXXXX";
@@ -22,7 +22,7 @@ static int parse(owt_config *cfg, char **argv) {
   int saved = dup(2);
   assert_true(saved >= 0);
   dup2(fd, 2);
-  int rc = owt_config_parse(cfg, argc, argv);
+  owt_err rc = owt_config_parse(cfg, argc, argv);
   fflush(stderr);
   dup2(saved, 2);
   close(saved);
@@ -45,7 +45,7 @@ static void test_defaults(void **state) {
   owt_config cfg;
   char *argv[] = {"owt-fcgi", NULL};
   owt_limits def = OWT_LIMITS_DEFAULT;
-  assert_int_equal(parse(&cfg, argv), 0);
+  assert_int_equal(parse(&cfg, argv), OWT_OK);
   assert_int_equal(cfg.mode, OWT_MODE_AUTO);
   assert_int_equal(cfg.log_level, OWT_LOG_ERROR);
   assert_memory_equal(&cfg.limits, &def, sizeof def);
@@ -67,20 +67,20 @@ static void test_verbosity(void **state) {
   (void)state;
   owt_config cfg;
   /* The mapping: -v warnings, -vv a line per request, -vvv debug. */
-  assert_int_equal(parse(&cfg, ARGV("-v")), 0);
+  assert_int_equal(parse(&cfg, ARGV("-v")), OWT_OK);
   owt_log_level one = cfg.log_level;
   assert_int_equal(one, OWT_LOG_WARNING);
   owt_config_free(&cfg);
-  assert_int_equal(parse(&cfg, ARGV("--verbose")), 0);
+  assert_int_equal(parse(&cfg, ARGV("--verbose")), OWT_OK);
   assert_int_equal(cfg.log_level, one);
   owt_config_free(&cfg);
-  assert_int_equal(parse(&cfg, ARGV("-vv")), 0);
+  assert_int_equal(parse(&cfg, ARGV("-vv")), OWT_OK);
   assert_int_equal(cfg.log_level, OWT_LOG_INFO);
   owt_config_free(&cfg);
-  assert_int_equal(parse(&cfg, ARGV("-vvv")), 0);
+  assert_int_equal(parse(&cfg, ARGV("-vvv")), OWT_OK);
   assert_int_equal(cfg.log_level, OWT_LOG_DEBUG);
   owt_config_free(&cfg);
-  assert_int_equal(parse(&cfg, ARGV("-v", "-v", "-v", "-v", "-vvvv")), 0);
+  assert_int_equal(parse(&cfg, ARGV("-v", "-v", "-v", "-v", "-vvvv")), OWT_OK);
   assert_int_equal(cfg.log_level, OWT_LOG_DEBUG);
   owt_config_free(&cfg);
 }
@@ -91,7 +91,7 @@ static void test_paths_and_flags(void **state) {
   char **argv = ARGV("--venv", "/opt/venv", "--python-path", "/p/one", "--python-path=/p/two",
                      "--adaptors", "/srv/adaptors", "--debug", "--no-code", "--allow-shell",
                      "--max-adaptors", "10", "--timeout", "2.5", "--kill-grace", "0.25");
-  assert_int_equal(parse(&cfg, argv), 0);
+  assert_int_equal(parse(&cfg, argv), OWT_OK);
   assert_string_equal(cfg.venv, "/opt/venv");
   assert_int_equal(cfg.n_python_paths, 2);
   assert_string_equal(cfg.python_paths[0], "/p/one");
@@ -106,7 +106,7 @@ static void test_paths_and_flags(void **state) {
   assert_true(cfg.kill_grace == 0.25);
   owt_config_free(&cfg);
 
-  assert_int_equal(parse(&cfg, ARGV("--timeout", "0")), 0);
+  assert_int_equal(parse(&cfg, ARGV("--timeout", "0")), OWT_OK);
   assert_true(cfg.timeout == 0);
   owt_config_free(&cfg);
 }
@@ -126,7 +126,7 @@ static void test_modes(void **state) {
   for (size_t i = 0; i < ARRAY_LEN(m); i++) {
     owt_config cfg;
     char *argv[] = {"owt-fcgi", (char *)m[i].opt, NULL};
-    assert_int_equal(parse(&cfg, argv), 0);
+    assert_int_equal(parse(&cfg, argv), OWT_OK);
     assert_int_equal(cfg.mode, m[i].mode);
     owt_config_free(&cfg);
   }
@@ -136,18 +136,18 @@ static void test_modes(void **state) {
   for (size_t i = 0; i < ARRAY_LEN(formats); i++) {
     owt_config cfg;
     char *argv[] = {"owt-fcgi", (char *)formats[i], NULL};
-    assert_int_equal(parse(&cfg, argv), 0);
+    assert_int_equal(parse(&cfg, argv), OWT_OK);
     assert_int_equal(cfg.mode, OWT_MODE_HASH_PASSWORD);
     assert_string_equal(cfg.hash_format, strchr(formats[i], '=') + 1);
     owt_config_free(&cfg);
   }
   owt_config cfg;
   char *plain[] = {"owt-fcgi", "--hash-password", NULL};
-  assert_int_equal(parse(&cfg, plain), 0);
+  assert_int_equal(parse(&cfg, plain), OWT_OK);
   assert_null(cfg.hash_format); /* the default: yescrypt */
   owt_config_free(&cfg);
   char *bad[] = {"owt-fcgi", "--hash-password=md5", NULL};
-  assert_int_equal(parse(&cfg, bad), 2);
+  assert_int_equal(parse(&cfg, bad), OWT_E_BAD_REQUEST);
   owt_config_free(&cfg);
 }
 
@@ -182,7 +182,7 @@ static void test_sizes(void **state) {
     owt_config_free(&cfg);
   }
   owt_config cfg;
-  assert_int_equal(parse(&cfg, ARGV("--max-code", "512K")), 0);
+  assert_int_equal(parse(&cfg, ARGV("--max-code", "512K")), OWT_OK);
   assert_int_equal(cfg.limits.max_code, 512 << 10);
   owt_config_free(&cfg);
 }
@@ -228,8 +228,8 @@ static void test_bad_values(void **state) {
   for (size_t i = 0; i < ARRAY_LEN(b); i++) {
     owt_config cfg;
     char *argv[] = {"owt-fcgi", (char *)b[i].opt, (char *)b[i].arg, NULL};
-    int rc = parse(&cfg, argv);
-    if (rc != 2) fail_msg("%s \"%s\": rc %d, want 2", b[i].opt, b[i].arg, rc);
+    owt_err rc = parse(&cfg, argv);
+    if (rc != OWT_E_BAD_REQUEST) fail_msg("%s \"%s\": rc %d, want OWT_E_BAD_REQUEST", b[i].opt, b[i].arg, rc);
     if (!strstr(last_stderr, b[i].opt))
       fail_msg("%s \"%s\": message \"%s\"", b[i].opt, b[i].arg, last_stderr);
     owt_config_free(&cfg);
@@ -239,20 +239,20 @@ static void test_bad_values(void **state) {
 static void test_bad_command_lines(void **state) {
   (void)state;
   owt_config cfg;
-  assert_int_equal(parse(&cfg, ARGV("--nope")), 2);
+  assert_int_equal(parse(&cfg, ARGV("--nope")), OWT_E_BAD_REQUEST);
   assert_non_null(strstr(last_stderr, "nope"));
   owt_config_free(&cfg);
-  assert_int_equal(parse(&cfg, ARGV("-x")), 2);
+  assert_int_equal(parse(&cfg, ARGV("-x")), OWT_E_BAD_REQUEST);
   owt_config_free(&cfg);
-  assert_int_equal(parse(&cfg, ARGV("--venv")), 2); /* missing argument */
+  assert_int_equal(parse(&cfg, ARGV("--venv")), OWT_E_BAD_REQUEST); /* missing argument */
   owt_config_free(&cfg);
-  assert_int_equal(parse(&cfg, ARGV("--debug=yes")), 2);
+  assert_int_equal(parse(&cfg, ARGV("--debug=yes")), OWT_E_BAD_REQUEST);
   owt_config_free(&cfg);
-  assert_int_equal(parse(&cfg, ARGV("--debug", "stray")), 2);
+  assert_int_equal(parse(&cfg, ARGV("--debug", "stray")), OWT_E_BAD_REQUEST);
   assert_non_null(strstr(last_stderr, "stray"));
   owt_config_free(&cfg);
   /* an option after a bad one is not reached */
-  assert_int_equal(parse(&cfg, ARGV("--max-body", "x", "--debug")), 2);
+  assert_int_equal(parse(&cfg, ARGV("--max-body", "x", "--debug")), OWT_E_BAD_REQUEST);
   owt_config_free(&cfg);
 }
 
@@ -267,13 +267,13 @@ static void test_too_many_dirs(void **state) {
   }
   argv[n] = NULL;
   owt_config cfg;
-  assert_int_equal(parse(&cfg, argv), 0);
+  assert_int_equal(parse(&cfg, argv), OWT_OK);
   assert_int_equal(cfg.n_python_paths, OWT_CONFIG_MAX_DIRS);
   owt_config_free(&cfg);
   argv[n++] = "--python-path";
   argv[n++] = "/one-too-many";
   argv[n] = NULL;
-  assert_int_equal(parse(&cfg, argv), 2);
+  assert_int_equal(parse(&cfg, argv), OWT_E_BAD_REQUEST);
   assert_non_null(strstr(last_stderr, "--python-path"));
   owt_config_free(&cfg);
 }
@@ -289,7 +289,7 @@ static void test_auth_options(void **state) {
   assert_int_equal(cfg.auth.n, 0);
 
   /* a refused entry is not echoed: it may hold a password */
-  assert_int_equal(parse(&cfg, ARGV("--auth", "alice:hunter2-typed-by-mistake")), 2);
+  assert_int_equal(parse(&cfg, ARGV("--auth", "alice:hunter2-typed-by-mistake")), OWT_E_BAD_REQUEST);
   assert_null(strstr(last_stderr, "hunter2"));
   owt_config_free(&cfg);
 
@@ -300,7 +300,7 @@ static void test_auth_options(void **state) {
   assert_int_equal(write(fd, file, sizeof file - 1), (ssize_t)(sizeof file - 1));
   close(fd);
   char *argv[] = {"owt-fcgi", "--auth-file", path, NULL};
-  assert_int_equal(parse(&cfg, argv), 0);
+  assert_int_equal(parse(&cfg, argv), OWT_OK);
   assert_int_equal(cfg.auth.n, 1);
   owt_config_free(&cfg);
   unlink(path);
@@ -310,7 +310,7 @@ static void test_owt_auth_env(void **state) {
   (void)state;
   owt_config cfg;
   setenv("OWT_AUTH", "alice:" SECRET_HEX ",bob:" SECRET_HEX, 1);
-  assert_int_equal(parse(&cfg, ARGV("--auth", "carol:" SECRET_HEX)), 0);
+  assert_int_equal(parse(&cfg, ARGV("--auth", "carol:" SECRET_HEX)), OWT_OK);
   assert_int_equal(cfg.auth.n, 3);
   assert_string_equal(cfg.auth.entries[0].user, "alice");
   assert_string_equal(cfg.auth.entries[2].user, "carol");
@@ -318,12 +318,12 @@ static void test_owt_auth_env(void **state) {
 
   setenv("OWT_AUTH", "", 1);
   char *argv[] = {"owt-fcgi", NULL};
-  assert_int_equal(parse(&cfg, argv), 0);
+  assert_int_equal(parse(&cfg, argv), OWT_OK);
   assert_false(owt_auth_enabled(&cfg.auth));
   owt_config_free(&cfg);
 
   setenv("OWT_AUTH", "alice:" SECRET_HEX ",broken", 1);
-  assert_int_equal(parse(&cfg, argv), 2);
+  assert_int_equal(parse(&cfg, argv), OWT_E_BAD_REQUEST);
   assert_non_null(strstr(last_stderr, "OWT_AUTH"));
   owt_config_free(&cfg);
   unsetenv("OWT_AUTH");
@@ -332,15 +332,15 @@ static void test_owt_auth_env(void **state) {
 static void test_allow_install(void **state) {
   (void)state;
   owt_config cfg;
-  assert_int_equal(parse(&cfg, ARGV("--venv", "/opt/venv")), 0);
+  assert_int_equal(parse(&cfg, ARGV("--venv", "/opt/venv")), OWT_OK);
   assert_false(cfg.allow_install);
   owt_config_free(&cfg);
-  assert_int_equal(parse(&cfg, ARGV("--allow-install", "--venv", "/opt/venv")), 0);
+  assert_int_equal(parse(&cfg, ARGV("--allow-install", "--venv", "/opt/venv")), OWT_OK);
   assert_true(cfg.allow_install);
   assert_string_equal(cfg.venv, "/opt/venv");
   owt_config_free(&cfg);
   /* Never into the system's Python: without --venv it is a usage error. */
-  assert_int_equal(parse(&cfg, ARGV("--allow-install")), 2);
+  assert_int_equal(parse(&cfg, ARGV("--allow-install")), OWT_E_BAD_REQUEST);
   assert_non_null(strstr(last_stderr, "--allow-install"));
   assert_non_null(strstr(last_stderr, "needs --venv DIR"));
   owt_config_free(&cfg);

@@ -13,6 +13,7 @@ static const struct {
     {OWT_E_FORBIDDEN, 403, "forbidden"},
     {OWT_E_NOT_FOUND, 404, "not_found"},
     {OWT_E_METHOD, 405, "method_not_allowed"},
+    {OWT_E_CONFLICT, 409, "conflict"},
     {OWT_E_TOO_LARGE, 413, "too_large"},
     {OWT_E_URI_TOO_LONG, 414, "uri_too_long"},
     {OWT_E_ADAPTOR, 500, "adaptor"},

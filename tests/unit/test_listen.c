@@ -5,6 +5,8 @@
  * refused, never looked up. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "owt_listen.h"
@@ -12,7 +14,7 @@
 
 static int parses(const char *spec, owt_listen_addr *addr, const char **why) {
   *why = NULL;
-  return owt_listen_parse(spec, addr, why) == 0;
+  return owt_listen_parse(spec, addr, why) == OWT_OK;
 }
 
 static void test_numeric_loopback_addresses_are_local(void **state) {
@@ -123,7 +125,7 @@ static void test_parse_shapes(void **state) {
   static const char *const bad[] = {"9000", "host:", ":9000", "[::1]9000", "[::1:9000", "h:9x",
                                     "unix:", "h:1234567", "127.0.0.1:65536", "[]:80"};
   for (size_t i = 0; i < ARRAY_LEN(bad); i++)
-    if (owt_listen_parse(bad[i], &addr, &why) != -1) fail_msg("%s was accepted", bad[i]);
+    if (owt_listen_parse(bad[i], &addr, &why) != OWT_E_BAD_REQUEST) fail_msg("%s was accepted", bad[i]);
   owt_listen_addr blank;
   memset(&blank, 0, sizeof blank); /* not from owt_listen_parse: never local */
   memcpy(blank.host, "127.0.0.1", sizeof "127.0.0.1");
@@ -150,8 +152,8 @@ static void test_open_binds_the_checked_address(void **state) {
     const char *why = NULL;
     char msg[256], host[INET6_ADDRSTRLEN];
     assert_true(parses(cases[i].spec, &addr, &why));
-    int fd = owt_listen_open(&addr, 16, 0, msg, sizeof msg);
-    if (fd < 0) fail_msg("%s: %s", cases[i].spec, msg);
+    int fd = -1;
+    if (owt_listen_open(&addr, 16, 0, &fd, msg, sizeof msg) != OWT_OK) fail_msg("%s: %s", cases[i].spec, msg);
     bound_host(fd, host, sizeof host);
     assert_string_equal(host, cases[i].bound);
     close(fd);
@@ -160,7 +162,8 @@ static void test_open_binds_the_checked_address(void **state) {
   const char *why = NULL;
   char msg[256], host[INET6_ADDRSTRLEN];
   assert_true(parses("localhost:0", &addr, &why));
-  int fd = owt_listen_open(&addr, 16, 0, msg, sizeof msg);
+  int fd = -1;
+  assert_int_equal(owt_listen_open(&addr, 16, 0, &fd, msg, sizeof msg), OWT_OK);
   assert_true(fd >= 0);
   bound_host(fd, host, sizeof host);
   assert_true(strcmp(host, "::1") == 0 || strncmp(host, "127.", 4) == 0);
@@ -173,16 +176,69 @@ static void test_open_refuses_a_taken_port(void **state) {
   const char *why = NULL;
   char msg[256];
   assert_true(parses("127.0.0.1:0", &addr, &why));
-  int fd = owt_listen_open(&addr, 16, 0, msg, sizeof msg);
+  int fd = -1;
+  assert_int_equal(owt_listen_open(&addr, 16, 0, &fd, msg, sizeof msg), OWT_OK);
   assert_true(fd >= 0);
   struct sockaddr_in sin;
   socklen_t len = sizeof sin;
   assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
   snprintf(addr.port, sizeof addr.port, "%u", ntohs(sin.sin_port));
-  int again = owt_listen_open(&addr, 16, 0, msg, sizeof msg);
+  int again = 0;
+  assert_int_equal(owt_listen_open(&addr, 16, 0, &again, msg, sizeof msg), OWT_E_INTERNAL);
   assert_int_equal(again, -1);
   assert_non_null(strstr(msg, "cannot listen"));
   close(fd);
+}
+
+/* A unix socket: a stale socket file is replaced, anything else at the path
+ * is not (bind fails), and the mode is applied. */
+static void test_unix_socket(void **state) {
+  (void)state;
+  char dir[] = "/tmp/owt-listen-XXXXXX", spec[128], msg[256];
+  assert_non_null(mkdtemp(dir));
+  snprintf(spec, sizeof spec, "unix:%s/owt.sock", dir);
+  owt_listen_addr addr;
+  const char *why = NULL;
+  assert_true(parses(spec, &addr, &why));
+  int fd = -1;
+  assert_int_equal(owt_listen_open(&addr, 16, 0600, &fd, msg, sizeof msg), OWT_OK);
+  struct stat st;
+  assert_int_equal(lstat(addr.path, &st), 0);
+  assert_true(S_ISSOCK(st.st_mode));
+  assert_int_equal(st.st_mode & 0777, 0600);
+  /* it accepts */
+  int c = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un sun;
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  memcpy(sun.sun_path, addr.path, strlen(addr.path) + 1);
+  assert_int_equal(connect(c, (struct sockaddr *)&sun, sizeof sun), 0);
+  close(c);
+  close(fd); /* the file stays: a stale socket */
+  int again = -1;
+  assert_int_equal(owt_listen_open(&addr, 16, 0660, &again, msg, sizeof msg), OWT_OK);
+  assert_int_equal(lstat(addr.path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0660);
+  close(again);
+  /* a regular file is not a stale socket: it stays, and the bind fails */
+  assert_int_equal(unlink(addr.path), 0);
+  FILE *f = fopen(addr.path, "w");
+  assert_non_null(f);
+  fclose(f);
+  again = 0;
+  assert_int_equal(owt_listen_open(&addr, 16, 0, &again, msg, sizeof msg), OWT_E_INTERNAL);
+  assert_int_equal(again, -1);
+  assert_non_null(strstr(msg, "cannot listen on unix:"));
+  assert_int_equal(lstat(addr.path, &st), 0);
+  assert_true(S_ISREG(st.st_mode));
+  unlink(addr.path);
+  rmdir(dir);
+  /* a path that does not fit sockaddr_un */
+  char long_spec[200] = "unix:/tmp/";
+  memset(long_spec + 10, 'x', 120);
+  long_spec[130] = '\0';
+  assert_int_equal(owt_listen_parse(long_spec, &addr, &why), OWT_E_BAD_REQUEST);
+  assert_string_equal(why, "unix socket path is empty or too long");
 }
 
 int main(void) {
@@ -195,6 +251,7 @@ int main(void) {
       cmocka_unit_test(test_parse_shapes),
       cmocka_unit_test(test_open_binds_the_checked_address),
       cmocka_unit_test(test_open_refuses_a_taken_port),
+      cmocka_unit_test(test_unix_socket),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@ static void test_answers_with_the_request_id(void **state) {
   put_record(sv[0], 5, 7, "body", 4);
   put_record(sv[0], 5, 7, NULL, 0);
   static const char resp[] = "Status: 503 Service Unavailable\r\n\r\nshutting down";
-  assert_int_equal(owt_reject_connection(sv[1], resp, sizeof resp - 1, 65536, 1000), 0);
+  assert_int_equal(owt_reject_connection(sv[1], resp, sizeof resp - 1, 65536, 1000), OWT_OK);
   unsigned char out[512];
   size_t n = read_all(sv[0], out, sizeof out);
   /* STDOUT(resp) + STDOUT(empty) + END_REQUEST(8) */
@@ -51,7 +51,7 @@ static void test_a_connection_closed_early_is_not_answered(void **state) {
   assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   assert_int_equal(write(sv[0], "\x01\x01", 2), 2); /* half a header, then gone */
   shutdown(sv[0], SHUT_WR);
-  assert_int_equal(owt_reject_connection(sv[1], "x", 1, 65536, 1000), -1);
+  assert_int_equal(owt_reject_connection(sv[1], "x", 1, 65536, 1000), OWT_E_IO);
   close(sv[0]);
 }
 
@@ -59,7 +59,7 @@ static void test_a_silent_peer_times_out(void **state) {
   (void)state;
   int sv[2];
   assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  assert_int_equal(owt_reject_connection(sv[1], "x", 1, 65536, 50), -1);
+  assert_int_equal(owt_reject_connection(sv[1], "x", 1, 65536, 50), OWT_E_IO);
   close(sv[0]);
 }
 

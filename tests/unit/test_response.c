@@ -211,7 +211,7 @@ static void test_send_error_bad_extra_header(void **state) {
   assert_int_equal(owt_response_send_error(&io, OWT_E_BAD_REQUEST, OWT_STR_LIT("x"), &extra, 1),
                    OWT_OK);
   assert_span_equal(owt_buf_str(&m.out),
-                    "Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+                    "Status: 500 Internal Server Error\r\n" TEXT NOSNIFF "Content-Length: 0\r\n\r\n");
   mem_io_free(&m);
 }
 
@@ -223,7 +223,7 @@ static void test_send_client_gone(void **state) {
   m.write_fails = 1;
   assert_int_equal(owt_response_send_error(&io, OWT_E_BAD_REQUEST, OWT_STR_LIT("x"), NULL, 0),
                    OWT_E_IO);
-  assert_int_equal(owt_response_send(&io, 200, OWT_STR_LIT("text/plain"), OWT_STR_LIT("ok")),
+  assert_int_equal(owt_response_send(&io, OWT_STR_LIT("text/plain"), OWT_STR_LIT("ok")),
                    OWT_E_IO);
   owt_header extra = H("X-Bad", "\n");
   assert_int_equal(owt_response_send_error(&io, OWT_E_BAD_REQUEST, OWT_STR_LIT("x"), &extra, 1),
@@ -237,7 +237,7 @@ static void test_send(void **state) {
   mem_io m;
   mem_io_bind(&io, &m, NULL, 0, NULL);
   assert_int_equal(
-      owt_response_send(&io, 200, OWT_STR_LIT("application/json"), OWT_STR_LIT("{\"ok\":1}")),
+      owt_response_send(&io, OWT_STR_LIT("application/json"), OWT_STR_LIT("{\"ok\":1}")),
       OWT_OK);
   assert_span_equal(owt_buf_str(&m.out),
                     "Status: 200 OK\r\nContent-Type: application/json\r\n" NOSNIFF
@@ -245,9 +245,46 @@ static void test_send(void **state) {
   mem_io_free(&m);
 }
 
+/* A canned response is byte for byte what send_error writes for the same
+ * error: one place decides the status line and the headers. */
+static void test_canned_is_what_send_error_writes(void **state) {
+  (void)state;
+  static const owt_header retry = HDR("Retry-After", "1");
+  static const struct {
+    owt_err err;
+    const char *message;
+    int nextra;
+  } cases[] = {{OWT_E_TIMEOUT, "Error executing code: Timeout", 0},
+               {OWT_E_UNAVAILABLE, "the server is shutting down", 1},
+               {OWT_E_INTERNAL, "", 0}};
+  for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+    owt_io io;
+    mem_io m;
+    char text[512];
+    owt_buf canned = OWT_BUF_FIXED(text);
+    owt_str message = owt_str_of(cases[i].message);
+    mem_io_bind(&io, &m, NULL, 0, NULL);
+    assert_int_equal(owt_response_send_error(&io, cases[i].err, message, &retry, (size_t)cases[i].nextra),
+                     OWT_OK);
+    assert_int_equal(owt_response_canned(&canned, cases[i].err, message, &retry, (size_t)cases[i].nextra),
+                     OWT_OK);
+    assert_buf_bytes(&canned, m.out.data, m.out.len);
+    mem_io_free(&m);
+  }
+  char text[512];
+  owt_buf out = OWT_BUF_FIXED(text);
+  assert_int_equal(owt_response_canned(&out, OWT_E_UNAVAILABLE, OWT_STR_LIT("bye"), &retry, 1), OWT_OK);
+  assert_span_equal(owt_buf_str(&out), "Status: 503 Service Unavailable\r\n" TEXT "Retry-After: 1\r\n" NOSNIFF
+                                       "Content-Length: 3\r\n\r\nbye");
+  char tiny[16];
+  owt_buf small = OWT_BUF_FIXED(tiny);
+  assert_int_equal(owt_response_canned(&small, OWT_E_TIMEOUT, OWT_STR_LIT("x"), NULL, 0), OWT_E_TOO_LARGE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_head_table),
+      cmocka_unit_test(test_canned_is_what_send_error_writes),
       cmocka_unit_test(test_head_event_stream_may_be_null),
       cmocka_unit_test(test_head_large_length),
       cmocka_unit_test(test_head_too_big_for_buffer),

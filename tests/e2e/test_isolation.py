@@ -1,0 +1,322 @@
+"""A request cannot hurt anyone else (issue 15; docs/reliability.md, "What an adaptor may change").
+
+Under the default set-up (spawn/owt-serve: lighttpd, an owt-fcgi master on its socket):
+
+- worker state an adaptor changes is put back before it can hurt a later request: signal
+  dispositions, its thread's signal mask, fds 0-2, the working directory, the umask; children
+  it never waits for are reaped;
+- a stream that fails half way is cut, so the client sees an incomplete body (an event stream
+  gets its ``event: error`` frame first), and the log says so;
+- a request-derived byte cannot forge a log line or break /_owt/status;
+- idle or slow FastCGI connections to a master cost no thread and are cut after --io-timeout.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import struct
+import time
+import urllib.parse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fcgi_client
+from conftest_nginx import NginxServer, fresh_nginx, nginx_front  # noqa: F401 (fixtures)
+from e2e_cases import code
+from owt_e2e import OWT_BIN, OwtServer, b64
+
+
+def fetch(server: OwtServer, path: str, source: str, kwargs: Any = None, timeout: float = 30.0) -> tuple[int, bytes]:
+    fields = {"code_b64": b64(code(source))}
+    if kwargs is not None:
+        fields["kwargs"] = json.dumps(kwargs)
+    conn = http.client.HTTPConnection(server.address, server.port, timeout=timeout)
+    try:
+        conn.request("GET", path + "?" + urllib.parse.urlencode(fields))
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def wait_until(what: Callable[[], Any], timeout: float, message: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = what()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(0.05)
+
+
+# ---- worker state ------------------------------------------------------------------------
+
+
+def test_signal_dispositions_are_restored(fresh_server: Callable[..., OwtServer]) -> None:
+    """An adaptor that ignores SIGTERM and SIGPIPE through libc: the worker notices, puts its
+    own handlers back, and still drains on SIGTERM."""
+    server = fresh_server(("-vv", "--workers", "1"))
+    meddle = """
+        import ctypes, signal
+        def run():
+            libc = ctypes.CDLL(None)
+            libc.signal.restype = ctypes.c_void_p
+            libc.signal(signal.SIGTERM, ctypes.c_void_p(1))   # SIG_IGN
+            libc.signal(signal.SIGPIPE, ctypes.c_void_p(0))   # SIG_DFL: a write to a gone client kills
+            return "meddled"
+    """
+    assert fetch(server, "/meddle", meddle) == (200, b"meddled")
+    wait_until(lambda: "changed a signal disposition the server relies on: restored" in server.log_text(),
+               5, "the worker did not restore its signal handlers")
+    (worker,) = server.worker_pids()
+    os.kill(worker, 15)
+    wait_until(lambda: worker not in server.worker_pids() and server.worker_pids(), 10,
+               "SIGTERM did not stop the worker it was ignored in")
+    assert fetch(server, "/after", "def run(): return 'ok'") == (200, b"ok")
+
+
+def test_a_blocked_signal_mask_does_not_outlive_its_request(server: OwtServer) -> None:
+    source = """
+        import signal
+        def run(block=False):
+            if block:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGUSR1, signal.SIGRTMIN + 5})
+            return sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    """
+    assert fetch(server, "/mask", source, {"block": True})[0] == 200
+    # Every thread of the worker, afterwards: nothing blocked (ask more times than there are threads).
+    for _ in range(40):
+        status, body = fetch(server, "/mask", source)
+        assert (status, json.loads(body)) == (200, [])
+    assert "changed its thread's signal mask: restored" in server.log_text()
+
+
+def test_closing_fds_0_to_2_does_not_redirect_the_log(fresh_server: Callable[..., OwtServer], tmp_path: Path) -> None:
+    server = fresh_server(("-vv",))
+    os.chmod(tmp_path, 0o777)
+    trap = tmp_path / "adaptor-file.txt"
+    close_them = f"""
+        import os
+        def run():
+            for fd in (0, 1, 2):
+                os.close(fd)
+            f = open({str(trap)!r}, "w")     # gets fd 0: what used to be stdin
+            g = open({str(trap)!r} + ".2", "w")
+            h = open({str(trap)!r} + ".3", "w")
+            globals()["keep"] = (f, g, h)
+            return "closed"
+    """
+    assert fetch(server, "/close", close_them) == (200, b"closed")
+    wait_until(lambda: "closed or replaced fd 0, 1 or 2: restored" in server.log_text(), 5,
+               "fds 0-2 were not restored")
+    # A later error and a later print() land in the server's log, not in the adaptor's files.
+    assert fetch(server, "/boom", "def run(): raise ValueError('after the close')")[0] == 500
+    assert fetch(server, "/print", "def run():\n    print('printed after the close')\n    return 'ok'") == (200, b"ok")
+    log = wait_until(lambda: (t := server.log_text()) if "printed after the close" in t else None, 5,
+                     "print() did not reach the log")
+    assert "ValueError: after the close" in log
+    for f in tmp_path.iterdir():
+        assert "after the close" not in f.read_text(), f
+
+
+def test_working_directory_and_umask_are_restored(server: OwtServer, tmp_path: Path) -> None:
+    meddle = f"""
+        import os
+        def run():
+            os.chdir({str(tmp_path)!r})
+            os.umask(0o777)
+            return "moved"
+    """
+    look = """
+        import os
+        def run():
+            mask = os.umask(0o022); os.umask(mask)
+            return {"cwd": os.getcwd(), "umask": mask}
+    """
+    before = json.loads(fetch(server, "/look", look)[1])
+    assert fetch(server, "/meddle", meddle) == (200, b"moved")
+    wait_until(lambda: json.loads(fetch(server, "/look", look)[1]) == before, 5,
+               "cwd and umask were not restored")
+
+
+def test_children_left_behind_are_reaped(server: OwtServer) -> None:
+    fork = """
+        import os, subprocess
+        def run():
+            for _ in range(6):
+                subprocess.Popen(["true"])          # never waited for
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            return os.getpid()
+    """
+    pids = {int(fetch(server, f"/fork/{i}", fork)[1]) for i in range(4)}
+
+    def zombies() -> int:
+        count = 0
+        for pid in pids:
+            for child in Path(f"/proc/{pid}/task").iterdir():
+                for c in (child / "children").read_text().split():
+                    stat = Path(f"/proc/{c}/stat").read_text()
+                    count += stat[stat.rindex(")") + 2] == "Z"
+        return count
+
+    wait_until(lambda: zombies() == 0, 10, "zombie children were not reaped")
+
+
+def test_a_subprocess_that_waits_keeps_its_exit_status(server: OwtServer) -> None:
+    """The reaper never takes a child someone is waiting for: returncodes stay right."""
+    source = """
+        import subprocess
+        def run(i):
+            return subprocess.run(["sh", "-c", f"sleep 0.{i % 3}; exit {i % 7}"]).returncode
+    """
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(lambda i: fetch(server, f"/rc/{i}", source, {"i": i}), range(24)))
+    assert results == [(200, str(i % 7).encode()) for i in range(24)]
+
+
+# ---- honest streams ----------------------------------------------------------------------
+
+
+def read_raw(server: OwtServer, target: str, timeout: float = 10.0) -> tuple[bytes, bool]:
+    """The raw HTTP/1.1 response bytes, and whether its chunked body ended properly."""
+    sock = socket.create_connection((server.address, server.port), timeout=timeout)
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    data = b""
+    while True:
+        try:
+            piece = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not piece:
+            break
+        data += piece
+    sock.close()
+    return data, data.endswith(b"\r\n0\r\n\r\n")
+
+
+FAILING_STREAM = """
+    import time
+    def run(sse=False):
+        def chunks():
+            yield "data: one\\n\\n" if sse else "one "
+            time.sleep(0.1)
+            yield "data: two\\n\\n" if sse else "two "
+            raise RuntimeError("the model fell over")
+        return (chunks(), {"Content-Type": "text/event-stream"}) if sse else chunks()
+"""
+
+
+@pytest.mark.parametrize("front", ["lighttpd", "nginx"])
+def test_a_failing_stream_is_cut(front: str, owt_server: Callable[[Sequence[str]], OwtServer],
+                                 nginx_front: Callable[..., NginxServer]) -> None:
+    server = owt_server(("-vv",)) if front == "lighttpd" else nginx_front(("-vv",))
+    target = "/cut?" + urllib.parse.urlencode({"code_b64": b64(code(FAILING_STREAM))})
+    data, complete = read_raw(server, target)
+    assert data.startswith(b"HTTP/1.1 200"), data[:200]
+    assert b"one " in data and b"two " in data
+    assert not complete, "the client cannot tell the body was cut: " + repr(data[-120:])
+    assert "cut so the client sees it incomplete" in server.log_text()
+
+
+def test_a_failing_event_stream_sends_its_error_event_then_is_cut(server: OwtServer) -> None:
+    target = "/cut-sse?" + urllib.parse.urlencode({"code_b64": b64(code(FAILING_STREAM)),
+                                                   "kwargs": json.dumps({"sse": True})})
+    data, complete = read_raw(server, target)
+    assert b"data: two" in data and b"event: error" in data and b"the model fell over" in data
+    assert not complete
+
+
+def test_a_finished_stream_ends_properly(server: OwtServer) -> None:
+    source = "def run():\n    yield 'a'\n    yield 'b'"
+    data, complete = read_raw(server, "/whole?" + urllib.parse.urlencode({"code_b64": b64(code(source))}))
+    assert complete and b"a" in data
+
+
+# ---- escaped output ----------------------------------------------------------------------
+
+
+def test_a_newline_in_the_path_forges_no_log_line(server: OwtServer) -> None:
+    forged = "2026-01-01T00:00:00.000Z owt-fcgi[1] error: FORGED"
+    path = "/x%0A" + urllib.parse.quote(forged)
+    conn = http.client.HTTPConnection(server.address, server.port, timeout=10)
+    conn.request("GET", path + "?" + urllib.parse.urlencode({"code": "lambda: 'ok'"}))
+    assert conn.getresponse().read() == b"ok"
+    conn.close()
+    lines = wait_until(lambda: [l for l in server.log_text().splitlines() if "FORGED" in l], 5, "no log line")
+    assert all(not l.startswith("2026-01-01T00:00:00.000Z") for l in lines), lines
+    assert any("\\x0a" in l for l in lines), lines
+
+
+def test_control_bytes_in_a_path_keep_status_valid_json(server: OwtServer) -> None:
+    import concurrent.futures
+
+    source = "import time\ndef run():\n    time.sleep(1.0)\n    return 'ok'"
+    path = "/c%01%1b%22%5c%7f%c3%28"
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        f = pool.submit(fetch, server, path, source)
+        def listed() -> Any:
+            conn = http.client.HTTPConnection(server.address, server.port, timeout=10)
+            conn.request("GET", "/_owt/status")
+            body = conn.getresponse().read()
+            conn.close()
+            st = json.loads(body)  # valid JSON, whatever the path holds
+            return [r for w in st["workers"] for r in w["inflight"] if r["path"].startswith("/c")]
+        (rec,) = wait_until(listed, 10, "the request never showed")
+        assert rec["path"] == "/c\\x01\\x1b\\x22\\x5c\\x7f\\xc3("
+        assert f.result()[0] == 200
+
+
+# ---- idle and slow FastCGI peers of a master --------------------------------------------------
+
+
+def test_idle_fastcgi_connections_do_not_block_a_master(tmp_path: Path) -> None:
+    """More idle TCP connections than the master has threads: a real request is served at
+    once, and the idle ones are closed after --io-timeout."""
+    import subprocess
+
+    port = _free_port()
+    log = tmp_path / "master.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([str(OWT_BIN), "--listen", f"127.0.0.1:{port}", "--workers", "1",
+                                 "--threads", "2", "--io-timeout", "2", "-vv"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    try:
+        wait_until(lambda: _can_connect(port), 10, "the master never listened")
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+        slow = socket.create_connection(("127.0.0.1", port))
+        slow.sendall(struct.pack(">BBHHBx", 1, 1, 1, 8, 0) + b"\x00\x01\x00\x00\x00\x00\x00\x00")  # begin, no params
+        t0 = time.monotonic()
+        r = fcgi_client.get(("127.0.0.1", port), "/hello", {"code": "lambda: 'hello'"}, timeout=5)
+        assert (r.status, r.body) == (200, b"hello") and time.monotonic() - t0 < 2
+        for s in idle + [slow]:
+            s.settimeout(6)
+            assert s.recv(1) == b"", "an idle connection was not closed after --io-timeout"
+            s.close()
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _can_connect(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False

@@ -1,0 +1,233 @@
+/* test_hygiene.c - owt_hygiene puts back what an adaptor changed: a signal
+ * disposition, fds 0-2, the working directory, the umask, a thread's signal
+ * mask; and reaps a zombie child only once it has been seen twice, so a
+ * waiter that is about to wait for its own child still gets its status. */
+#define _GNU_SOURCE 1
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "owt_hygiene.h"
+#include "unit.h"
+
+static void on_term(int sig) { (void)sig; }
+
+static const int watched[] = {SIGTERM, SIGPIPE, SIGCHLD};
+
+static void set_handlers(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_term;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGCHLD, SIG_DFL);
+}
+
+static void same_file(int fd, const struct stat *want) {
+  struct stat st;
+  assert_int_equal(fstat(fd, &st), 0);
+  assert_true(st.st_dev == want->st_dev && st.st_ino == want->st_ino);
+}
+
+static void test_nothing_changed_nothing_restored(void **state) {
+  (void)state;
+  owt_hygiene h;
+  set_handlers();
+  assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
+  assert_int_equal(owt_hygiene_restore_process(&h), 0);
+  assert_int_equal(owt_hygiene_restore_thread(&h), 0);
+  owt_hygiene_free(&h);
+  /* a signal number that is not one cannot be recorded */
+  static const int bogus[] = {SIGTERM, 0x7fff};
+  struct stat in_before;
+  assert_int_equal(fstat(0, &in_before), 0);
+  assert_int_equal(owt_hygiene_snapshot(&h, bogus, 2), OWT_E_INTERNAL);
+  owt_hygiene_free(&h); /* closes nothing it did not open: fd 0 is still ours */
+  same_file(0, &in_before);
+}
+
+static void test_signal_dispositions_are_restored(void **state) {
+  (void)state;
+  owt_hygiene h;
+  struct sigaction now;
+  set_handlers();
+  assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
+  signal(SIGTERM, SIG_IGN);  /* an adaptor ignoring the stop signal */
+  signal(SIGPIPE, SIG_DFL);  /* ... or making a gone client fatal */
+  assert_int_equal(owt_hygiene_restore_process(&h), OWT_HYGIENE_SIGNAL);
+  sigaction(SIGTERM, NULL, &now);
+  assert_ptr_equal(now.sa_handler, on_term);
+  assert_true(now.sa_flags & SA_RESTART);
+  sigaction(SIGPIPE, NULL, &now);
+  assert_ptr_equal(now.sa_handler, SIG_IGN);
+  /* the same handler without SA_RESTART is a change too */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_term;
+  sigaction(SIGTERM, &sa, NULL);
+  assert_int_equal(owt_hygiene_restore_process(&h), OWT_HYGIENE_SIGNAL);
+  sigaction(SIGTERM, NULL, &now);
+  assert_true(now.sa_flags & SA_RESTART);
+  assert_int_equal(owt_hygiene_restore_process(&h), 0);
+  owt_hygiene_free(&h);
+}
+
+static void test_stdio_is_restored(void **state) {
+  (void)state;
+  owt_hygiene h;
+  struct stat err_before, in_before;
+  assert_int_equal(fstat(2, &err_before), 0);
+  assert_int_equal(fstat(0, &in_before), 0);
+  assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
+  /* fd 2 dup2'd away to a file the adaptor opened, fd 0 closed */
+  char path[] = "/tmp/owt-hygiene-XXXXXX";
+  int other = mkstemp(path);
+  assert_true(other >= 0);
+  unlink(path);
+  int saved_err = dup(2);
+  assert_int_equal(dup2(other, 2), 2);
+  close(0);
+  assert_int_equal(owt_hygiene_restore_process(&h), OWT_HYGIENE_STDIO);
+  same_file(2, &err_before);
+  same_file(0, &in_before);
+  assert_int_equal(fcntl(2, F_GETFD) & FD_CLOEXEC, 0); /* as it was: inherited by children */
+  /* what is written to fd 2 now goes to the log again, not into the adaptor's file */
+  static const char line[] = "test_hygiene: fd 2 is the log again\n";
+  assert_int_equal(write(2, line, sizeof line - 1), (ssize_t)(sizeof line - 1));
+  struct stat st;
+  assert_int_equal(fstat(other, &st), 0);
+  assert_int_equal(st.st_size, 0);
+  assert_int_equal(owt_hygiene_restore_process(&h), 0);
+  close(other);
+  close(saved_err);
+  owt_hygiene_free(&h);
+}
+
+static void test_cwd_and_umask_are_restored(void **state) {
+  (void)state;
+  owt_hygiene h;
+  char before[PATH_MAX], now[PATH_MAX];
+  assert_non_null(getcwd(before, sizeof before));
+  mode_t mask = umask(022);
+  assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
+  assert_int_equal(chdir("/"), 0);
+  umask(077);
+  assert_int_equal(owt_hygiene_restore_process(&h), OWT_HYGIENE_CWD | OWT_HYGIENE_UMASK);
+  assert_non_null(getcwd(now, sizeof now));
+  assert_string_equal(now, before);
+  assert_int_equal(umask(022), 022);
+  assert_int_equal(owt_hygiene_restore_process(&h), 0);
+  owt_hygiene_free(&h);
+  umask(mask);
+}
+
+typedef struct {
+  const owt_hygiene *h;
+  unsigned first, second;
+  int usr2_blocked_after;
+} thread_arg;
+
+static void *request_thread(void *arg) {
+  thread_arg *a = arg;
+  sigset_t set, now;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR2); /* an adaptor blocking a signal in its request's thread */
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  a->first = owt_hygiene_restore_thread(a->h);
+  pthread_sigmask(SIG_SETMASK, NULL, &now);
+  a->usr2_blocked_after = sigismember(&now, SIGUSR2);
+  a->second = owt_hygiene_restore_thread(a->h);
+  return NULL;
+}
+
+static void test_thread_mask_is_restored(void **state) {
+  (void)state;
+  owt_hygiene h;
+  pthread_t tid;
+  assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
+  thread_arg a = {&h, 99, 99, 99};
+  assert_int_equal(pthread_create(&tid, NULL, request_thread, &a), 0);
+  pthread_join(tid, NULL);
+  assert_int_equal(a.first, OWT_HYGIENE_MASK);
+  assert_int_equal(a.usr2_blocked_after, 0);
+  assert_int_equal(a.second, 0);
+  owt_hygiene_free(&h);
+}
+
+/* Wait until pid is a zombie (bounded). */
+static void wait_zombie(pid_t pid) {
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  for (int i = 0; i < 500; i++) {
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    char *paren = strrchr(buf, ')');
+    if (paren && paren[2] == 'Z') return;
+    usleep(10000);
+  }
+  fail_msg("child %ld never became a zombie", (long)pid);
+}
+
+static void test_zombies_are_reaped_when_seen_twice(void **state) {
+  (void)state;
+  owt_hygiene h;
+  assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) _exit(3);
+  wait_zombie(pid);
+  assert_int_equal(owt_hygiene_reap(&h), 0); /* seen once: maybe its waiter is about to wait */
+  assert_int_equal(owt_hygiene_reap(&h), 1); /* seen twice: nobody will */
+  assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
+  assert_int_equal(owt_hygiene_reap(&h), 0);
+  owt_hygiene_free(&h);
+}
+
+static void test_a_waiter_keeps_its_child(void **state) {
+  (void)state;
+  owt_hygiene h;
+  int go[2];
+  assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
+  assert_int_equal(pipe(go), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char b;
+    close(go[1]);
+    ssize_t ignored = read(go[0], &b, 1);
+    (void)ignored;
+    _exit(7);
+  }
+  close(go[0]);
+  assert_int_equal(owt_hygiene_reap(&h), 0); /* running: not a zombie, not touched */
+  close(go[1]);                              /* now it exits */
+  wait_zombie(pid);
+  assert_int_equal(owt_hygiene_reap(&h), 0); /* first sighting */
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid); /* its waiter gets it, status intact */
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+  assert_int_equal(owt_hygiene_reap(&h), 0);
+  owt_hygiene_free(&h);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_nothing_changed_nothing_restored),
+      cmocka_unit_test(test_signal_dispositions_are_restored),
+      cmocka_unit_test(test_stdio_is_restored),
+      cmocka_unit_test(test_cwd_and_umask_are_restored),
+      cmocka_unit_test(test_thread_mask_is_restored),
+      cmocka_unit_test(test_zombies_are_reaped_when_seen_twice),
+      cmocka_unit_test(test_a_waiter_keeps_its_child),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
