@@ -150,6 +150,35 @@ static void adopt_listen_fds(void) {
   close(3);
 }
 
+/* Processes a front starts with no master of ours (mod_fcgid, multiwatch,
+ * lighttpd max-procs, CGI runs) share a file-backed scoreboard, so any of
+ * them answers /_owt/status and /_owt/metrics for all of them: --scoreboard
+ * FILE, by default owt-fcgi.scoreboard beside the FastCGI socket. Returns the
+ * slot claimed, or -1 (the process then shows only itself). */
+static int join_shared_board(const owt_config *cfg, owt_server *srv, owt_scoreboard *board, size_t threads) {
+  char path[4096], why[4600];
+  const char *file = cfg->scoreboard;
+  if (file && (!*file || strcmp(file, "none") == 0)) return -1;
+  if (!file) {
+    if (cfg->mode != OWT_MODE_FASTCGI || owt_scoreboard_default_path(0, path, sizeof path) != 0) return -1;
+    file = path;
+  }
+  if (owt_scoreboard_open(board, file, threads, why, sizeof why) != 0) {
+    owt_log(cfg->scoreboard ? OWT_LOG_ERROR : OWT_LOG_WARNING, "%s: /_owt/status shows this process only%s",
+            why, cfg->scoreboard ? "" : " (--scoreboard FILE names another, --scoreboard none turns it off)");
+    return -1;
+  }
+  int slot = owt_scoreboard_join(board);
+  if (slot < 0) {
+    owt_log(OWT_LOG_WARNING, "scoreboard %s: every slot holds a live process: /_owt/status leaves this one out",
+            file);
+    owt_scoreboard_destroy(board);
+    return -1;
+  }
+  owt_server_attach(srv, board, slot);
+  return slot;
+}
+
 typedef struct {
   const owt_config *cfg;
   const char *adaptors;
@@ -280,16 +309,23 @@ int main(int argc, char **argv) {
   }
   int response_fd = owt_server_divert_stdout();
   size_t threads = cfg.mode == OWT_MODE_CGI ? 0 : cfg.threads;
+  owt_scoreboard shared;
+  int shared_slot = -1;
+  memset(&shared, 0, sizeof shared);
   apply_memory_limit(&cfg);
   if (owt_server_init(&srv, &cfg, &owt_py_interp, adaptors, threads) != OWT_OK) {
     rc = 1;
   } else if (cfg.mode == OWT_MODE_CGI) {
+    shared_slot = join_shared_board(&cfg, &srv, &shared, 1);
     rc = owt_cgi_run(&srv, response_fd);
   } else {
+    shared_slot = join_shared_board(&cfg, &srv, &shared, threads);
     rc = owt_worker_run(&srv, 0);
   }
   if (rc && cfg.mode == OWT_MODE_CGI) cgi_startup_failure(response_fd);
+  if (shared_slot >= 0) owt_scoreboard_leave(&shared, shared_slot);
   owt_server_free(&srv);
+  owt_scoreboard_destroy(&shared);
   if (response_fd >= 0) close(response_fd);
 done:
   owt_config_free(&cfg);

@@ -1,12 +1,15 @@
-/* owt_admin.c - /_owt/health, /_owt/status, /_owt/metrics. */
+/* owt_admin.c - /_owt/health, /_owt/status, /_owt/metrics, /_owt/history,
+ * /_owt/cache, and the dashboard's routes (the page: owt_dashboard.c). */
 #include "owt_admin.h"
 
 #include <stddef.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "owt_dashboard.h"
 #include "owt_escape.h"
 #include "owt_form.h"
 #include "owt_response.h"
@@ -24,7 +27,7 @@ int owt_admin_is_public(owt_str path) { return owt_str_eq(path, OWT_STR_LIT("/_o
  * board holds: no fixed-size buffer that a big server would outgrow. */
 static size_t page_cap(const owt_scoreboard *board) {
   /* A record's JSON is at most ~700 bytes (a path escapes to 4 bytes a byte). */
-  return (size_t)(64 * 1024) + board->n * (4096 + board->threads * 1024);
+  return (size_t)(64 * 1024) + board->n * (4096 + board->records * 1024);
 }
 
 static int add_number(cJSON *obj, const char *name, double v) {
@@ -38,7 +41,8 @@ static int add_counter(cJSON *obj, const char *name, const uint64_t *v) {
 /* The in-flight requests of one slot, as a JSON array. */
 static cJSON *inflight_json(const owt_scoreboard *board, const owt_slot *slot, double now) {
   cJSON *list = cJSON_CreateArray();
-  for (size_t t = 0; list && t < board->threads; t++) {
+  size_t records = owt_scoreboard_records(board, slot);
+  for (size_t t = 0; list && t < records; t++) {
     owt_inflight rec;
     owt_inflight_read(&slot->inflight[t], &rec);
     if (!rec.busy_since) continue;
@@ -56,6 +60,45 @@ static cJSON *inflight_json(const owt_scoreboard *board, const owt_slot *slot, d
     }
   }
   return list;
+}
+
+/* {"count","sum" (seconds),"buckets":[per bucket, owt_stats_bucket_le]} */
+static cJSON *latency_json(const owt_latency *l) {
+  cJSON *o = cJSON_CreateObject(), *b = cJSON_CreateArray();
+  uint64_t count = 0;
+  for (size_t i = 0; o && b && i < OWT_STATS_BUCKETS; i++) {
+    uint64_t v = owt_stats_get(&l->buckets[i]);
+    count += v; /* count from the buckets: they agree even while requests end */
+    cJSON *n = cJSON_CreateNumber((double)v);
+    if (!n || !cJSON_AddItemToArray(b, n)) {
+      cJSON_Delete(n);
+      cJSON_Delete(b);
+      b = NULL;
+    }
+  }
+  if (!o || !b || !add_number(o, "count", (double)count) ||
+      !add_number(o, "sum", (double)owt_stats_get(&l->sum_us) / 1e6) || !cJSON_AddItemToObject(o, "buckets", b)) {
+    cJSON_Delete(b);
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
+}
+
+static int add_latency(cJSON *obj, const owt_latency *l) {
+  cJSON *j = latency_json(l);
+  if (j && cJSON_AddItemToObject(obj, "latency", j)) return 1;
+  cJSON_Delete(j);
+  return 0;
+}
+
+static int add_warm(cJSON *obj, const owt_stats *s) {
+  cJSON *w = cJSON_CreateObject();
+  if (w && add_counter(w, "adaptors", &s->warm_adaptors) && add_counter(w, "named", &s->named_adaptors) &&
+      add_counter(w, "compiled", &s->compiled) && cJSON_AddItemToObject(obj, "warm", w))
+    return 1;
+  cJSON_Delete(w);
+  return 0;
 }
 
 /* One worker: its counters, and each request it holds. busy_since/path
@@ -87,7 +130,7 @@ static cJSON *slot_json(const owt_scoreboard *board, const owt_slot *slot, doubl
            add_counter(w, "client_gone", &s->client_gone) && add_counter(w, "bytes_out", &s->bytes_out) &&
            add_counter(w, "cache_hits", &s->cache_hits) && add_counter(w, "cache_misses", &s->cache_misses) &&
            add_counter(w, "rss_bytes", &s->rss_bytes) && add_counter(w, "kills", &slot->kills) &&
-           add_counter(w, "respawns", &slot->respawns);
+           add_counter(w, "respawns", &slot->respawns) && add_latency(w, &s->latency) && add_warm(w, s);
   if (!ok || !cJSON_AddItemToObject(w, "inflight", inflight)) {
     cJSON_Delete(inflight);
     cJSON_Delete(w);
@@ -96,27 +139,31 @@ static cJSON *slot_json(const owt_scoreboard *board, const owt_slot *slot, doubl
   return w;
 }
 
+/* Add one worker's counters (or the retired ones) into sum (private). */
+static void sum_into(owt_stats *sum, const owt_stats *w) {
+  sum->requests += owt_stats_get(&w->requests);
+  sum->errors_4xx += owt_stats_get(&w->errors_4xx);
+  sum->errors_5xx += owt_stats_get(&w->errors_5xx);
+  sum->timeouts += owt_stats_get(&w->timeouts);
+  sum->client_gone += owt_stats_get(&w->client_gone);
+  sum->bytes_out += owt_stats_get(&w->bytes_out);
+  sum->cache_hits += owt_stats_get(&w->cache_hits);
+  sum->cache_misses += owt_stats_get(&w->cache_misses);
+  sum->compiled += owt_stats_get(&w->compiled);
+  owt_latency_add(&sum->latency, &w->latency);
+}
+
 static void totals(const owt_scoreboard *board, owt_stats *sum, uint64_t *kills) {
-  const owt_stats *r = board->retired; /* workers that have exited still count */
   memset(sum, 0, sizeof *sum);
-  sum->requests = owt_stats_get(&r->requests);
-  sum->errors_4xx = owt_stats_get(&r->errors_4xx);
-  sum->errors_5xx = owt_stats_get(&r->errors_5xx);
-  sum->timeouts = owt_stats_get(&r->timeouts);
-  sum->client_gone = owt_stats_get(&r->client_gone);
-  sum->bytes_out = owt_stats_get(&r->bytes_out);
+  sum_into(sum, board->retired); /* workers that have exited still count */
   *kills = 0;
   for (size_t i = 0; i < board->n; i++) {
     const owt_slot *slot = owt_scoreboard_slot(board, i);
     *kills += owt_stats_get(&slot->kills);
-    if (!slot->in_use) continue;
-    sum->requests += owt_stats_get(&slot->worker.requests);
-    sum->errors_4xx += owt_stats_get(&slot->worker.errors_4xx);
-    sum->errors_5xx += owt_stats_get(&slot->worker.errors_5xx);
-    sum->timeouts += owt_stats_get(&slot->worker.timeouts);
-    sum->client_gone += owt_stats_get(&slot->worker.client_gone);
-    sum->bytes_out += owt_stats_get(&slot->worker.bytes_out);
+    if (!__atomic_load_n(&slot->in_use, __ATOMIC_ACQUIRE)) continue;
+    sum_into(sum, &slot->worker);
     sum->threads += slot->worker.threads;
+    sum->warm_adaptors += owt_stats_get(&slot->worker.warm_adaptors);
   }
 }
 
@@ -130,7 +177,9 @@ static cJSON *totals_json(const owt_scoreboard *board, size_t live, size_t busy,
       !add_counter(t, "requests", &sum.requests) || !add_counter(t, "errors_4xx", &sum.errors_4xx) ||
       !add_counter(t, "errors_5xx", &sum.errors_5xx) || !add_counter(t, "timeouts", &sum.timeouts) ||
       !add_counter(t, "client_gone", &sum.client_gone) || !add_counter(t, "bytes_out", &sum.bytes_out) ||
-      !add_counter(t, "kills", &kills)) {
+      !add_counter(t, "kills", &kills) || !add_counter(t, "cache_hits", &sum.cache_hits) ||
+      !add_counter(t, "cache_misses", &sum.cache_misses) || !add_counter(t, "compiled", &sum.compiled) ||
+      !add_counter(t, "warm_adaptors", &sum.warm_adaptors) || !add_latency(t, &sum.latency)) {
     cJSON_Delete(t);
     return NULL;
   }
@@ -146,14 +195,23 @@ static owt_err status_json(owt_buf *out, const owt_scoreboard *board, const char
   cJSON *root = cJSON_CreateObject(), *workers = cJSON_CreateArray(), *tot = NULL;
   char *text = NULL;
   if (!root || !workers) goto done;
+  const char *kind = board->file ? "shared" : board->n > 1 ? "master" : "single";
+  cJSON *le = cJSON_CreateDoubleArray(owt_stats_bucket_le, OWT_STATS_BUCKETS - 1);
+  if (!le || !cJSON_AddItemToObject(root, "buckets_le", le)) {
+    cJSON_Delete(le);
+    cJSON_Delete(workers);
+    goto done;
+  }
   if (!cJSON_AddStringToObject(root, "version", PACKAGE_VERSION) ||
-      !cJSON_AddStringToObject(root, "python", py) || !cJSON_AddItemToObject(root, "workers", workers)) {
+      !cJSON_AddStringToObject(root, "python", py) || !add_number(root, "pid", (double)getpid()) ||
+      !cJSON_AddStringToObject(root, "scoreboard", kind) || !add_number(root, "since", board->since) ||
+      !add_number(root, "now", now) || !cJSON_AddItemToObject(root, "workers", workers)) {
     cJSON_Delete(workers);
     goto done;
   }
   for (size_t i = 0; i < board->n; i++) {
     const owt_slot *slot = owt_scoreboard_slot(board, i);
-    if (!slot->in_use) continue;
+    if (!__atomic_load_n(&slot->in_use, __ATOMIC_ACQUIRE)) continue;
     cJSON *w = slot_json(board, slot, now);
     if (!w || !cJSON_AddItemToArray(workers, w)) {
       cJSON_Delete(w);
@@ -183,7 +241,7 @@ static owt_err metric_family(owt_buf *out, const owt_scoreboard *board, const ch
   owt_err err = owt_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
   for (size_t i = 0; !err && i < board->n; i++) {
     const owt_slot *slot = owt_scoreboard_slot(board, i);
-    if (!slot->in_use) continue;
+    if (!__atomic_load_n(&slot->in_use, __ATOMIC_ACQUIRE)) continue;
     uint64_t v = owt_stats_get((const uint64_t *)((const char *)&slot->worker + field_offset));
     err = owt_buf_printf(out, "%s{pid=\"%ld\"} %llu\n", name, (long)slot->worker.pid,
                          (unsigned long long)v);
@@ -214,6 +272,34 @@ static owt_err metric_busy(owt_buf *out, const owt_scoreboard *board) {
   return err;
 }
 
+/* owt_request_duration_seconds: a histogram per worker. */
+static owt_err metric_latency(owt_buf *out, const owt_scoreboard *board) {
+  owt_err err = owt_buf_append_str(out, "# HELP owt_request_duration_seconds Time from a request's start to "
+                                        "its response's last byte.\n"
+                                        "# TYPE owt_request_duration_seconds histogram\n");
+  for (size_t i = 0; !err && i < board->n; i++) {
+    const owt_slot *slot = owt_scoreboard_slot(board, i);
+    if (!__atomic_load_n(&slot->in_use, __ATOMIC_ACQUIRE)) continue;
+    const owt_latency *l = &slot->worker.latency;
+    long pid = (long)slot->worker.pid;
+    uint64_t cum = 0;
+    for (size_t b = 0; !err && b < OWT_STATS_BUCKETS; b++) {
+      cum += owt_stats_get(&l->buckets[b]);
+      if (b < OWT_STATS_BUCKETS - 1)
+        err = owt_buf_printf(out, "owt_request_duration_seconds_bucket{pid=\"%ld\",le=\"%g\"} %llu\n", pid,
+                             owt_stats_bucket_le[b], (unsigned long long)cum);
+      else
+        err = owt_buf_printf(out, "owt_request_duration_seconds_bucket{pid=\"%ld\",le=\"+Inf\"} %llu\n", pid,
+                             (unsigned long long)cum);
+    }
+    if (!err)
+      err = owt_buf_printf(out, "owt_request_duration_seconds_sum{pid=\"%ld\"} %.6f\n"
+                                "owt_request_duration_seconds_count{pid=\"%ld\"} %llu\n",
+                           pid, (double)owt_stats_get(&l->sum_us) / 1e6, pid, (unsigned long long)cum);
+  }
+  return err;
+}
+
 static owt_err metrics_text(owt_buf *out, const owt_scoreboard *board) {
   static const struct {
     const char *name, *type, *help;
@@ -232,12 +318,15 @@ static owt_err metrics_text(owt_buf *out, const owt_scoreboard *board) {
        offsetof(owt_stats, cache_misses)},
       {"owt_worker_rss_bytes", "gauge", "Resident memory of the worker, read every few requests.",
        offsetof(owt_stats, rss_bytes)},
+      {"owt_warm_adaptors", "gauge", "Code adaptors kept warm by the worker.", offsetof(owt_stats, warm_adaptors)},
+      {"owt_adaptors_compiled_total", "counter", "Code adaptors the worker built.", offsetof(owt_stats, compiled)},
   };
   owt_err err = OWT_OK;
   for (size_t i = 0; !err && i < sizeof families / sizeof families[0]; i++)
     err = metric_family(out, board, families[i].name, families[i].type, families[i].help,
                         families[i].offset);
   if (!err) err = metric_busy(out, board);
+  if (!err) err = metric_latency(out, board);
   owt_stats sum;
   uint64_t kills;
   totals(board, &sum, &kills);
@@ -245,6 +334,39 @@ static owt_err metrics_text(owt_buf *out, const owt_scoreboard *board) {
     err = owt_buf_printf(out, "# HELP owt_worker_kills_total Workers the master had to kill.\n"
                               "# TYPE owt_worker_kills_total counter\nowt_worker_kills_total %llu\n",
                          (unsigned long long)kills);
+  return err;
+}
+
+/* /_owt/history: the last OWT_HISTORY_STEPS steps of the whole server,
+ * oldest first (the dashboard's chart). */
+static owt_err history_json(owt_buf *out, const owt_scoreboard *board) {
+  double now = owt_now();
+  uint64_t latest = (uint64_t)(now / OWT_HISTORY_STEP_SECONDS);
+  owt_err err = owt_buf_printf(out, "{\"step\":%d,\"now\":%.3f,\"buckets_le\":[", OWT_HISTORY_STEP_SECONDS, now);
+  for (size_t b = 0; !err && b < OWT_STATS_BUCKETS - 1; b++)
+    err = owt_buf_printf(out, "%s%g", b ? "," : "", owt_stats_bucket_le[b]);
+  if (!err) err = owt_buf_append_str(out, "],\"steps\":[");
+  for (uint64_t k = 0; !err && k < OWT_HISTORY_STEPS; k++) {
+    uint64_t e = latest - (OWT_HISTORY_STEPS - 1) + k;
+    owt_tick sum, one;
+    memset(&sum, 0, sizeof sum);
+    for (size_t i = 0; i <= board->n; i++) {
+      const owt_stats *w = i < board->n ? &owt_scoreboard_slot(board, i)->worker : board->retired;
+      if (i < board->n && !__atomic_load_n(&owt_scoreboard_slot(board, i)->in_use, __ATOMIC_ACQUIRE)) continue;
+      owt_stats_read_tick(w->history, e, &one);
+      sum.requests += one.requests;
+      sum.errors += one.errors;
+      owt_latency_add(&sum.latency, &one.latency);
+    }
+    err = owt_buf_printf(out, "%s{\"t\":%llu,\"requests\":%llu,\"errors\":%llu,\"latency_sum\":%.6f,\"buckets\":[",
+                         k ? "," : "", (unsigned long long)(e * OWT_HISTORY_STEP_SECONDS),
+                         (unsigned long long)sum.requests, (unsigned long long)sum.errors,
+                         (double)sum.latency.sum_us / 1e6);
+    for (size_t b = 0; !err && b < OWT_STATS_BUCKETS; b++)
+      err = owt_buf_printf(out, "%s%llu", b ? "," : "", (unsigned long long)sum.latency.buckets[b]);
+    if (!err) err = owt_buf_append_str(out, "]}");
+  }
+  if (!err) err = owt_buf_append_str(out, "]}\n");
   return err;
 }
 
@@ -257,13 +379,17 @@ static owt_err send_page(owt_io *io, owt_err answer, owt_str type, const owt_buf
   return sent == OWT_E_IO ? OWT_E_IO : answer;
 }
 
-owt_err owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scoreboard *board,
+owt_err owt_admin_handle(owt_io *io, owt_str method, owt_str path, owt_scoreboard *board,
                          const char *python_version) {
+  int get = owt_str_eq(method, OWT_STR_LIT("GET")) || owt_str_eq(method, OWT_STR_LIT("HEAD"));
+  if (get && owt_str_eq(path, OWT_STR_LIT("/_owt/"))) return owt_dashboard_send(io);
+  if (get && owt_str_eq(path, OWT_STR_LIT("/_owt"))) return owt_dashboard_redirect(io);
+  if (!owt_admin_is_public(path)) owt_scoreboard_sweep(board); /* processes that died leave the board */
   owt_buf body = OWT_BUF_INIT(page_cap(board));
   owt_str type = OWT_STR_LIT("text/plain; charset=utf-8");
   owt_err answer = OWT_OK; /* what the page says */
   owt_err err = OWT_OK;    /* whether it could be built */
-  if (!owt_str_eq(method, OWT_STR_LIT("GET")) && !owt_str_eq(method, OWT_STR_LIT("HEAD"))) {
+  if (!get) {
     answer = OWT_E_METHOD;
     err = owt_buf_append_str(&body, "the /_owt/ pages answer GET only");
   } else if (owt_str_eq(path, OWT_STR_LIT("/_owt/health"))) {
@@ -274,9 +400,13 @@ owt_err owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_sco
   } else if (owt_str_eq(path, OWT_STR_LIT("/_owt/metrics"))) {
     type = OWT_STR_LIT("text/plain; version=0.0.4; charset=utf-8");
     err = metrics_text(&body, board);
+  } else if (owt_str_eq(path, OWT_STR_LIT("/_owt/history"))) {
+    type = OWT_STR_LIT("application/json");
+    err = history_json(&body, board);
   } else {
     answer = OWT_E_NOT_FOUND;
-    err = owt_buf_append_str(&body, "no such page: /_owt/ has health, status, metrics and cache");
+    err = owt_buf_append_str(&body, "no such page: /_owt/ has the dashboard (/_owt/), health, status, "
+                                    "metrics, history and cache");
   }
   if (err) {
     answer = OWT_E_INTERNAL;
@@ -303,7 +433,7 @@ static owt_err cache_query_field(void *ctx, owt_str raw_key, owt_str raw_value) 
   return raw_value.p ? owt_url_decode(raw_value.p, raw_value.len, q->key) : OWT_OK;
 }
 
-static owt_err cache_usage_json(owt_buf *out, owt_cache *cache, const owt_scoreboard *board) {
+static owt_err cache_usage_json(owt_buf *out, owt_cache *cache, owt_scoreboard *board) {
   uint64_t entries = 0, bytes = 0, hits = 0, misses = 0;
   owt_err err = owt_cache_usage(cache, &entries, &bytes);
   if (board && board->retired) {
@@ -311,6 +441,7 @@ static owt_err cache_usage_json(owt_buf *out, owt_cache *cache, const owt_scoreb
     misses = owt_stats_get(&board->retired->cache_misses);
   }
   if (err) return err;
+  if (board) owt_scoreboard_sweep(board);
   for (size_t i = 0; board && i < board->n; i++) {
     const owt_slot *slot = owt_scoreboard_slot(board, i);
     if (!slot->in_use) continue; /* an exited worker's counters are in retired */
@@ -326,7 +457,7 @@ static owt_err cache_usage_json(owt_buf *out, owt_cache *cache, const owt_scoreb
 }
 
 owt_err owt_admin_cache(owt_io *io, owt_str method, owt_str query, owt_cache *cache,
-                        const owt_scoreboard *board) {
+                        owt_scoreboard *board) {
   owt_buf body = OWT_BUF_INIT(4096);
   owt_buf key = OWT_BUF_INIT(OWT_CACHE_MAX_KEY);
   owt_str type = OWT_STR_LIT("application/json");

@@ -1,6 +1,7 @@
-/* owt_admin.h - the server's own pages under /_owt/ (PROTOCOL §1):
- * health (200 "ok", no auth), status (JSON), metrics (Prometheus text),
- * covering every worker on the scoreboard. */
+/* owt_admin.h - the server's own pages under /_owt/ (PROTOCOL §1): the
+ * dashboard (/_owt/, lib/owt_dashboard.h), health (200 "ok", no auth),
+ * status (JSON), metrics (Prometheus text), history (JSON: the last
+ * minutes), covering every worker on the scoreboard. */
 #ifndef OWT_ADMIN_H
 #define OWT_ADMIN_H
 
@@ -16,13 +17,15 @@ int owt_admin_is_reserved(owt_str path);
 /* 1 for the one page that never needs auth (/_owt/health). */
 int owt_admin_is_public(owt_str path);
 
-/* Answer a reserved path. Returns what the answer said: OWT_OK for a page
- * (200), else the error it was answered with (its status is owt_err_status's):
- * OWT_E_NOT_FOUND for an unknown page, OWT_E_METHOD for a method but GET and
+/* Answer a reserved path (the dashboard: /_owt/ and its redirect /_owt,
+ * lib/owt_dashboard.h; for a scoreboard file, processes that died are swept
+ * off it first). Returns what the answer said: OWT_OK for a page (200; the
+ * redirect too), else the error it was answered with (its status is
+ * owt_err_status's): OWT_E_NOT_FOUND for an unknown page, OWT_E_METHOD for a method but GET and
  * HEAD, OWT_E_INTERNAL when the page could not be built; OWT_E_IO when the
  * client went away. */
-owt_err owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_scoreboard *board,
-                     const char *python_version);
+owt_err owt_admin_handle(owt_io *io, owt_str method, owt_str path, owt_scoreboard *board,
+                         const char *python_version);
 
 /* /_owt/cache: GET gives {"enabled","entries","bytes","max_bytes","ttl",
  * "hits","misses"} (entries and bytes from the directory, hits and misses
@@ -34,6 +37,6 @@ owt_err owt_admin_handle(owt_io *io, owt_str method, owt_str path, const owt_sco
  * that does not parse), OWT_E_INTERNAL (the directory could not be read);
  * OWT_E_IO when the client went away. */
 owt_err owt_admin_cache(owt_io *io, owt_str method, owt_str query, owt_cache *cache,
-                    const owt_scoreboard *board);
+                        owt_scoreboard *board);
 
 #endif

@@ -56,6 +56,9 @@ enum {
   OPT_SIGN,
   OPT_KEY,
   OPT_BY_DIGEST,
+  /* status, dashboard and request limits (docs/protocol.md §1, "Long requests") */
+  OPT_MAX_QUERY,
+  OPT_SCOREBOARD,
 };
 
 static const struct option long_options[] = {
@@ -110,6 +113,8 @@ static const struct option long_options[] = {
     {"sign", required_argument, NULL, OPT_SIGN},
     {"key", required_argument, NULL, OPT_KEY},
     {"by-digest", no_argument, NULL, OPT_BY_DIGEST},
+    {"max-query", required_argument, NULL, OPT_MAX_QUERY},
+    {"scoreboard", required_argument, NULL, OPT_SCOREBOARD},
     {NULL, 0, NULL, 0},
 };
 
@@ -127,6 +132,7 @@ void owt_config_usage(FILE *out) {
         "  --max-adaptors N       warm adaptors kept per worker (LRU; default 64)\n"
         "  --max-body BYTES       request body limit, K/M/G suffixes (default 16M): 413\n"
         "  --max-code BYTES       decoded code limit (default 8M): 413\n"
+        "  --max-query BYTES      query string limit, the GET limit (default 28K): 414, POST it\n"
         "  --timeout SECONDS      adaptor time limit (default 300; 0: none): 504\n"
         "  --kill-grace SECONDS   after the timeout, end a worker stuck in C code (default 5)\n"
         "  --debug                put tracebacks into 500 bodies\n"
@@ -152,6 +158,9 @@ void owt_config_usage(FILE *out) {
         "  --code-store-max-bytes B  bound of the code store, LRU evicted (default 64M)\n"
         "  --trust-key FILE       PEM Ed25519 public key whose code_sig is trusted (repeatable)\n"
         "  --require-signed       run only code with a valid code_sig from a --trust-key: 403\n"
+        "  --scoreboard FILE      processes started with no master of ours (mod_fcgid, multiwatch,\n"
+        "                         CGI) share their status through FILE (default: owt-fcgi.scoreboard\n"
+        "                         beside the unix socket on fd 0; none: off)\n"
         "  --max-requests N       recycle a worker after N requests\n"
         "  --max-rss MB           recycle a worker whose RSS passed MB after a request\n"
         "  --memory-limit MB      address-space limit per worker (RLIMIT_AS): MemoryError, 500\n"
@@ -366,6 +375,12 @@ static owt_err parse_option(owt_config *cfg, int c, const char *arg) {
     return OWT_OK;
   case OPT_KEY: cfg->sign_key = arg; return OWT_OK;
   case OPT_BY_DIGEST: cfg->encode_by_digest = 1; return OWT_OK;
+  case OPT_MAX_QUERY:
+    if (parse_size(arg, &cfg->limits.max_query) || cfg->limits.max_query == 0 ||
+        cfg->limits.max_query > cfg->limits.max_params / 2)
+      return bad("--max-query", arg, "want bytes, 1 to 128K, e.g. 28K");
+    return OWT_OK;
+  case OPT_SCOREBOARD: cfg->scoreboard = arg; return OWT_OK;
   default: return OWT_E_BAD_REQUEST;
   }
 }

@@ -89,6 +89,8 @@ typedef struct {
   const char *sign_file;   /* --sign FILE */
   const char *sign_key;    /* --key PEM: the private key for --sign and --encode */
   int encode_by_digest;    /* --encode --by-digest: code_sha256 instead of code_b64 */
+  /* the shared scoreboard of processes with no common master (lib/owt_scoreboard.h) */
+  const char *scoreboard;  /* --scoreboard FILE; NULL: the default; "none" or "": off */
 } owt_config;
 
 /* Parse argv (and OWT_AUTH from the environment) into cfg. OWT_OK, or

@@ -16,6 +16,7 @@ static const struct {
     [OWT_E_METHOD] = {"method_not_allowed", 405},
     [OWT_E_CONFLICT] = {"conflict", 409},
     [OWT_E_TOO_LARGE] = {"too_large", 413},
+    [OWT_E_URI_TOO_LONG] = {"uri_too_long", 414},
     [OWT_E_ADAPTOR] = {"adaptor", 500},
     [OWT_E_INTERNAL] = {"internal", 500},
     [OWT_E_NOMEM] = {"no_memory", 500},
@@ -63,6 +64,7 @@ const char *owt_err_reason(int status) {
   case 409: return "Conflict";
   case 410: return "Gone";
   case 413: return "Content Too Large";
+  case 414: return "URI Too Long";
   case 415: return "Unsupported Media Type";
   case 418: return "I'm a teapot";
   case 422: return "Unprocessable Content";

@@ -39,6 +39,7 @@ typedef enum {
   OWT_E_METHOD,       /* 405: method not allowed on a /_owt/ page */
   OWT_E_CONFLICT,     /* 409: the server's state refuses it (purging a cache that is off) */
   OWT_E_TOO_LARGE,    /* 413: body, code or params over the configured limit */
+  OWT_E_URI_TOO_LONG, /* 414: a query string over --max-query (send it as a POST body) */
   OWT_E_ADAPTOR,      /* 500: the adaptor raised */
   OWT_E_INTERNAL,     /* 500: a server-side failure that is not the adaptor's (a system call) */
   OWT_E_NOMEM,        /* 500: allocation failed */

@@ -9,7 +9,9 @@
  *                            server sends SIGTERM (its client went away)
  * _owt._alarm(signum, frame) the SIGALRM handler the interpreter runs
  * _owt._terminated(...)      the SIGTERM handler, CGI mode only
- * _owt._after_fork_child()   registered with os.register_at_fork */
+ * _owt._after_fork_child()   registered with os.register_at_fork
+ * _owt._report_warm(adaptors, named, compiled)  the runtime's warm-adaptor
+ *                            counts, into this worker's scoreboard slot */
 #include "owt_py_module.h"
 
 #include "owt_py_environ.h"
@@ -26,6 +28,7 @@
 
 #include "config.h"
 #include "owt_log.h"
+#include "owt_stats.h"
 
 /* What a forked child must not keep: a few fds named once at start (CGI's
  * response fd), and every socket of the FastCGI listener (the listening
@@ -233,7 +236,17 @@ static PyObject *owt_mod_after_fork_child(PyObject *self, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+static PyObject *owt_mod_report_warm(PyObject *self, PyObject *args) {
+  unsigned long long warm, named, compiled;
+  (void)self;
+  if (!PyArg_ParseTuple(args, "KKK", &warm, &named, &compiled)) return NULL;
+  owt_stats_report_warm(warm, named, compiled);
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef owt_methods[] = {
+    {"_report_warm", owt_mod_report_warm, METH_VARARGS,
+     "_report_warm(adaptors, named, compiled): the warm-adaptor counts for /_owt/status."},
     {"log", owt_mod_log, METH_VARARGS, "log(level, message): write to the owt-fcgi error log."},
     {"wait", owt_mod_wait, METH_O,
      "wait(seconds) -> bool: sleep until seconds pass or this request is interrupted; False at once "

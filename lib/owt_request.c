@@ -2,10 +2,12 @@
 #include "owt_request.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "owt_form.h"
+#include "owt_log.h"
 
 /* Bytes asked of the web server per read once the announced body is in. */
 #define BODY_READ_STEP 65536
@@ -75,6 +77,20 @@ static owt_err derive_path(owt_request *r) {
   return OWT_OK;
 }
 
+/* A query string over the GET limit: say what to do instead, and log it
+ * (the operator sees clients that should POST). */
+static owt_err query_too_long(owt_request *r, const owt_limits *limits) {
+  snprintf(r->error_text, sizeof r->error_text,
+           "the query string is %zu bytes, over this server's GET limit of %zu bytes: send the "
+           "fields as a POST body instead (Content-Type: application/json or "
+           "application/x-www-form-urlencoded)",
+           r->query.len, limits->max_query);
+  r->error = r->error_text;
+  owt_log(OWT_LOG_WARNING, "refused a query string of %zu bytes (over --max-query %zu): answered 414, "
+          "send it as a POST body", r->query.len, limits->max_query);
+  return OWT_E_URI_TOO_LONG;
+}
+
 owt_err owt_request_read_params(owt_request *r, char **envp, const owt_limits *limits) {
   size_t total = 0;
   r->envp = envp;
@@ -88,6 +104,7 @@ owt_err owt_request_read_params(owt_request *r, char **envp, const owt_limits *l
     index_param(r, *e, len);
   }
   if (r->method.len == 0) r->method = OWT_STR_LIT("GET");
+  if (r->query.len > limits->max_query) return query_too_long(r, limits);
   return derive_path(r);
 }
 

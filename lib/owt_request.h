@@ -25,14 +25,17 @@ typedef struct {
   owt_buf path;     /* the request path, percent-decoded, no query */
   owt_buf body;     /* the raw body */
   int body_complete; /* the body was read to its end */
-  const char *error; /* why owt_request_read_body failed, for the response body (static) */
+  const char *error; /* why owt_request_read_params/_read_body failed, for the response body */
+  char error_text[256]; /* where a message with numbers in it is written (error points here) */
 } owt_request;
 
 /* Prepare r for requests under limits (sets the buffers' caps). */
 void owt_request_init(owt_request *r, const owt_limits *limits);
 
 /* Index the params of envp. OWT_E_TOO_LARGE when they exceed
- * limits->max_params in total; a missing REQUEST_METHOD counts as GET. */
+ * limits->max_params in total; OWT_E_URI_TOO_LONG when QUERY_STRING is over
+ * limits->max_query (the GET limit: r->error tells the client to POST, and a
+ * warning is logged). A missing REQUEST_METHOD counts as GET. */
 owt_err owt_request_read_params(owt_request *r, char **envp, const owt_limits *limits);
 
 /* Read the body from io. OWT_E_TOO_LARGE (before reading anything) when

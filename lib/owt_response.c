@@ -121,6 +121,11 @@ owt_err owt_response_send(owt_io *io, owt_str content_type, owt_str body) {
   return send_whole(io, owt_err_status(OWT_OK), content_type, body, NULL, 0);
 }
 
+owt_err owt_response_send_with(owt_io *io, int status, owt_str content_type, owt_str body,
+                               const owt_header *extra, size_t nextra) {
+  return send_whole(io, status, content_type, body, extra, nextra);
+}
+
 owt_err owt_response_send_error(owt_io *io, owt_err err, owt_str message, const owt_header *extra,
                                 size_t nextra) {
   owt_str type = err == OWT_E_UNKNOWN_CODE ? OWT_STR_LIT("application/json")

@@ -47,4 +47,8 @@ owt_err owt_response_send(owt_io *io, owt_str content_type, owt_str body);
 owt_err owt_response_canned(owt_buf *out, owt_err err, owt_str message, const owt_header *extra,
                             size_t nextra);
 
+/* The same with extra headers (at most 7: Location, Content-Security-Policy, ...). */
+owt_err owt_response_send_with(owt_io *io, int status, owt_str content_type, owt_str body,
+                               const owt_header *extra, size_t nextra);
+
 #endif

@@ -49,6 +49,7 @@ void owt_server_attach(owt_server *srv, owt_scoreboard *board, int i) {
   slot->worker.pid = getpid();
   slot->worker.started = owt_now();
   slot->worker.threads = (uint32_t)board->threads;
+  owt_stats_set_self(&slot->worker); /* hook: where the runtime's warm-adaptor reports go */
 }
 
 void owt_server_free(owt_server *srv) {
@@ -328,7 +329,8 @@ static int handle_steps(owt_ctx *c, owt_io *io) {
   owt_server *srv = c->srv;
   const owt_limits *limits = &srv->cfg->limits;
   if ((err = owt_request_read_params(&c->req, io->envp, limits)))
-    return send_error(c, io, err, "the request's parameters are over the size limits");
+    return send_error(c, io, err,
+                      c->req.error ? c->req.error : "the request's parameters are over the size limits");
   owt_str path = owt_buf_str(&c->req.path);
   if (owt_admin_is_reserved(path) && owt_admin_is_public(path))
     return answered(owt_admin_handle(io, c->req.method, path, srv->board, srv->interp->version()));
@@ -378,6 +380,7 @@ int owt_server_handle(owt_ctx *c, owt_io *io) {
   int status = handle_steps(c, io);
   owt_stats_add(&stats->bytes_out, c->bytes_out);
   count_status(stats, status);
+  owt_stats_observe(stats, owt_now(), owt_now() - t0, status); /* hook: durations for /_owt/ */
   if (owt_log_enabled(OWT_LOG_INFO)) {
     char method[16];
     owt_escape_field(method, sizeof method, c->req.method);

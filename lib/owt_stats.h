@@ -11,6 +11,32 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Request durations: a histogram with Prometheus' default bounds, in
+ * seconds (OWT_STATS_BUCKETS - 1 bounds, the last bucket is +Inf). */
+#define OWT_STATS_BUCKETS 12
+extern const double owt_stats_bucket_le[OWT_STATS_BUCKETS - 1];
+
+typedef struct {
+  uint64_t count;
+  uint64_t sum_us;                       /* summed durations, microseconds */
+  uint64_t buckets[OWT_STATS_BUCKETS];   /* per bucket, not cumulative */
+} owt_latency;
+
+/* The last few minutes, in steps: requests that ended in each step. A step's
+ * record is reused when its time comes round again (epoch tells which step
+ * it holds); the writer that moves it on zeroes it first, under the epoch
+ * value OWT_TICK_MOVING, so no count of the new step lands in the old. */
+#define OWT_HISTORY_STEPS 60
+#define OWT_HISTORY_STEP_SECONDS 5
+#define OWT_TICK_MOVING UINT64_MAX
+
+typedef struct {
+  uint64_t epoch;    /* unix time / OWT_HISTORY_STEP_SECONDS of the step held; 0: none */
+  uint64_t requests;
+  uint64_t errors;   /* status >= 500 or the client gone */
+  owt_latency latency;
+} owt_tick;
+
 typedef struct {
   pid_t pid;
   double started;        /* unix time the worker started */
@@ -26,6 +52,12 @@ typedef struct {
   uint64_t cache_hits;   /* use_cache requests answered from the cache */
   uint64_t cache_misses; /* use_cache requests that were not */
   uint64_t rss_bytes;    /* resident memory, read every few requests */
+  owt_latency latency;   /* every request's duration (owt_stats_observe) */
+  owt_tick history[OWT_HISTORY_STEPS];
+  /* the warm adaptors, as the Python runtime reports them (owt_stats_report_warm) */
+  uint64_t warm_adaptors;  /* code adaptors in the warm LRU now */
+  uint64_t named_adaptors; /* named adaptors resolved and kept */
+  uint64_t compiled;       /* code adaptors built (compiled and run) since the start */
 } owt_stats;
 
 #define OWT_INFLIGHT_PATH 128
@@ -65,6 +97,27 @@ static inline void owt_stats_add(uint64_t *counter, uint64_t n) {
 static inline uint64_t owt_stats_get(const uint64_t *counter) {
   return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
+
+/* Record one finished request: its duration in seconds and its status
+ * (< 0: the client left) into s->latency and the history step of `now`.
+ * Any thread, any process sharing s. */
+void owt_stats_observe(owt_stats *s, double now, double seconds, int status);
+
+/* Add the recent steps of src (a worker that exits) into dst (the retired
+ * counters of its board), moving dst's records on where they hold older steps. */
+void owt_stats_add_history(owt_tick *dst, const owt_tick *src, double now);
+
+/* A consistent copy of the step record for epoch e in history (zeroes when
+ * it holds another step, or is being moved). */
+void owt_stats_read_tick(const owt_tick *history, uint64_t e, owt_tick *out);
+
+/* Add src into dst (both may be shared: atomic). */
+void owt_latency_add(owt_latency *dst, const owt_latency *src);
+
+/* The process whose counters the Python runtime's reports go to (its slot's
+ * owt_stats), and the report: warm code adaptors, named adaptors, builds. */
+void owt_stats_set_self(owt_stats *self);
+void owt_stats_report_warm(uint64_t warm, uint64_t named, uint64_t compiled);
 
 /* The owner thread: mark rec idle, or describe the request it now holds
  * (method and path are copied raw, cut to fit; a NULL path keeps the one

@@ -14,7 +14,7 @@ from typing import Any
 
 import threading
 
-from owt import _aio, _alarm, _log, _tickets, server
+from owt import _aio, _alarm, _log, _report, _tickets, server
 from owt._adaptors import AdaptorDirs, scan
 from owt._alarm import Timeout
 from owt._coerce import Result, coerce
@@ -137,6 +137,7 @@ def configure(config: Mapping[str, Any]) -> None:
     _no_code = cfg["no_code"]
     _dirs = AdaptorDirs(dirs)
     _base = _base_namespace(dirs)
+    _report.warm(0, 0, _compiled)  # hook: warm-adaptor counts for /_owt/status
 
 
 def current_config() -> Mapping[str, Any]:
@@ -160,6 +161,7 @@ def _named_adaptor(adaptor: str, fn_name: str) -> Callable[..., Any]:
     if fn is None:
         fn = _dirs.resolve(adaptor, fn_name)
         _named.put(key, fn)
+        _report.warm(len(_warm), len(_named), _compiled)  # hook
     return fn
 
 
@@ -184,6 +186,7 @@ def _warm_adaptor(code: str, fn_name: str, digest: bytes) -> Warm:
             _compiled += 1
             warm.hold()
             _warm.put(digest, warm)
+            _report.warm(len(_warm), len(_named), _compiled)  # hook
     finally:
         with _building_guard:
             if _building.get(digest) is lock:

@@ -72,6 +72,15 @@ def _tool_path() -> str:
     return os.environ.get("PATH", "") + os.pathsep + "/usr/sbin:/sbin"
 
 
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0, every: float = 0.05) -> None:
+    """Poll condition until it holds; fail naming what was awaited after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for: {what}")
+        time.sleep(every)
+
+
 # ---- encoding helpers ------------------------------------------------------------
 
 

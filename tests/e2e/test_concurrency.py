@@ -80,12 +80,14 @@ def many(n: int, call: Callable[[int], Any]) -> list[Any]:
         return list(pool.map(call, range(n)))
 
 
-def wait_until(what: Callable[[], bool], timeout: float, message: str) -> None:
+def wait_until(what: Callable[[], Any], timeout: float, message: str) -> Any:
+    """what()'s first true value, polled until timeout."""
     deadline = time.monotonic() + timeout
-    while not what():
+    while not (got := what()):
         if time.monotonic() > deadline:
             raise AssertionError(message)
         time.sleep(0.02)
+    return got
 
 
 def nonce() -> str:

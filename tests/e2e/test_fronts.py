@@ -175,13 +175,66 @@ def test_request_path_is_the_url_path(front_server: FrontServer) -> None:
 
 
 def test_long_get_query(front_server: FrontServer) -> None:
-    """GET carries base64 code in the URL: a 25 KB query goes through every front."""
+    """GET carries base64 code in the URL: a 25 KB query (under the 28 KiB GET limit) goes through every front."""
     s = front_server
-    code = "def run():\n    return 'long'\n" + "# padding\n" * 2200
+    code = "def run():\n    return 'long'\n" + "# padding\n" * 1900
     target = "/long?" + q(code_b64=b64(code))
     assert len(target) > 25000
     a = send(s.port, "GET", target)
     assert (a.status, a.body) == (200, b"long"), f"{a.status} {a.body[:300]!r}" + log_of(s)
+
+
+GET_LIMIT = 28 * 1024
+"""owt-fcgi's --max-query default: the longest query string every shipped front passes on."""
+
+FRONT_REFUSAL = {
+    # front -> (status, what its error log says) for a request head past the front's own limit
+    "lighttpd": (431, "oversized request-header -> sending Status 431"),
+    "spawn-fcgi": (431, "oversized request-header -> sending Status 431"),
+    "cgi": (431, "oversized request-header -> sending Status 431"),
+    "nginx": (414, "a request line over 30 KiB, answered 414 (send it as a POST body)"),
+    "apache": (414, "AH00565: request failed: client's request-line exceeds LimitRequestLine"),
+}
+
+
+def query_of(length: int) -> str:
+    """A query string of exactly length bytes whose code answers 'ok'."""
+    head = q(code="lambda: 'ok'") + "&pad="
+    return head + "x" * (length - len(head))
+
+
+def test_get_limit(front_server: FrontServer) -> None:
+    """docs/protocol.md, "Long requests": a query of 28 KiB works through every front; one
+    byte more is owt-fcgi's 414 saying to POST (logged); a request line past the front's own
+    limit is the front's 414 or 431 with the same advice (logged by the front)."""
+    s = front_server
+    at = send(s.port, "GET", "/limit?" + query_of(GET_LIMIT))
+    assert (at.status, at.body) == (200, b"ok"), f"{s.front}: {at.status} {at.body[:300]!r}" + log_of(s)
+
+    refused = f"refused a query string of {GET_LIMIT + 1} bytes (over --max-query {GET_LIMIT})"
+    before = s.log_text().count(refused)  # counted, not sliced: lighttpd may rewrite its log file
+    over = send(s.port, "GET", "/limit?" + query_of(GET_LIMIT + 1))
+    text = over.body.decode(errors="replace")
+    assert over.status == 414, f"{s.front}: {over.status} {text[:300]}" + log_of(s)
+    assert over.headers["content-type"] == "text/plain; charset=utf-8"
+    assert f"the query string is {GET_LIMIT + 1} bytes, over this server's GET limit of {GET_LIMIT} bytes" in text
+    assert "send the fields as a POST body" in text, text
+    owt_e2e.wait_for(lambda: s.log_text().count(refused) > before, f"{s.front}: owt-fcgi logs the refusal",
+                     timeout=10)
+
+    status, logged = FRONT_REFUSAL[s.front]
+    before = s.log_text().count(logged)
+    far = send(s.port, "GET", "/limit?" + query_of(40 * 1024))
+    text = far.body.decode(errors="replace")
+    assert far.status == status, f"{s.front}: {far.status} {text[:300]}" + log_of(s)
+    assert "Long requests go as a POST body" in text and "GET queries up to 28 KiB are taken" in text, text
+    owt_e2e.wait_for(lambda: s.log_text().count(logged) > before, f"{s.front} logs its refusal", timeout=10)
+
+    # The same fields as a POST body go through, whatever their size.
+    code = "def run():\n    return 'posted'\n" + "# padding\n" * 6000
+    post = send(s.port, "POST", "/limit", json.dumps({"code_b64": b64(code)}).encode(),
+                {"Content-Type": "application/json"})
+    assert (post.status, post.body) == (200, b"posted"), f"{s.front}: {post.status} {post.body[:300]!r}"
 
 
 def test_streaming_is_live(front_server: FrontServer) -> None:

@@ -189,7 +189,8 @@ static void test_other_answers(void **state) {
   mem_io_free(&p.m);
   assert_int_equal(get(&p, "GET", "/_owt/nope", &b), OWT_E_NOT_FOUND);
   assert_true(starts(&p, "Status: 404 Not Found\r\n"));
-  assert_span_equal(body_of(&p), "no such page: /_owt/ has health, status, metrics and cache");
+  assert_span_equal(body_of(&p), "no such page: /_owt/ has the dashboard (/_owt/), health, status, "
+                                 "metrics, history and cache");
   mem_io_free(&p.m);
   assert_int_equal(get(&p, "POST", "/_owt/status", &b), OWT_E_METHOD);
   assert_true(starts(&p, "Status: 405 Method Not Allowed\r\n"));

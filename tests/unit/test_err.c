@@ -16,6 +16,7 @@ static const struct {
     {OWT_E_METHOD, 405, "method_not_allowed"},
     {OWT_E_CONFLICT, 409, "conflict"},
     {OWT_E_TOO_LARGE, 413, "too_large"},
+    {OWT_E_URI_TOO_LONG, 414, "uri_too_long"},
     {OWT_E_ADAPTOR, 500, "adaptor"},
     {OWT_E_INTERNAL, 500, "internal"},
     {OWT_E_NOMEM, 500, "no_memory"},

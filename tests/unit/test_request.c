@@ -132,6 +132,35 @@ static void test_params_max(void **state) {
   free(big);
 }
 
+/* The GET limit: a query string of max_query bytes passes, one byte more is
+ * a 414 whose message says to POST and gives both numbers. */
+static void test_query_limit(void **state) {
+  (void)state;
+  char at[64], over[64];
+  snprintf(at, sizeof at, "QUERY_STRING=%s", "code=abcdefghij"); /* 15 bytes */
+  snprintf(over, sizeof over, "QUERY_STRING=%s", "code=abcdefghijk");
+  char *ok_env[] = {"REQUEST_METHOD=GET", at, NULL};
+  char *bad_env[] = {"REQUEST_METHOD=GET", over, NULL};
+  owt_limits l = limits();
+  owt_request r;
+  l.max_query = 15;
+  owt_request_init(&r, &l);
+  assert_int_equal(owt_request_read_params(&r, ok_env, &l), OWT_OK);
+  assert_null(r.error);
+  owt_request_reset(&r);
+  assert_int_equal(owt_request_read_params(&r, bad_env, &l), OWT_E_URI_TOO_LONG);
+  assert_int_equal(owt_err_status(OWT_E_URI_TOO_LONG), 414);
+  assert_non_null(r.error);
+  assert_non_null(strstr(r.error, "query string is 16 bytes"));
+  assert_non_null(strstr(r.error, "GET limit of 15 bytes"));
+  assert_non_null(strstr(r.error, "POST body"));
+  owt_request_reset(&r);
+  assert_null(r.error); /* a reset forgets it */
+  assert_int_equal(owt_request_read_params(&r, ok_env, &l), OWT_OK);
+  owt_request_free(&r);
+  assert_int_equal(OWT_LIMITS_DEFAULT.max_query, 28u << 10);
+}
+
 /* ---- the path ------------------------------------------------------------------- */
 
 static void test_path_derivation(void **state) {
@@ -479,6 +508,7 @@ int main(void) {
       cmocka_unit_test(test_params_duplicates_last_wins),
       cmocka_unit_test(test_params_names_exact),
       cmocka_unit_test(test_params_max),
+      cmocka_unit_test(test_query_limit),
       cmocka_unit_test(test_path_derivation),
       cmocka_unit_test(test_path_reset_between_requests),
       cmocka_unit_test(test_content_length),

@@ -674,7 +674,12 @@ static void test_admin_pages(void **state) {
   assert_int_equal(serve(h, (req){.path = "/_owt/nope"}, &f), 404);
   assert_has(body_of(&f), "no such page");
   mem_io_free(&f.m);
-  assert_int_equal(serve(h, (req){.path = "/_owt"}, &f), 404);
+  serve(h, (req){.path = "/_owt"}, &f); /* the dashboard's address without its slash */
+  assert_has(owt_buf_str(&f.m.out), "Status: 308 Permanent Redirect\r\n");
+  assert_has(owt_buf_str(&f.m.out), "Location: _owt/\r\n");
+  mem_io_free(&f.m);
+  assert_int_equal(serve(h, (req){.path = "/_owt/"}, &f), 200);
+  assert_has(body_of(&f), "<title>owt · dashboard</title>");
   mem_io_free(&f.m);
   assert_int_equal(serve(h, (req){.method = "POST", .path = "/_owt/status", .body = "x"}, &f), 405);
   mem_io_free(&f.m);
