@@ -185,7 +185,7 @@ typedef struct {
 } worker_ctx;
 
 /* One worker under the master: its own interpreter, its scoreboard slot. */
-static int master_worker(void *ctx, int listen_fd, owt_scoreboard *board, int slot) {
+static int master_worker(void *ctx, int listen_fd, int handoff_fd, owt_scoreboard *board, int slot) {
   const worker_ctx *w = ctx;
   owt_server srv;
   int saved = owt_server_divert_stdout();
@@ -194,7 +194,7 @@ static int master_worker(void *ctx, int listen_fd, owt_scoreboard *board, int sl
   if (owt_server_init(&srv, w->cfg, &owt_py_interp, w->adaptors, w->cfg->threads) != OWT_OK)
     return OWT_EXIT_CONFIG;
   owt_server_attach(&srv, board, slot);
-  int rc = owt_worker_run(&srv, listen_fd);
+  int rc = owt_worker_run(&srv, listen_fd, handoff_fd);
   owt_server_free(&srv);
   return rc;
 }
@@ -320,7 +320,7 @@ int main(int argc, char **argv) {
     rc = owt_cgi_run(&srv, response_fd);
   } else {
     shared_slot = join_shared_board(&cfg, &srv, &shared, threads);
-    rc = owt_worker_run(&srv, 0);
+    rc = owt_worker_run(&srv, 0, -1); /* no master: kept connections are closed when it drains */
   }
   if (rc && cfg.mode == OWT_MODE_CGI) cgi_startup_failure(response_fd);
   if (shared_slot >= 0) owt_scoreboard_leave(&shared, shared_slot);

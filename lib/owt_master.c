@@ -1,8 +1,10 @@
-/* owt_master.c - fork, watch, respawn, reload, drain.
+/* owt_master.c - fork, watch, respawn, reload, drain, and pass kept
+ * connections from workers that leave to workers that stay.
  *
- * The master never runs Python: it only forks. Signals reach it through
- * sigtimedwait() on a blocked set, so there is no handler state to race
- * with; the wait's timeout doubles as the watchdog tick. */
+ * The master never runs Python: it only forks. Signals reach it through a
+ * signalfd on a blocked set, so there is no handler state to race with; it
+ * polls that and every worker's hand-off channel, and the poll's timeout
+ * doubles as the watchdog tick. */
 #define _GNU_SOURCE 1 /* accept4 */
 #include "owt_master.h"
 
@@ -15,10 +17,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "owt_handoff.h"
 #include "owt_log.h"
 #include "owt_reject.h"
 #include "owt_response.h"
@@ -29,13 +33,21 @@
 #define MAX_BACKOFF_SECONDS 10.0
 #define HANG_MARGIN_SECONDS 2.0 /* past timeout + kill-grace (+ grace-timeout when the worker
                                    drains), the master kills */
+#define MAX_PENDING 1024        /* kept connections waiting for a worker to take them */
+#define PENDING_SECONDS 30.0    /* ... for at most this long (a respawn held back by backoff) */
 
 typedef struct {
   pid_t pid;         /* 0: slot free */
   double started;
   int old;           /* of a previous generation: finishing up, not respawned */
   double term_sent;  /* when it was asked to stop (0: not yet) */
+  int chan;          /* the master's end of its hand-off channel (-1: none) */
 } worker;
+
+typedef struct {
+  int fd;
+  double since;
+} pending_conn;
 
 typedef struct {
   const owt_config *cfg;
@@ -51,6 +63,12 @@ typedef struct {
   int fast_deaths;   /* consecutive workers that died young */
   double respawn_at; /* 0: no respawn pending */
   uint64_t generation;
+  size_t starts;     /* workers started so far */
+  int sig_fd;        /* signalfd for the master's signals */
+  pending_conn pending[MAX_PENDING]; /* kept connections no worker could take yet */
+  size_t npending;
+  size_t next_target; /* round robin over the workers that stay */
+  uint64_t handed_off;
   char busy_reply[512]; /* the 503 a connection gets while the master drains */
   size_t busy_reply_len;
 } master;
@@ -81,9 +99,13 @@ static int spawn_worker(master *m) {
   if (slot < 0) return -1;
   owt_slot *s = owt_scoreboard_slot(m->board, (size_t)slot);
   owt_scoreboard_reset_slot(m->board, (size_t)slot);
+  int chan[2] = {-1, -1};
+  if (owt_handoff_pair(chan) != OWT_OK)
+    owt_log(OWT_LOG_WARNING, "no hand-off channel for a worker: %s", strerror(errno));
   pid_t pid = fork();
   if (pid < 0) {
     owt_log(OWT_LOG_ERROR, "fork: %s", strerror(errno));
+    if (chan[0] >= 0) close(chan[0]), close(chan[1]);
     return -1;
   }
   if (pid == 0) {
@@ -92,14 +114,22 @@ static int spawn_worker(master *m) {
      * while the worker starts stays pending until it can handle it. */
     static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
-    _exit(m->fn(m->ctx, m->listen_fd, m->board, slot));
+    /* Only its own end of its own channel: a sibling's, or the master's
+     * ends, would keep channels open past the death of their owners. */
+    close(m->sig_fd);
+    for (size_t i = 0; i < m->board->n; i++)
+      if (m->workers[i].chan >= 0) close(m->workers[i].chan);
+    for (size_t i = 0; i < m->npending; i++) close(m->pending[i].fd);
+    if (chan[0] >= 0) close(chan[0]);
+    _exit(m->fn(m->ctx, m->listen_fd, chan[1], m->board, slot));
   }
-  if (s->generation) s->respawns++;
+  if (chan[1] >= 0) close(chan[1]);
+  if (m->starts++ >= m->wanted) s->respawns++; /* not one of the first N: a replacement */
   s->worker.pid = pid;
   s->worker.started = owt_now();
   s->generation = m->generation;
   s->in_use = 1;
-  m->workers[slot] = (worker){pid, owt_now(), 0, 0};
+  m->workers[slot] = (worker){pid, owt_now(), 0, 0, chan[0]};
   owt_log(OWT_LOG_INFO, "started worker %ld (slot %d)", (long)pid, slot);
   return 0;
 }
@@ -115,6 +145,68 @@ static void log_death(pid_t pid, int status, int expected) {
   } else {
     owt_log(OWT_LOG_INFO, "worker %ld exited", (long)pid);
   }
+}
+
+/* ---- kept connections passed from workers that leave to workers that stay ---- */
+
+/* A worker that will keep serving: started in this generation, not asked to
+ * stop, not draining by itself. */
+static int stays(const master *m, size_t i) {
+  const worker *w = &m->workers[i];
+  return w->pid && !w->old && !w->term_sent && w->chan >= 0 &&
+         !owt_scoreboard_slot(m->board, i)->worker.retiring;
+}
+
+/* Pass fd on to a worker that stays (round robin). 1 when one took it (the
+ * master's copy is closed), 0 when none could. */
+static int pass_on(master *m, int fd) {
+  size_t n = m->board->n;
+  for (size_t k = 0; k < n; k++) {
+    size_t i = (m->next_target + k) % n;
+    if (!stays(m, i) || owt_handoff_send(m->workers[i].chan, fd) != OWT_OK) continue;
+    m->next_target = i + 1;
+    m->handed_off++;
+    close(fd);
+    return 1;
+  }
+  return 0;
+}
+
+/* Hold fd until a worker can take it; closed when the master stops or it
+ * has waited PENDING_SECONDS (the web server then opens a new one). */
+static void hold(master *m, int fd) {
+  if (m->stopping || m->npending >= MAX_PENDING) {
+    close(fd);
+    return;
+  }
+  m->pending[m->npending++] = (pending_conn){fd, owt_now()};
+}
+
+/* Everything worker i has handed off so far. */
+static void take_from(master *m, size_t i) {
+  worker *w = &m->workers[i];
+  for (int fd; w->chan >= 0;) {
+    owt_err e = owt_handoff_recv(w->chan, &fd);
+    if (e != OWT_OK) { /* its end is closed: it has exited */
+      close(w->chan);
+      w->chan = -1;
+      return;
+    }
+    if (fd < 0) return;
+    if (!pass_on(m, fd)) hold(m, fd);
+  }
+}
+
+static void pass_on_pending(master *m) {
+  size_t kept = 0;
+  double now = owt_now();
+  for (size_t i = 0; i < m->npending; i++) {
+    pending_conn c = m->pending[i];
+    if (pass_on(m, c.fd)) continue;
+    if (m->stopping || now - c.since > PENDING_SECONDS) close(c.fd);
+    else m->pending[kept++] = c;
+  }
+  m->npending = kept;
 }
 
 static void reap(master *m) {
@@ -144,7 +236,9 @@ static void reap(master *m) {
       }
       owt_scoreboard_retire(m->board, &slot->worker);
       slot->in_use = 0;
-      *w = (worker){0, 0, 0, 0};
+      take_from(m, i); /* what it handed off just before it went */
+      if (w->chan >= 0) close(w->chan);
+      *w = (worker){0, 0, 0, 0, -1};
       break;
     }
   }
@@ -270,25 +364,48 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
       OWT_OK)
     m.busy_reply_len = busy.len;
   m.workers = calloc(board->n, sizeof *m.workers);
-  if (!m.workers) return 1;
+  struct pollfd *p = calloc(board->n + 1, sizeof *p);
+  size_t *of = calloc(board->n + 1, sizeof *of);
   sigset_master(&set);
   sigprocmask(SIG_BLOCK, &set, NULL);
+  m.sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (!m.workers || !p || !of || m.sig_fd < 0) {
+    owt_log(OWT_LOG_ERROR, "the master cannot start: %s", strerror(errno));
+    free(m.workers), free(p), free(of);
+    return 1;
+  }
+  for (size_t i = 0; i < board->n; i++) m.workers[i].chan = -1;
   signal(SIGPIPE, SIG_IGN);
 
   for (size_t i = 0; i < m.wanted; i++) spawn_worker(&m);
   while (!(m.stopping || m.fatal) || live_total(&m) > 0) {
     /* Draining, the master also answers the socket: look at it often. */
-    struct timespec tick = {0, (long)((m.stopping ? DRAIN_TICK_SECONDS : TICK_SECONDS) * 1e9)};
-    siginfo_t info;
-    int sig = sigtimedwait(&set, &info, &tick);
-    if (sig == SIGCHLD) reap(&m);
-    else if (sig == SIGHUP && !m.stopping) reload(&m);
-    else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) begin_stop(&m, sig);
+    double tick = m.stopping ? DRAIN_TICK_SECONDS : TICK_SECONDS;
+    size_t n = 0;
+    p[n++] = (struct pollfd){m.sig_fd, POLLIN, 0};
+    for (size_t i = 0; i < board->n; i++) {
+      if (m.workers[i].chan < 0) continue;
+      of[n] = i;
+      p[n++] = (struct pollfd){m.workers[i].chan, POLLIN, 0};
+    }
+    if (poll(p, n, (int)(tick * 1000)) < 0 && errno != EINTR) {
+      owt_log(OWT_LOG_ERROR, "poll: %s", strerror(errno));
+      break;
+    }
+    struct signalfd_siginfo si;
+    while (read(m.sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+      int sig = (int)si.ssi_signo;
+      if (sig == SIGHUP && !m.stopping) reload(&m);
+      else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) begin_stop(&m, sig);
+    }
+    for (size_t k = 1; k < n; k++)
+      if (p[k].revents) take_from(&m, of[k]);
     reap(&m); /* SIGCHLDs coalesce: always look */
     if (m.fatal && !m.stopping) begin_stop(&m, SIGTERM);
     replace_retiring(&m);
     schedule_respawns(&m);
     do_respawns(&m);
+    if (m.npending) pass_on_pending(&m);
     watchdog(&m);
     if (m.stopping) refuse_while_draining(&m);
     if (m.stopping && owt_now() > m.stop_deadline + 1.0) {
@@ -296,8 +413,13 @@ int owt_master_run(const owt_config *cfg, int listen_fd, owt_scoreboard *board, 
         if (m.workers[i].pid) kill(m.workers[i].pid, SIGKILL);
     }
   }
-  free(m.workers);
-  owt_log(OWT_LOG_INFO, "master exiting");
+  for (size_t i = 0; i < m.npending; i++) close(m.pending[i].fd);
+  for (size_t i = 0; i < board->n; i++)
+    if (m.workers[i].chan >= 0) close(m.workers[i].chan);
+  close(m.sig_fd);
+  free(m.workers), free(p), free(of);
+  owt_log(OWT_LOG_INFO, "master exiting (%llu kept connections passed between workers)",
+          (unsigned long long)m.handed_off);
   return m.fatal ? 1 : 0;
 }
 

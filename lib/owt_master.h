@@ -16,8 +16,11 @@
  * after fork, with default signal dispositions and the master's signals
  * (SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP) still blocked: the worker
  * unblocks them once it has its handlers, so a stop asked for while it
- * starts is not lost. */
-typedef int (*owt_worker_fn)(void *ctx, int listen_fd, owt_scoreboard *board, int slot);
+ * starts is not lost. handoff_fd is the worker's end of its channel to the
+ * master (owt_handoff.h): connections the web server keeps open that the
+ * worker lets go of (it drains) go there, and the master passes them on to
+ * a worker that stays; such connections from its siblings arrive there. */
+typedef int (*owt_worker_fn)(void *ctx, int listen_fd, int handoff_fd, owt_scoreboard *board, int slot);
 
 /* Run the master until SIGTERM/SIGINT (exit code 0 once the workers are
  * gone) or a worker reports OWT_EXIT_CONFIG (exit code 1). board must have

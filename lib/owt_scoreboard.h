@@ -32,7 +32,8 @@ typedef struct {
   int32_t owner;      /* file boards: the pid that claimed the slot; < 0 while it sets it up */
   uint64_t owner_start; /* file boards: the owner's start time (clock ticks after boot, /proc) */
   uint64_t kills;     /* master: workers in this slot it had to kill */
-  uint64_t respawns;  /* master: workers started in this slot after the first */
+  uint64_t respawns;  /* master: replacements started in this slot (for a worker that died,
+                         retired or was reloaded; not the first --workers) */
   uint64_t generation;
   owt_inflight inflight[]; /* one per request thread (board->records) */
 } owt_slot;

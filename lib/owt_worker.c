@@ -28,6 +28,7 @@
 
 #include "owt_allow.h"
 #include "owt_flight.h"
+#include "owt_handoff.h"
 #include "owt_hygiene.h"
 #include "owt_io_fcgx.h"
 #include "owt_log.h"
@@ -98,6 +99,7 @@ struct owt_worker {
   owt_server *srv;
   const owt_config *cfg;
   int listen_fd;
+  int handoff_fd;            /* the channel to the master (-1: no master); constant */
   size_t nthreads;
   rthread *threads;
   pthread_mutex_t lock;
@@ -121,6 +123,8 @@ struct owt_worker {
   conn watched[MAX_WATCHED];
   size_t nwatched;
   double drain_deadline;
+  int handoff_live;          /* the master's end is open (the dispatcher's own) */
+  uint64_t handed_off;       /* kept connections given to the master */
   int wake_fd;               /* eventfd: wakes the dispatcher */
   int leader_fd;             /* eventfd: wakes the leader out of its poll */
   pthread_t interrupter;
@@ -327,7 +331,11 @@ static int finish_request(rthread *t, int web_keeps) {
   pthread_mutex_lock(&t->w->lock);
   int stopping = t->w->drain != DRAIN_NONE;
   pthread_mutex_unlock(&t->w->lock);
-  if (fd >= 0 && web_keeps && at_eof && !stopping && !owt_flight_taken_over(&t->flight)) {
+  /* Draining, a connection the web server keeps goes to the master (and on
+   * to a worker that stays) when there is one: closing it could lose the
+   * request the web server may be sending on it right now. */
+  int keep = !stopping || t->w->handoff_fd >= 0;
+  if (fd >= 0 && web_keeps && at_eof && keep && !owt_flight_taken_over(&t->flight)) {
     owt_flight_bind(&t->flight, -1, 0);
     return fd;
   }
@@ -503,13 +511,24 @@ static void push_ready(owt_worker *w, conn c) {
   else if (w->has_leader) wake(w->leader_fd); /* the only idle thread leads: make it look */
 }
 
-/* Draining: kept connections between requests are closed (nothing more will
- * be served on them). A new connection this worker accepted is still its
- * own to answer: it stays until it sends its request (or --io-timeout). */
+/* A kept connection this worker will not serve again: to the master, which
+ * passes it to a worker that stays, so a request the web server sends on it
+ * meanwhile waits there instead of failing. Closed when there is no master
+ * (the web server may lose a request it was sending at that moment:
+ * docs/reliability.md, "The front server"). */
+static void let_go(owt_worker *w, int fd) {
+  if (w->handoff_live && owt_handoff_send(w->handoff_fd, fd) == OWT_OK) w->handed_off++;
+  close(fd);
+}
+
+/* Draining: kept connections between requests are let go of (nothing more
+ * will be served on them here). A new connection this worker accepted is
+ * still its own to answer: it stays until it sends its request (or
+ * --io-timeout). */
 static void drop_kept(owt_worker *w) {
   size_t kept = 0;
   for (size_t i = 0; i < w->nwatched; i++) {
-    if (w->watched[i].kind == CONN_KEPT) close(w->watched[i].fd);
+    if (w->watched[i].kind == CONN_KEPT) let_go(w, w->watched[i].fd);
     else w->watched[kept++] = w->watched[i];
   }
   w->nwatched = kept;
@@ -530,6 +549,25 @@ static void begin_drain(owt_worker *w, drain_reason why, const char *what) {
   drop_kept(w);
 }
 
+/* Kept connections a retiring sibling let go of, passed on by the master:
+ * watched like this worker's own. Draining itself, it gives them back. */
+static void take_handoffs(owt_worker *w) {
+  for (int fd;;) {
+    if (owt_handoff_recv(w->handoff_fd, &fd) != OWT_OK) {
+      /* The master is gone (killed outright: it would have stopped us
+       * first). Serve on: under lighttpd, which adopts a socket that still
+       * answers as a backend it did not start, orphans that left would leave
+       * nobody on it and lighttpd would not start a new master. */
+      w->handoff_live = 0;
+      return;
+    }
+    if (fd < 0) return;
+    if (w->drain) let_go(w, fd);
+    else if (w->nwatched < MAX_WATCHED) w->watched[w->nwatched++] = (conn){fd, CONN_KEPT, owt_monotonic()};
+    else close(fd);
+  }
+}
+
 static void on_signals(owt_worker *w) {
   unsigned char sigs[16];
   ssize_t n = read(signal_pipe[0], sigs, sizeof sigs);
@@ -545,7 +583,11 @@ static void take_handbacks(owt_worker *w) {
   pthread_mutex_lock(&w->lock);
   for (size_t i = 0; i < w->nhandback; i++) {
     conn c = w->handback[i];
-    if ((w->drain && c.kind == CONN_KEPT) || w->nwatched >= MAX_WATCHED) {
+    if (w->drain && c.kind == CONN_KEPT) {
+      let_go(w, c.fd);
+      continue;
+    }
+    if (w->nwatched >= MAX_WATCHED) {
       close(c.fd);
       continue;
     }
@@ -557,10 +599,10 @@ static void take_handbacks(owt_worker *w) {
 
 /* The watch list's connections that have data (or hung up) go to the threads;
  * those idle too long are closed. */
-static void service_watched(owt_worker *w, const struct pollfd *p, double now) {
+static void service_watched(owt_worker *w, const struct pollfd *p, double now, size_t polled) {
   size_t kept = 0;
   pthread_mutex_lock(&w->lock);
-  for (size_t i = 0; i < w->nwatched; i++) {
+  for (size_t i = 0; i < polled; i++) {
     conn c = w->watched[i];
     double limit = c.kind == CONN_NEW ? w->cfg->io_timeout : w->cfg->idle_timeout;
     if (w->drain && c.kind == CONN_NEW && limit > DRAIN_NEW_SECONDS) limit = DRAIN_NEW_SECONDS;
@@ -684,7 +726,7 @@ static int drained(owt_worker *w, size_t *abandoned) {
 }
 
 static int dispatch(owt_worker *w) {
-  struct pollfd p[2 + MAX_WATCHED + OWT_CONFIG_MAX_THREADS];
+  struct pollfd p[3 + MAX_WATCHED + OWT_CONFIG_MAX_THREADS];
   uint64_t watch_ticket[OWT_CONFIG_MAX_THREADS];
   size_t watch_thread[OWT_CONFIG_MAX_THREADS];
   double timeout = TICK_SECONDS, next_hygiene = 0, next_reap = 0;
@@ -701,6 +743,7 @@ static int dispatch(owt_worker *w) {
     size_t n = 0, nwatched = w->nwatched;
     p[n++] = (struct pollfd){signal_pipe[0], POLLIN, 0};
     p[n++] = (struct pollfd){w->wake_fd, POLLIN, 0};
+    p[n++] = (struct pollfd){w->handoff_live ? w->handoff_fd : -1, POLLIN, 0};
     for (size_t i = 0; i < w->nwatched; i++) p[n++] = (struct pollfd){w->watched[i].fd, POLLIN, 0};
     size_t nwatch = 0;
     pthread_mutex_lock(&w->lock);
@@ -719,8 +762,9 @@ static int dispatch(owt_worker *w) {
     if (p[0].revents & POLLIN) on_signals(w);
     if (p[1].revents & POLLIN) drain_eventfd(w->wake_fd);
     double now = owt_monotonic();
-    if (w->nwatched) service_watched(w, p + 2, now);
-    timeout = watch_requests(w, p + 2 + nwatched, watch_ticket, watch_thread, nwatch);
+    if (w->nwatched) service_watched(w, p + 3, now, nwatched);
+    if (p[2].revents) take_handoffs(w); /* after: the new ones are watched from the next poll */
+    timeout = watch_requests(w, p + 3 + nwatched, watch_ticket, watch_thread, nwatch);
     pthread_mutex_lock(&w->lock);
     drain_reason asked = w->drain_asked;
     pthread_mutex_unlock(&w->lock);
@@ -795,9 +839,11 @@ static void stop_threads(owt_worker *w) {
   if (w->interrupter_started) pthread_join(w->interrupter, NULL);
 }
 
-static int worker_init(owt_worker *w, owt_server *srv, int listen_fd) {
+static int worker_init(owt_worker *w, owt_server *srv, int listen_fd, int handoff_fd) {
   memset(w, 0, sizeof *w);
   w->srv = srv;
+  w->handoff_fd = handoff_fd;
+  w->handoff_live = handoff_fd >= 0;
   w->cfg = srv->cfg;
   w->nthreads = srv->board->threads;
   w->wake_fd = w->leader_fd = w->listen_fd = -1;
@@ -841,10 +887,10 @@ static void worker_free(owt_worker *w) {
   free(w->handback);
 }
 
-int owt_worker_run(owt_server *srv, int listen_fd) {
+int owt_worker_run(owt_server *srv, int listen_fd, int handoff_fd) {
   static owt_worker w; /* large (its rings); one per process */
   int signals[OWT_HYGIENE_MAX_SIGNALS], nsig = 0, rc = 1;
-  if (worker_init(&w, srv, listen_fd) != 0 || FCGX_Init() != 0 || install_signals() != 0) {
+  if (worker_init(&w, srv, listen_fd, handoff_fd) != 0 || FCGX_Init() != 0 || install_signals() != 0) {
     owt_log(OWT_LOG_ERROR, "the worker failed to start: %s", strerror(errno));
     worker_free(&w);
     return 1;
@@ -871,8 +917,9 @@ int owt_worker_run(owt_server *srv, int listen_fd) {
   }
   stop_threads(&w);
   rc = 0;
-  owt_log(OWT_LOG_INFO, "stopping after %llu requests",
-          (unsigned long long)owt_stats_get(&srv->slot->worker.requests));
+  owt_log(OWT_LOG_INFO, "stopping after %llu requests (%llu kept connections handed to the master)",
+          (unsigned long long)owt_stats_get(&srv->slot->worker.requests),
+          (unsigned long long)w.handed_off);
   worker_free(&w);
   if (log_fd >= 0) {
     owt_log_set_fd(2);

@@ -29,9 +29,12 @@
 /* Serve FastCGI on listen_fd with srv->cfg->threads request threads until
  * asked to stop (SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP), recycled
  * (--max-requests, --max-rss) or drained after a stuck request. srv must
- * have been initialised with that many threads. Returns the process exit
+ * have been initialised with that many threads. handoff_fd is the channel
+ * to a master (owt_master.h; -1 without one): draining, the worker hands
+ * the connections the web server keeps open to it instead of closing them,
+ * and takes those its retiring siblings let go of. Returns the process exit
  * code; a worker that has a thread it cannot stop does not return (it
  * _exits with OWT_EXIT_STUCK). */
-int owt_worker_run(owt_server *srv, int listen_fd);
+int owt_worker_run(owt_server *srv, int listen_fd, int handoff_fd);
 
 #endif

@@ -2,22 +2,27 @@
  * worker function instead of an interpreter: workers started in their slots
  * and serving the shared socket, a killed one respawned, SIGHUP replacing the
  * generation, SIGTERM draining (answering 503 itself while a worker will not
- * stop, then killing it), and a worker that cannot start stopping the master.
+ * stop, then killing it), a worker that cannot start stopping the master,
+ * and a connection a leaving worker hands off reaching a worker that stays
+ * (also when none is there yet: held until its replacement starts).
  * The master runs in a child of the test; the test watches the scoreboard. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "owt_handoff.h"
 #include "owt_listen.h"
 #include "owt_master.h"
 #include "unit.h"
 
-enum { SERVE = 0, STUBBORN = 1, CANNOT_START = 2 };
+enum { SERVE = 0, STUBBORN = 1, CANNOT_START = 2, HAND_OFF = 3 };
 
 static volatile sig_atomic_t stop_asked;
 
@@ -26,11 +31,44 @@ static void on_term(int sig) {
   stop_asked = 1;
 }
 
+/* HAND_OFF: a client that starts with 'h' asks the worker that accepted it
+ * to leave as a retiring worker does: say so on the board, hand the
+ * connection (unread) to the master, exit. A connection that arrives from
+ * the master is answered "<pid> handed". */
+static int hand_off_or_answer(int listen_fd, int handoff_fd, owt_scoreboard *board, int slot) {
+  char line[48];
+  int n, c;
+  struct pollfd p[2] = {{listen_fd, POLLIN, 0}, {handoff_fd, POLLIN, 0}};
+  if (poll(p, 2, 50) <= 0) return 0;
+  if (p[1].revents && owt_handoff_recv(handoff_fd, &c) == OWT_OK && c >= 0) {
+    n = snprintf(line, sizeof line, "%ld handed\n", (long)getpid());
+  } else if ((p[0].revents & POLLIN) && (c = accept(listen_fd, NULL, NULL)) >= 0) {
+    char first = 0;
+    struct pollfd q = {c, POLLIN, 0};
+    if (poll(&q, 1, 2000) == 1 && recv(c, &first, 1, MSG_PEEK) == 1 && first == 'h') {
+      owt_scoreboard_slot(board, (size_t)slot)->worker.retiring = 1;
+      assert_int_equal(owt_handoff_send(handoff_fd, c), OWT_OK);
+      close(c);
+      return 1;
+    }
+    n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+  } else {
+    return 0;
+  }
+  ssize_t ignored = write(c, line, (size_t)n);
+  (void)ignored;
+  close(c);
+  return 0;
+}
+
 /* The worker: answers each connection with its pid until SIGTERM; STUBBORN
  * never unblocks SIGTERM and never accepts; CANNOT_START gives up at once. */
-static int worker(void *ctx, int listen_fd, owt_scoreboard *board, int slot) {
+static int worker(void *ctx, int listen_fd, int handoff_fd, owt_scoreboard *board, int slot) {
   int mode = *(const int *)ctx;
-  (void)board, (void)slot;
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* a master killed after a failed test takes its workers */
+  /* Every idle worker wakes for a connection: the ones that lose the accept
+   * must not block in it (they would queue up and take turns in order). */
+  fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
   if (mode == CANNOT_START) return OWT_EXIT_CONFIG;
   if (mode == STUBBORN)
     for (;;) pause();
@@ -41,6 +79,9 @@ static int worker(void *ctx, int listen_fd, owt_scoreboard *board, int slot) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL); /* the master forks its workers with its signals blocked */
+  while (!stop_asked && mode == HAND_OFF) {
+    if (hand_off_or_answer(listen_fd, handoff_fd, board, slot)) return 0;
+  }
   while (!stop_asked) {
     struct pollfd p = {listen_fd, POLLIN, 0};
     if (poll(&p, 1, 50) <= 0) continue;
@@ -64,6 +105,20 @@ typedef struct {
   pid_t master;
 } fixture;
 
+/* The master a test started and has not finished yet: killed after a test
+ * that failed half way, so no master outlives the test binary. */
+static pid_t running_master;
+
+static int kill_leftover_master(void **state) {
+  (void)state;
+  if (running_master > 0) {
+    kill(running_master, SIGKILL);
+    waitpid(running_master, NULL, 0);
+    running_master = 0;
+  }
+  return 0;
+}
+
 static void start(fixture *f, size_t workers, int mode) {
   owt_listen_addr addr;
   const char *why = NULL;
@@ -84,6 +139,7 @@ static void start(fixture *f, size_t workers, int mode) {
   f->master = fork();
   assert_true(f->master >= 0);
   if (f->master == 0) _exit(owt_master_run(&f->cfg, f->fd, &f->board, worker, &f->mode));
+  running_master = f->master;
 }
 
 /* Wait for the master to exit (at most seconds); its exit code. */
@@ -92,7 +148,10 @@ static int finish(fixture *f, double seconds) {
   double until = owt_monotonic() + seconds;
   for (;;) {
     pid_t r = waitpid(f->master, &status, WNOHANG);
-    if (r == f->master) break;
+    if (r == f->master) {
+      running_master = 0;
+      break;
+    }
     if (owt_monotonic() > until) {
       kill(f->master, SIGKILL);
       waitpid(f->master, &status, 0);
@@ -133,6 +192,29 @@ static size_t wait_workers(fixture *f, size_t want, const pid_t *not, size_t nno
     if (owt_monotonic() > until) fail_msg("%zu live workers (%zu new), want %zu new", n, fresh, want);
     usleep(20000);
   }
+}
+
+/* Connect to the master's socket, send `say` (NULL: nothing), read the reply
+ * up to the worker's close into buf. */
+static void ask_text(fixture *f, const char *say, char *buf, size_t size) {
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons((uint16_t)f->port);
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(c, (struct sockaddr *)&sin, sizeof sin), 0);
+  if (say) assert_int_equal(write(c, say, strlen(say)), (ssize_t)strlen(say));
+  size_t n = 0;
+  for (;;) { /* to EOF: nobody (the master included) still holds the connection */
+    struct pollfd p = {c, POLLIN, 0};
+    if (poll(&p, 1, 10000) != 1) fail_msg("no reply, or the connection stayed open: \"%.*s\"", (int)n, buf);
+    ssize_t r = read(c, buf + n, size - 1 - n);
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(c);
+  buf[n] = '\0';
 }
 
 /* Connect to the master's socket and read the pid of the worker that answered. */
@@ -253,6 +335,41 @@ static void test_drain_answers_503_and_kills_a_worker_that_stays(void **state) {
   assert_int_equal(kill(pids[0], 0), -1);
 }
 
+static void test_a_leaving_worker_hands_its_connection_to_one_that_stays(void **state) {
+  (void)state;
+  fixture f;
+  pid_t pids[16];
+  char reply[64];
+  start(&f, 2, HAND_OFF);
+  wait_workers(&f, 2, NULL, 0, pids);
+  ask_text(&f, "h", reply, sizeof reply);
+  long by = strtol(reply, NULL, 10);
+  assert_non_null(strstr(reply, " handed\n"));
+  /* answered by one of the two; the other handed it off and left */
+  assert_true(contains(pids, 2, (pid_t)by));
+  pid_t left = pids[0] == (pid_t)by ? pids[1] : pids[0];
+  pid_t now[16];
+  wait_workers(&f, 2, &left, 1, now);
+  assert_true(contains(now, 2, (pid_t)by));
+  kill(f.master, SIGTERM);
+  assert_int_equal(finish(&f, 10), 0);
+}
+
+static void test_a_handed_off_connection_waits_for_the_replacement(void **state) {
+  (void)state;
+  fixture f;
+  pid_t pids[16];
+  char reply[64];
+  start(&f, 1, HAND_OFF);
+  wait_workers(&f, 1, NULL, 0, pids);
+  ask_text(&f, "h", reply, sizeof reply); /* the only worker leaves: its replacement answers */
+  long by = strtol(reply, NULL, 10);
+  assert_non_null(strstr(reply, " handed\n"));
+  assert_true(by > 0 && (pid_t)by != pids[0]);
+  kill(f.master, SIGTERM);
+  assert_int_equal(finish(&f, 10), 0);
+}
+
 static void test_a_worker_that_cannot_start_stops_the_master(void **state) {
   (void)state;
   fixture f;
@@ -262,11 +379,13 @@ static void test_a_worker_that_cannot_start_stops_the_master(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_workers_serve_and_drain),
-      cmocka_unit_test(test_a_killed_worker_is_respawned),
-      cmocka_unit_test(test_sighup_replaces_the_generation),
-      cmocka_unit_test(test_drain_answers_503_and_kills_a_worker_that_stays),
-      cmocka_unit_test(test_a_worker_that_cannot_start_stops_the_master),
+      cmocka_unit_test_teardown(test_workers_serve_and_drain, kill_leftover_master),
+      cmocka_unit_test_teardown(test_a_killed_worker_is_respawned, kill_leftover_master),
+      cmocka_unit_test_teardown(test_sighup_replaces_the_generation, kill_leftover_master),
+      cmocka_unit_test_teardown(test_drain_answers_503_and_kills_a_worker_that_stays, kill_leftover_master),
+      cmocka_unit_test_teardown(test_a_worker_that_cannot_start_stops_the_master, kill_leftover_master),
+      cmocka_unit_test_teardown(test_a_leaving_worker_hands_its_connection_to_one_that_stays, kill_leftover_master),
+      cmocka_unit_test_teardown(test_a_handed_off_connection_waits_for_the_replacement, kill_leftover_master),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
