@@ -2,10 +2,14 @@
 #include "owt_reject.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define ABORT_FLUSH_MS 200 /* how long an abort waits for the web server to read what came before */
 
 enum { FCGI_BEGIN_REQUEST = 1, FCGI_END_REQUEST = 3, FCGI_STDIN = 5, FCGI_STDOUT = 6 };
 
@@ -76,6 +80,15 @@ static int consume_request(int fd, size_t max_bytes, int timeout_ms) {
 
 void owt_reject_abort(int fd) {
   static const unsigned char bad_record[8] = {0, 0, 0, 0, 0, 0, 0, 0}; /* version 0 */
+  /* First let the web server take what was written: read together with the
+   * bad record, the last chunks would be thrown away with it (nginx drops
+   * the whole read), and the client would not see output the adaptor did
+   * produce. SIOCOUTQ: bytes the peer has not read yet. */
+  for (int waited = 0, queued = 0; waited < ABORT_FLUSH_MS; waited += 5) {
+    if (ioctl(fd, SIOCOUTQ, &queued) != 0 || queued == 0) break;
+    struct pollfd p = {fd, 0, 0};
+    poll(&p, 1, 5);
+  }
   ssize_t ignored = send(fd, bad_record, sizeof bad_record, MSG_DONTWAIT | MSG_NOSIGNAL);
   (void)ignored;
 }

@@ -29,7 +29,9 @@ owt_err owt_reject_reply(int fd, unsigned id, const char *cgi_response, size_t l
  * a plain close is taken by nginx for a complete body): send a record header
  * no web server accepts (version 0), after which nginx, lighttpd and
  * mod_fcgid give up on the response and close the client's connection
- * without ending its body. Non-blocking, best effort; fd stays open. */
+ * without ending its body. Waits (up to 0.2 s) for the web server to have
+ * read what was written before, then sends without blocking; best effort;
+ * fd stays open. */
 void owt_reject_abort(int fd);
 
 #endif

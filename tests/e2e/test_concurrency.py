@@ -219,23 +219,29 @@ def test_a_request_stuck_in_c_is_answered_and_its_worker_replaced(fresh_server: 
     assert "this worker drains and exits" in server.log_text()
 
 
-def test_a_request_holding_the_gil_for_good_ends_its_worker(fresh_server: Callable[..., OwtServer]) -> None:
+def test_a_request_holding_the_gil_for_good_ends_its_worker(fresh_server: Callable[..., OwtServer],
+                                                           tmp_path: Path) -> None:
     """C code that holds the GIL and never returns: no request of that worker can finish.
     At the hard deadline it is answered 504, the others in flight 503 (retry), and the worker
     exits at once; the replacement serves."""
     server = fresh_server(("-vv", "--timeout", "1", "--kill-grace", "1"))
+    marker = tmp_path / "holding"
+    os.chmod(tmp_path, 0o777)
     stuck = """
-        import ctypes
-        def run():
-            libc = ctypes.PyDLL(None)         # PyDLL: the call keeps the GIL
+        import ctypes, os
+        def run(marker):
+            libc = ctypes.PyDLL(None)         # PyDLL: the calls keep the GIL
             m = ctypes.create_string_buffer(64)
-            libc.pthread_mutex_lock(m)
-            libc.pthread_mutex_lock(m)
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT, 0o644)
+            libc.pthread_mutex_lock(m)        # takes the mutex
+            libc.write(fd, b"x", 1)           # "about to block": the next call never returns,
+            libc.pthread_mutex_lock(m)        # and holds the GIL all along
     """
     before = set(server.worker_pids())
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        stuck_answer = pool.submit(fetch, server, "/stuck", stuck)
-        wait_until(lambda: status(server)["totals"]["busy"] >= 2, 10 * SLOW, "the stuck request never started")
+        stuck_answer = pool.submit(fetch, server, "/stuck", stuck, {"marker": str(marker)})
+        wait_until(lambda: marker.exists() and marker.stat().st_size > 0, 10 * SLOW,
+                   "the stuck request never took the GIL")
         hostage = pool.submit(fetch, server, "/hostage", "def run(): return 'late'")
         assert stuck_answer.result()[0] == 504
         code_, body = hostage.result()

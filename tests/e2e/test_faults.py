@@ -402,8 +402,8 @@ def test_segfault_502(fault_server: NginxServer) -> None:
 
 def test_segfault_is_not_replayed_to_the_next_worker(main_server: NginxServer) -> None:
     """Right after other requests, a crashing request kills one worker, not two: nginx
-    does not send it again to the next worker (spawn/nginx.conf: no kept-alive
-    FastCGI connections, fastcgi_next_upstream off)."""
+    does not send it again to the next worker, also when it failed on a kept connection
+    (spawn/nginx.conf: fastcgi_keep_conn on, fastcgi_next_upstream off)."""
     main_server.wait_workers()
     for _ in range(4):  # the connections nginx keeps are warm
         assert main_server.get(HELLO_TARGET)[0] == 200
