@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ABORT_FLUSH_MS 200 /* how long an abort waits for the web server to read what came before */
+#define ABORT_FLUSH_MS 500 /* how long an abort waits for the web server to read what came before */
 
 enum { FCGI_BEGIN_REQUEST = 1, FCGI_END_REQUEST = 3, FCGI_STDIN = 5, FCGI_STDOUT = 6 };
 

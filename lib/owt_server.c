@@ -123,8 +123,10 @@ static int send_error(owt_ctx *c, owt_io *io, owt_err err, const char *fallback)
 static int same_source(const owt_ctx *c, const owt_invocation *inv) {
   const owt_buf *last = &c->last_source;
   size_t n = inv->fn_name.len;
-  return last->len == n + 1 + inv->code.len && memcmp(last->data, inv->fn_name.data, n) == 0 &&
-         last->data[n] == '\0' && memcmp(last->data + n + 1, inv->code.data, inv->code.len) == 0;
+  /* An empty field may have no buffer at all: memcmp must not see its NULL. */
+  return last->len == n + 1 + inv->code.len && (n == 0 || memcmp(last->data, inv->fn_name.data, n) == 0) &&
+         last->data[n] == '\0' &&
+         (inv->code.len == 0 || memcmp(last->data + n + 1, inv->code.data, inv->code.len) == 0);
 }
 
 /* The warm-adaptor key: SHA-256 over fn_name, NUL, code; all zero when

@@ -433,14 +433,22 @@ def test_a_segfault_costs_its_workers_requests_in_flight_only(fresh_server: Call
     assert not set(server.worker_pids()) & before
 
 
-def test_a_segfault_spares_the_other_workers_requests(fresh_server: Callable[..., OwtServer]) -> None:
+def test_a_segfault_spares_the_other_workers_requests(fresh_server: Callable[..., OwtServer],
+                                                       tmp_path: Path) -> None:
     """Two workers with requests in flight; a crash in one: exactly the requests in flight on
     the crashed worker fail, those on the other one succeed."""
     server = fresh_server(("-vv", "--workers", "2", "--threads", "5"))
+    # The slow requests hold their threads until the test releases them (a file appears),
+    # so all eight are in flight when the crash comes, however loaded the machine.
+    release = tmp_path / "release"
+    os.chmod(tmp_path, 0o777)
     slow = """
         import os, time
-        def run(i):
-            time.sleep(2)
+        def run(i, release):
+            for _ in range(3000):
+                if os.path.exists(release):
+                    break
+                time.sleep(0.01)
             return os.getpid()
     """
     crash = """
@@ -451,7 +459,8 @@ def test_a_segfault_spares_the_other_workers_requests(fresh_server: Callable[...
     with concurrent.futures.ThreadPoolExecutor(12) as pool:
         # 8 requests fill one worker (5 threads) and spill onto the other (3): a busy
         # worker accepts nothing.
-        slows = [pool.submit(fetch, server, f"/slow/{i}", slow, {"i": i}) for i in range(8)]
+        slows = [pool.submit(fetch, server, f"/slow/{i}", slow, {"i": i, "release": str(release)})
+                 for i in range(8)]
 
         def where() -> dict[str, int] | None:
             st = status(server)
@@ -463,6 +472,7 @@ def test_a_segfault_spares_the_other_workers_requests(fresh_server: Callable[...
         before = set(server.worker_pids())
         assert len(set(placed.values())) == 2, placed
         assert fetch(server, "/crash", crash)[0] >= 500  # lands on the worker with free threads
+        release.touch()
         results = [f.result() for f in slows]
     crashed = before - set(server.worker_pids())
     assert len(crashed) == 1, (before, server.worker_pids())
