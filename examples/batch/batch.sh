@@ -18,7 +18,7 @@ round() {
     args+=(-fsS -o /dev/null --json "{\"code_b64\": \"$code\", \"kwargs\": {\"text\": \"text number $i\", \"batched\": $batched}}" "$url/score")
   done
   start=$(date +%s.%N)
-  curl --parallel --parallel-immediate --parallel-max "$clients" "${args[@]}"
+  curl --no-progress-meter --parallel --parallel-immediate --parallel-max "$clients" "${args[@]}"
   end=$(date +%s.%N)
   awk -v s="$start" -v e="$end" -v n="$clients" -v b="$batched" \
     'BEGIN { printf "%-9s %d requests in %.3f s\n", (b == "true" ? "batched" : "unbatched"), n, e - s }'
