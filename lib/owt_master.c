@@ -157,17 +157,33 @@ static int stays(const master *m, size_t i) {
          !owt_scoreboard_slot(m->board, i)->worker.retiring;
 }
 
-/* Pass fd on to a worker that stays (round robin). 1 when one took it (the
- * master's copy is closed), 0 when none could. */
-static int pass_on(master *m, int fd) {
+/* Whether worker i has a request thread with nothing in flight (by the
+ * scoreboard: a hint, it may take a request the next moment). */
+static int has_free_thread(const master *m, size_t i) {
+  const owt_slot *slot = owt_scoreboard_slot(m->board, i);
+  size_t busy = 0;
+  owt_scoreboard_oldest(m->board, slot, &busy);
+  return busy < owt_scoreboard_records(m->board, slot);
+}
+
+/* Pass fd on to a worker that stays: another than `from` (the worker that
+ * gave it, or SIZE_MAX) with a free thread; else back to `from`, which will
+ * serve it when a thread of its own is free; else any (round robin). 1 when
+ * one took it (the master's copy is closed), 0 when none could. */
+static int pass_on(master *m, int fd, size_t from) {
   size_t n = m->board->n;
-  for (size_t k = 0; k < n; k++) {
-    size_t i = (m->next_target + k) % n;
-    if (!stays(m, i) || owt_handoff_send(m->workers[i].chan, fd) != OWT_OK) continue;
-    m->next_target = i + 1;
-    m->handed_off++;
-    close(fd);
-    return 1;
+  for (int pass = 0; pass < 3; pass++) {
+    for (size_t k = 0; k < n; k++) {
+      size_t i = (m->next_target + k) % n;
+      if (!stays(m, i)) continue;
+      if (pass == 0 && (i == from || !has_free_thread(m, i))) continue;
+      if (pass == 1 && i != from) continue;
+      if (owt_handoff_send(m->workers[i].chan, fd) != OWT_OK) continue;
+      m->next_target = i + 1;
+      m->handed_off++;
+      close(fd);
+      return 1;
+    }
   }
   return 0;
 }
@@ -193,7 +209,7 @@ static void take_from(master *m, size_t i) {
       return;
     }
     if (fd < 0) return;
-    if (!pass_on(m, fd)) hold(m, fd);
+    if (!pass_on(m, fd, i)) hold(m, fd);
   }
 }
 
@@ -202,7 +218,7 @@ static void pass_on_pending(master *m) {
   double now = owt_now();
   for (size_t i = 0; i < m->npending; i++) {
     pending_conn c = m->pending[i];
-    if (pass_on(m, c.fd)) continue;
+    if (pass_on(m, c.fd, SIZE_MAX)) continue;
     if (m->stopping || now - c.since > PENDING_SECONDS) close(c.fd);
     else m->pending[kept++] = c;
   }

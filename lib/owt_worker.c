@@ -110,6 +110,7 @@ struct owt_worker {
   conn *handback;            /* connections threads give the dispatcher to wait on */
   size_t nhandback;          /* at most MAX_WATCHED */
   size_t followers;          /* idle threads waiting on work_cv */
+  size_t nbusy;              /* threads holding a connection (t->busy) */
   int has_leader;
   int stopping;              /* threads return once nothing is ready */
   drain_reason drain;        /* once set, no more accepting */
@@ -125,6 +126,7 @@ struct owt_worker {
   double drain_deadline;
   int handoff_live;          /* the master's end is open (the dispatcher's own) */
   uint64_t handed_off;       /* kept connections given to the master */
+  uint64_t passed_new;       /* new ones given to it for a worker with a free thread */
   int wake_fd;               /* eventfd: wakes the dispatcher */
   int leader_fd;             /* eventfd: wakes the leader out of its poll */
   pthread_t interrupter;
@@ -416,6 +418,7 @@ static int next_connection(rthread *t) {
       w->ready_head = (w->ready_head + 1) % MAX_WATCHED;
       w->ready_len--;
       t->busy = 1;
+      w->nbusy++;
       pthread_mutex_unlock(&w->lock);
       return c.fd;
     }
@@ -443,6 +446,7 @@ static int next_connection(rthread *t) {
     ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n >= 0) { /* data, or an orderly close libfcgi will see */
       t->busy = 1;
+      w->nbusy++;
       pthread_mutex_unlock(&w->lock);
       return fd;
     }
@@ -467,6 +471,7 @@ static void *request_thread(void *arg) {
     serve(t, fd);
     pthread_mutex_lock(&w->lock);
     t->busy = 0;
+    w->nbusy--;
     pthread_mutex_unlock(&w->lock);
   }
   owt_ctx_free(&t->ctx);
@@ -519,6 +524,20 @@ static void push_ready(owt_worker *w, conn c) {
 static void let_go(owt_worker *w, int fd) {
   if (w->handoff_live && owt_handoff_send(w->handoff_fd, fd) == OWT_OK) w->handed_off++;
   close(fd);
+}
+
+/* A new connection whose request arrived after its leader accepted it, when
+ * every thread here is busy now: the master passes it to a worker with a
+ * free thread rather than let it wait behind this worker's requests (it read
+ * nothing from it). Only a connection this worker accepted itself: one the
+ * master passed here stays (CONN_KEPT), so nothing goes round. 1 when passed. */
+static int pass_to_a_free_worker(owt_worker *w, conn c) {
+  /* w->lock held */
+  if (c.kind != CONN_NEW || w->nbusy + w->ready_len < w->nthreads || w->drain || !w->handoff_live) return 0;
+  if (owt_handoff_send(w->handoff_fd, c.fd) != OWT_OK) return 0;
+  w->passed_new++;
+  close(c.fd);
+  return 1;
 }
 
 /* Draining: kept connections between requests are let go of (nothing more
@@ -607,7 +626,7 @@ static void service_watched(owt_worker *w, const struct pollfd *p, double now, s
     double limit = c.kind == CONN_NEW ? w->cfg->io_timeout : w->cfg->idle_timeout;
     if (w->drain && c.kind == CONN_NEW && limit > DRAIN_NEW_SECONDS) limit = DRAIN_NEW_SECONDS;
     if (p[i].revents) {
-      push_ready(w, c);
+      if (!pass_to_a_free_worker(w, c)) push_ready(w, c);
     } else if (now - c.since > limit) {
       close(c.fd);
     } else {
@@ -917,9 +936,10 @@ int owt_worker_run(owt_server *srv, int listen_fd, int handoff_fd) {
   }
   stop_threads(&w);
   rc = 0;
-  owt_log(OWT_LOG_INFO, "stopping after %llu requests (%llu kept connections handed to the master)",
+  owt_log(OWT_LOG_INFO, "stopping after %llu requests (%llu kept connections handed to the master, "
+          "%llu new ones passed on to a worker with a free thread)",
           (unsigned long long)owt_stats_get(&srv->slot->worker.requests),
-          (unsigned long long)w.handed_off);
+          (unsigned long long)w.handed_off, (unsigned long long)w.passed_new);
   worker_free(&w);
   if (log_fd >= 0) {
     owt_log_set_fd(2);

@@ -331,6 +331,60 @@ def test_idle_fastcgi_connections_do_not_block_a_master(tmp_path: Path) -> None:
         proc.wait(15)
 
 
+def test_a_late_request_goes_to_a_worker_with_a_free_thread(tmp_path: Path) -> None:
+    """A connection accepted before its request arrived (parked by the worker that accepted
+    it) whose request comes when that worker's only thread is busy: it is served by the
+    other worker at once, not after the busy one's request. Where the slow request lands is
+    up to the kernel; six rounds make the case where both land on one worker near certain."""
+    import concurrent.futures
+    import subprocess
+
+    os.chmod(tmp_path, 0o777)
+    port = _free_port()
+    log = tmp_path / "master.log"
+    hold = "import os, time\ndef run(release):\n    for _ in range(6000):\n" \
+           "        if os.path.exists(release): return 'released'\n        time.sleep(0.01)\n"
+    with open(log, "wb") as err, concurrent.futures.ThreadPoolExecutor(2) as pool:
+        proc = subprocess.Popen([str(OWT_BIN), "--listen", f"127.0.0.1:{port}", "--workers", "2",
+                                 "--threads", "1", "-vv"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        try:
+            address = ("127.0.0.1", port)
+            wait_until(lambda: _can_connect(port), 10, "the master never listened")
+
+            def ready() -> bool:
+                st = json.loads(fcgi_client.get(address, "/_owt/status", timeout=5).body)
+                return len([w for w in st["workers"] if w["pid"]]) == 2
+
+            wait_until(ready, 20, "the two workers never started")
+            for round_ in range(6):
+                release = tmp_path / f"release{round_}"
+                late = fcgi_client.connect(address, timeout=20)  # accepted now, its request comes later
+                held = pool.submit(fcgi_client.get, address, "/hold",
+                                   {"code": hold, "kwargs": json.dumps({"release": str(release)})}, 70)
+
+                def holding() -> bool:
+                    st = json.loads(fcgi_client.get(address, "/_owt/status", timeout=5).body)
+                    return any(r["path"] == "/hold" for w in st["workers"] for r in w["inflight"])
+
+                wait_until(holding, 20, "the holding request never started")
+                t0 = time.monotonic()
+                r = fcgi_client.exchange(late, fcgi_client.cgi_params("GET", "/late", {"code": "lambda: 'late'"}))
+                took = time.monotonic() - t0
+                late.close()
+                assert (r.status, r.body) == (200, b"late"), r.body
+                assert not held.done(), "the holding request ended before the late one was answered"
+                release.touch()
+                assert held.result().body == b"released"
+                assert took < 10, f"round {round_}: the late request waited {took:.1f} s behind a busy thread"
+        finally:
+            for k in range(6):
+                (tmp_path / f"release{k}").touch()
+            proc.terminate()
+            proc.wait(15)
+    assert "new ones passed on to a worker with a free thread" in log.read_text()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -32,7 +32,7 @@ PID = code("""
         return {'pid': os.getpid(), 'n': n}
 """)
 PID_B64 = b64(PID)
-HANDED = re.compile(r"\((\d+) kept connections handed to the master\)")
+HANDED = re.compile(r"\((\d+) kept connections handed to the master")
 
 
 class Load:
