@@ -42,6 +42,7 @@ typedef struct {
   int old;           /* of a previous generation: finishing up, not respawned */
   double term_sent;  /* when it was asked to stop (0: not yet) */
   int chan;          /* the master's end of its hand-off channel (-1: none) */
+  int killed;        /* SIGKILL sent: counted once, however soon the next look */
 } worker;
 
 typedef struct {
@@ -129,7 +130,7 @@ static int spawn_worker(master *m) {
   s->worker.started = owt_now();
   s->generation = m->generation;
   s->in_use = 1;
-  m->workers[slot] = (worker){pid, owt_now(), 0, 0, chan[0]};
+  m->workers[slot] = (worker){pid, owt_now(), 0, 0, chan[0], 0};
   owt_log(OWT_LOG_INFO, "started worker %ld (slot %d)", (long)pid, slot);
   return 0;
 }
@@ -254,7 +255,7 @@ static void reap(master *m) {
       slot->in_use = 0;
       take_from(m, i); /* what it handed off just before it went */
       if (w->chan >= 0) close(w->chan);
-      *w = (worker){0, 0, 0, 0, -1};
+      *w = (worker){0, 0, 0, 0, -1, 0};
       break;
     }
   }
@@ -343,7 +344,7 @@ static void watchdog(master *m) {
   for (size_t i = 0; i < m->board->n; i++) {
     worker *w = &m->workers[i];
     owt_slot *s = owt_scoreboard_slot(m->board, i);
-    if (!w->pid) continue;
+    if (!w->pid || w->killed) continue;
     /* A worker answers its own stuck request at timeout + kill-grace and
      * drains by itself within --grace-timeout; this is the backstop for one
      * that cannot act at all (stopped, or its watchdog wedged). */
@@ -358,6 +359,7 @@ static void watchdog(master *m) {
                  : "still running after --grace-timeout");
     kill(w->pid, SIGKILL);
     s->kills++;
+    w->killed = 1;
     w->term_sent = now;
   }
 }

@@ -395,7 +395,10 @@ static void serve(rthread *t, int fd) {
 static int lead_accept(owt_worker *w) {
   struct pollfd p[2] = {{w->listen_fd, POLLIN, 0}, {w->leader_fd, POLLIN, 0}};
   if (poll(p, 2, -1) < 0) return -1;
-  if (p[1].revents & POLLIN) drain_eventfd(w->leader_fd);
+  if (p[1].revents & POLLIN) {
+    drain_eventfd(w->leader_fd);
+    return -1; /* work is ready here: take it before accepting more */
+  }
   if (!(p[0].revents & POLLIN)) return -1;
   int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
   if (fd < 0) return -1;
@@ -447,6 +450,7 @@ static int next_connection(rthread *t) {
     if (n >= 0) { /* data, or an orderly close libfcgi will see */
       t->busy = 1;
       w->nbusy++;
+      if (w->ready_len && w->nbusy >= w->nthreads) wake(w->wake_fd); /* they would wait: pass them on */
       pthread_mutex_unlock(&w->lock);
       return fd;
     }
@@ -526,18 +530,28 @@ static void let_go(owt_worker *w, int fd) {
   close(fd);
 }
 
-/* A new connection whose request arrived after its leader accepted it, when
- * every thread here is busy now: the master passes it to a worker with a
- * free thread rather than let it wait behind this worker's requests (it read
- * nothing from it). Only a connection this worker accepted itself: one the
- * master passed here stays (CONN_KEPT), so nothing goes round. 1 when passed. */
-static int pass_to_a_free_worker(owt_worker *w, conn c) {
-  /* w->lock held */
-  if (c.kind != CONN_NEW || w->nbusy + w->ready_len < w->nthreads || w->drain || !w->handoff_live) return 0;
-  if (owt_handoff_send(w->handoff_fd, c.fd) != OWT_OK) return 0;
-  w->passed_new++;
-  close(c.fd);
-  return 1;
+/* New connections whose request arrived after their leader accepted them,
+ * waiting in the ready ring while every thread here holds a connection: the
+ * master passes them to a worker with a free thread rather than let them wait
+ * behind this worker's requests (nothing was read from them). Only
+ * connections this worker accepted itself: one the master passed here stays
+ * (CONN_KEPT), so nothing goes round. */
+static void pass_waiting_new(owt_worker *w) {
+  pthread_mutex_lock(&w->lock);
+  if (!w->drain && w->handoff_live && w->ready_len && w->nbusy >= w->nthreads) {
+    size_t kept = 0, n = w->ready_len;
+    for (size_t k = 0; k < n; k++) {
+      conn c = w->ready[(w->ready_head + k) % MAX_WATCHED];
+      if (c.kind == CONN_NEW && owt_handoff_send(w->handoff_fd, c.fd) == OWT_OK) {
+        w->passed_new++;
+        close(c.fd);
+        continue;
+      }
+      w->ready[(w->ready_head + kept++) % MAX_WATCHED] = c;
+    }
+    w->ready_len = kept;
+  }
+  pthread_mutex_unlock(&w->lock);
 }
 
 /* Draining: kept connections between requests are let go of (nothing more
@@ -626,7 +640,7 @@ static void service_watched(owt_worker *w, const struct pollfd *p, double now, s
     double limit = c.kind == CONN_NEW ? w->cfg->io_timeout : w->cfg->idle_timeout;
     if (w->drain && c.kind == CONN_NEW && limit > DRAIN_NEW_SECONDS) limit = DRAIN_NEW_SECONDS;
     if (p[i].revents) {
-      if (!pass_to_a_free_worker(w, c)) push_ready(w, c);
+      push_ready(w, c);
     } else if (now - c.since > limit) {
       close(c.fd);
     } else {
@@ -782,6 +796,7 @@ static int dispatch(owt_worker *w) {
     if (p[1].revents & POLLIN) drain_eventfd(w->wake_fd);
     double now = owt_monotonic();
     if (w->nwatched) service_watched(w, p + 3, now, nwatched);
+    if (w->handoff_live) pass_waiting_new(w);
     if (p[2].revents) take_handoffs(w); /* after: the new ones are watched from the next poll */
     timeout = watch_requests(w, p + 3 + nwatched, watch_ticket, watch_thread, nwatch);
     pthread_mutex_lock(&w->lock);
