@@ -39,6 +39,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "owt_dir.h"
 #include "owt_log.h"
 
 #define MAGIC "OWTCACHE"
@@ -90,39 +91,6 @@ static int is_entry_name(const char *name) {
 
 /* ---- open / close ------------------------------------------------------------- */
 
-/* mkdir -p for a path from the command line (not request data). */
-static int make_dirs(const char *dir) {
-  char path[4096];
-  int n = snprintf(path, sizeof path, "%s", dir);
-  if (n < 0 || (size_t)n >= sizeof path) return (errno = ENAMETOOLONG), -1;
-  for (char *p = path + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-    *p = '/';
-  }
-  if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-  return 0;
-}
-
-/* The nearest existing ancestor of a missing dir can be written to: the
- * directory can be made when the first entry is stored. */
-static int creatable(const char *dir) {
-  char path[4096];
-  struct stat st;
-  int n = snprintf(path, sizeof path, "%s", dir);
-  if (n < 0 || (size_t)n >= sizeof path) return (errno = ENAMETOOLONG), 0;
-  while (stat(path, &st) != 0) {
-    if (errno != ENOENT) return 0;
-    char *slash = strrchr(path, '/');
-    if (!slash) return access(".", W_OK | X_OK) == 0;
-    if (slash == path) slash[1] = '\0';
-    else *slash = '\0';
-  }
-  if (!S_ISDIR(st.st_mode)) return (errno = ENOTDIR), 0;
-  return access(path, W_OK | X_OK) == 0;
-}
-
 /* Open (creating it) the accounting file: a regular file, not a link, and
  * an open that cannot block. -1 when it cannot be used. */
 static int open_usage(int dirfd) {
@@ -145,7 +113,7 @@ static int attach(owt_cache *c, int create) {
   pthread_mutex_lock(&c->lock);
   if (atomic_load_explicit(&c->dirfd, memory_order_relaxed) < 0) {
     int fd = -1;
-    if ((create && make_dirs(c->dir) != 0) || (fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    if ((create && owt_dir_make(c->dir) != 0) || (fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
       rc = -1;
     } else {
       int saved = errno;
@@ -175,7 +143,7 @@ owt_err owt_cache_open(owt_cache *c, const char *dir, uint64_t max_bytes, double
   /* A missing directory is made by the first store, so a server that never
    * caches leaves nothing behind; one that could never make it fails now. */
   if (attach(c, 0) != 0) {
-    if (errno != ENOENT || !creatable(dir)) {
+    if (errno != ENOENT || !owt_dir_creatable(dir)) {
       snprintf(why, why_len, "--cache-dir %s: cannot open or create it: %s", dir, strerror(errno));
       c->dir = NULL;
       return OWT_E_INTERNAL;
