@@ -20,6 +20,28 @@ owt_err owt_code_open(owt_code *c, const owt_config *cfg) {
 
 void owt_code_close(owt_code *c) { owt_codestore_close(&c->store); }
 
+void owt_code_memo_init(owt_code_memo *m) {
+  memset(m, 0, sizeof *m);
+  owt_buf_init(&m->code, OWT_CODE_MEMO_MAX);
+}
+
+void owt_code_memo_free(owt_code_memo *m) { owt_buf_free(&m->code); }
+
+/* sum = SHA-256 of code, from memo when it is the code hashed last. */
+static owt_err hash_code(owt_code *c, owt_code_memo *memo, owt_str code, unsigned char sum[32]) {
+  if (memo && memo->code.len == code.len && code.len && memcmp(memo->code.data, code.p, code.len) == 0) {
+    memcpy(sum, memo->sum, 32);
+    return OWT_OK;
+  }
+  if (owt_codestore_hash(&c->store, code, sum) != OWT_OK) return OWT_E_INTERNAL;
+  if (memo) {
+    owt_buf_reset(&memo->code);
+    if (owt_buf_append(&memo->code, code.p, code.len) == OWT_OK) memcpy(memo->sum, sum, 32);
+    else owt_buf_reset(&memo->code); /* too long to remember */
+  }
+  return OWT_OK;
+}
+
 static owt_err say(owt_buf *message, owt_err err, const char *text) {
   owt_buf_reset(message);
   owt_buf_append_str(message, text);
@@ -67,13 +89,13 @@ static owt_err check_signature(const owt_code *c, const owt_invocation *inv, owt
 }
 
 /* Code sent in full: check it against code_sha256 and its signature, keep it. */
-static owt_err resolve_sent(owt_code *c, owt_invocation *inv, owt_buf *message) {
+static owt_err resolve_sent(owt_code *c, owt_code_memo *memo, owt_invocation *inv, owt_buf *message) {
   unsigned char sum[32];
   char hex[OWT_CODESTORE_NAME_LEN + 1];
   const unsigned char *sig = NULL;
   owt_str code = owt_buf_str(&inv->code);
   owt_err err;
-  if (owt_codestore_hash(&c->store, code, sum) != OWT_OK)
+  if (hash_code(c, memo, code, sum) != OWT_OK)
     return say(message, OWT_E_INTERNAL, "cannot compute the code's SHA-256");
   if (inv->has_code_sha256 && memcmp(sum, inv->code_sha256, sizeof sum) != 0) {
     owt_codestore_name(sum, hex);
@@ -113,12 +135,12 @@ static owt_err resolve_digest(owt_code *c, owt_invocation *inv, owt_buf *message
   return OWT_OK;
 }
 
-owt_err owt_code_resolve(owt_code *c, owt_invocation *inv, owt_buf *message) {
+owt_err owt_code_resolve(owt_code *c, owt_code_memo *memo, owt_invocation *inv, owt_buf *message) {
   if (inv->has_adaptor) return OWT_OK;
   if (c->no_code && (inv->has_code || inv->has_code_sha256))
     return say(message, OWT_E_FORBIDDEN, "this server runs with --no-code: code in requests is refused; "
                                          "call a named adaptor with adaptor=NAME");
-  if (inv->has_code) return resolve_sent(c, inv, message);
+  if (inv->has_code) return resolve_sent(c, memo, inv, message);
   if (inv->has_code_sha256) return resolve_digest(c, inv, message);
   return OWT_OK;
 }

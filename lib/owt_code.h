@@ -34,6 +34,19 @@ typedef struct {
   int no_code;
 } owt_code;
 
+/* The code a thread hashed last, with its SHA-256: a worker thread mostly
+ * runs the same adaptor again, and hashing it costs more than the rest of
+ * the check. Per thread, so owt_code itself stays shared and unlocked. */
+typedef struct {
+  owt_buf code; /* up to OWT_CODE_MEMO_MAX bytes; longer code is hashed each time */
+  unsigned char sum[32];
+} owt_code_memo;
+
+#define OWT_CODE_MEMO_MAX (256 * 1024)
+
+void owt_code_memo_init(owt_code_memo *m);
+void owt_code_memo_free(owt_code_memo *m);
+
 /* Set c up from cfg (borrowed: it must outlive c): the code store in
  * cfg->code_store, bounded by cfg->code_store_max_bytes and --max-code, and
  * the trusted keys. A store directory that cannot be used is logged and
@@ -49,7 +62,8 @@ void owt_code_close(owt_code *c);
  * holds it and inv->has_code is set (named adaptors pass through
  * untouched). On failure message gets the response body: text for 400 and
  * 403, the JSON object for OWT_E_UNKNOWN_CODE (404); OWT_E_TOO_LARGE when
- * stored code is over --max-code now. */
-owt_err owt_code_resolve(owt_code *c, owt_invocation *inv, owt_buf *message);
+ * stored code is over --max-code now. memo (NULL: none) is the calling
+ * thread's: code sent in full is hashed only when it differs from the last. */
+owt_err owt_code_resolve(owt_code *c, owt_code_memo *memo, owt_invocation *inv, owt_buf *message);
 
 #endif

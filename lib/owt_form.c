@@ -52,7 +52,15 @@ owt_err owt_url_decode(const char *in, size_t len, owt_buf *out) {
   owt_err err = owt_buf_reserve(out, len);
   if (err == OWT_OK) {
     char *o = out->data + out->len;
-    for (size_t i = 0; i < len;) *o++ = decode_at(in, len, &i);
+    for (size_t i = 0; i < len;) {
+      char c = in[i];
+      if (c != '%' && c != '+') { /* most bytes: base64 and JSON text */
+        *o++ = c;
+        i++;
+      } else {
+        *o++ = decode_at(in, len, &i);
+      }
+    }
     out->len = (size_t)(o - out->data);
     out->data[out->len] = '\0';
     return OWT_OK;

@@ -28,6 +28,7 @@ struct owt_py_thread {
   owt_py_slot slot;      /* its interruptible request (owt_py_module.h) */
   PyObject *last_code;   /* new or NULL: the code str of the previous call, and its fn_name */
   PyObject *last_fn;     /* (a thread runs the same adaptor again and again) */
+  PyObject *last_digest; /* new or NULL: their digest as bytes, its hash computed once */
 };
 
 struct owt_py {
@@ -74,6 +75,7 @@ void owt_py_thread_detach(owt_py_thread *t) {
   owt_py_slot_set_current(NULL);
   Py_CLEAR(t->last_code);
   Py_CLEAR(t->last_fn);
+  Py_CLEAR(t->last_digest);
   PyGILState_Release(t->gil); /* deletes the thread state Ensure made */
   owt_py_slot_destroy(&t->slot);
   free(t);
@@ -385,19 +387,21 @@ static PyObject *call_handle(owt_py_thread *t, const owt_py_call_in *in) {
   owt_py *py = t->py;
   PyObject *args[10] = {NULL}; /* all new */
   PyObject *result = NULL;
-  if (in->same_code && t->last_code && t->last_fn) {
+  if (in->same_code && t->last_code && t->last_fn && t->last_digest) {
     args[0] = Py_NewRef(t->last_code);
     args[2] = Py_NewRef(t->last_fn);
+    args[5] = Py_NewRef(t->last_digest);
   } else {
     args[0] = str_or_none(in->code, 1);
     args[2] = str_or_none(in->fn_name, 0);
+    args[5] = PyBytes_FromStringAndSize((const char *)in->digest, sizeof in->digest);
     Py_XSETREF(t->last_code, Py_XNewRef(args[0]));
     Py_XSETREF(t->last_fn, Py_XNewRef(args[2]));
+    Py_XSETREF(t->last_digest, Py_XNewRef(args[5]));
   }
   args[1] = str_or_none(in->adaptor, 1);
   args[3] = str_or_none(in->kwargs, 0);
   args[4] = PyLong_FromLong(in->kwargs_kind);
-  args[5] = PyBytes_FromStringAndSize((const char *)in->digest, sizeof in->digest);
   args[6] = owt_py_environ_new(in->envp, in->nparams);
   t->environ = Py_XNewRef(args[6]);
   args[7] = PyBytes_FromStringAndSize(in->body.p ? in->body.p : "", (Py_ssize_t)in->body.len);

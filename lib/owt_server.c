@@ -75,6 +75,7 @@ owt_err owt_ctx_init(owt_ctx *c, owt_server *srv, owt_py_thread *py, size_t inde
   owt_buf_init(&c->message, 256 * 1024);
   owt_buf_init(&c->user, OWT_AUTH_USER_MAX);
   owt_buf_init(&c->last_source, 256 * 1024);
+  owt_code_memo_init(&c->code_memo);
   c->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
   c->sha256_ctx = EVP_MD_CTX_new();
   return c->sha256 && c->sha256_ctx ? OWT_OK : OWT_E_NOMEM;
@@ -89,6 +90,7 @@ void owt_ctx_free(owt_ctx *c) {
   owt_buf_free(&c->message);
   owt_buf_free(&c->user);
   owt_buf_free(&c->last_source);
+  owt_code_memo_free(&c->code_memo);
   memset(c, 0, sizeof *c);
 }
 
@@ -358,7 +360,7 @@ static int handle_steps(owt_ctx *c, owt_io *io) {
     return send_error(c, io, OWT_E_FORBIDDEN, "this server runs with --no-code: code in requests "
                                               "is refused; call a named adaptor with adaptor=NAME");
   /* hook: code_sha256 / code_sig -> the code to run, checked and stored (lib/owt_code.h) */
-  if ((err = owt_code_resolve(&srv->code, &c->inv, &c->message))) return send_error(c, io, err, NULL);
+  if ((err = owt_code_resolve(&srv->code, &c->code_memo, &c->inv, &c->message))) return send_error(c, io, err, NULL);
   return run_invocation(c, io);
 }
 

@@ -58,6 +58,7 @@ typedef struct {
   owt_buf last_source;      /* fn_name NUL code of the last digest made (a thread runs the same
                                adaptor again and again: comparing costs less than hashing) */
   unsigned char last_digest[32];
+  owt_code_memo code_memo;  /* the code this thread checked last, and its SHA-256 */
   owt_cache_key cache_key;  /* this request's key, when it asked for the cache */
   int cache_state;          /* this request: 0 no cache asked, else OWT_SERVER_CACHE_HIT/_MISS */
   uint64_t bytes_out;       /* body bytes this request sent */

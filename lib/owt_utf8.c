@@ -1,10 +1,21 @@
 /* owt_utf8.c - a table-free UTF-8 validator (RFC 3629). */
 #include "owt_utf8.h"
 
+#include <stdint.h>
+#include <string.h>
+
 int owt_utf8_valid_text(const char *s, size_t len) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
   while (i < len) {
+    /* Eight ASCII bytes, none of them NUL, at a time: most code is ASCII. */
+    while (len - i >= 8) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+      if ((w & 0x8080808080808080ull) || ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) break;
+      i += 8;
+    }
+    if (i >= len) break;
     unsigned char c = p[i];
     if (c == 0) return 0;
     if (c < 0x80) {

@@ -30,6 +30,7 @@ from owt._errors import (
     timeout_error,
 )
 from owt._kwargs import decode
+from owt._kwargs import scan_json as _scan_json
 from owt._signature import check_call
 from owt.request import Request
 from owt.request import _current as _current_request
@@ -55,7 +56,7 @@ _config: dict[str, Any] = {}
 _dirs = AdaptorDirs([])
 _base: dict[str, Any] = {}
 _warm = LRU(DEFAULT_MAX_ADAPTORS)
-_warm_items = _warm.items  # read without a lock on the warm path (_warm_hit)
+_warm_items = _warm.items  # read without a lock on the warm path (handle)
 _named = LRU(DEFAULT_MAX_ADAPTORS)
 _compiled = 0
 _building: dict[bytes, threading.Lock] = {}
@@ -262,23 +263,8 @@ def _call(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
 
 _TEXT_HEADER = ("Content-Type", "text/plain; charset=utf-8")
 _HTML_HEADER = ("Content-Type", "text/html; charset=utf-8")
-
-
-def _warm_hit(digest: bytes | None) -> Warm | None:
-    """The warm adaptor for digest, held, when it is there (the common case)."""
-    warm = _warm_items.get(digest) if digest else None
-    if warm is None:
-        return None
-    try:
-        _warm_items.move_to_end(digest)  # the most recently used (owt._compile.LRU)
-    except KeyError:  # evicted meanwhile
-        pass
-    users = warm.users
-    users.append(None)
-    if warm.evicted:  # evicted after the lookup: do not touch its emptied module
-        warm.release()
-        return None
-    return warm
+_TEXT_HEAD = (_TEXT_HEADER,)  # shared and immutable: C reads a tuple of headers as it reads a list
+_HTML_HEAD = (_HTML_HEADER,)
 
 
 def handle(
@@ -302,16 +288,40 @@ def handle(
     This is every request's path: a warm adaptor returning text takes no
     detour through :func:`_resolve`, :func:`_call` or :func:`coerce`.
     """
-    kwargs = decode(kwargs_text, kwargs_kind) if kwargs_text else {}
+    kwargs: Any = None
+    if kwargs_text:
+        # decode()'s common case, inline: a JSON object, json's C scanner.
+        try:
+            kwargs, end = _scan_json(kwargs_text, 0)
+            if end != len(kwargs_text) or type(kwargs) is not dict:
+                kwargs = None
+        except (StopIteration, ValueError, RecursionError):
+            kwargs = None
+        if kwargs is None:
+            kwargs = decode(kwargs_text, kwargs_kind)
+    else:
+        kwargs = {}
     req = Request(environ if environ is not None else {}, body or b"", path)
     token = _current_request.set(req)
     if not ticket:
         _alarm.enter()  # CGI: SIGALRM may raise Timeout from now on
     warm: Warm | None = None
     try:
-        warm = _warm_hit(digest) if code is not None and not adaptor and not _no_code else None
+        # The warm hit, inline (the common case): the adaptor held for this
+        # request without a lock, a dict read and a list append (Warm).
+        if digest and code is not None and not adaptor and not _no_code:
+            warm = _warm_items.get(digest)
+            if warm is not None:
+                warm.users.append(None)
+                if warm.evicted:  # evicted after the lookup: do not touch its emptied module
+                    warm.release()
+                    warm = None
         if warm is not None:
             fn = warm.fn
+            try:
+                _warm_items.move_to_end(digest)  # the most recently used (owt._compile.LRU)
+            except KeyError:  # evicted meanwhile
+                pass
         else:
             fn, warm = _resolve(code, adaptor, fn_name or "run", digest)
         try:
@@ -327,7 +337,7 @@ def handle(
                 check_call(fn, kwargs)
             raise
         if type(value) is str:
-            return (200, [_HTML_HEADER if value.lstrip().startswith("<") else _TEXT_HEADER],
+            return (200, _HTML_HEAD if value.lstrip().startswith("<") else _TEXT_HEAD,
                     value.encode("utf-8", "replace"), None)
         result = coerce(value, req)
         if warm is not None and result[3] is not None:

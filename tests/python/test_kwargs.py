@@ -222,6 +222,7 @@ def test_json_hint_that_python_json_rejects_falls_back_to_literal() -> None:
 def test_pathological_nesting_is_text_not_a_crash(text: str) -> None:
     assert decode(text, OTHER) == {"__last__": text}
     assert decode(text, None) == {"__last__": text}
+    assert decode(text, JSON) == {"__last__": text}
 
 
 @pytest.mark.parametrize(
@@ -230,7 +231,7 @@ def test_pathological_nesting_is_text_not_a_crash(text: str) -> None:
     ids=["brackets", "nested-list", "nested-dict"],
 )
 def test_pathological_nesting_in_a_list_or_dict_is_refused_not_a_crash(text: str) -> None:
-    for kind in (OTHER, None):
+    for kind in (OTHER, None, JSON):
         with pytest.raises(BadRequest, match="neither JSON nor a Python literal"):
             decode(text, kind)
 
@@ -280,3 +281,45 @@ def test_pathological_input_does_not_kill_the_process() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "owt"}',
+        ' {"a": 1} ',
+        '\n\t{"a": 1}',
+        '{"a": 1}\r\n',
+        '{"a": 1, "a": 2}',
+        '{"big": 123456789012345678901234567890, "f": 1.0, "e": -1.5e3, "z": -0}',
+        '{"n": NaN, "i": Infinity, "m": -Infinity}',
+        '{"s": "caf\\u00e9 \\ud83d\\ude00 \\ud800", "esc": "\\"\\\\\\/\\b\\f\\n\\r\\t"}',
+        '{"nested": {"list": [1, [2, [3, {"x": null}]]], "t": true, "f": false}}',
+        '"{\\"a\\": 1}"',
+        "[1, 2]",
+        "42",
+        "{}",
+    ],
+)
+def test_json_is_decoded_exactly_as_json_loads_does(text: str) -> None:
+    """C sends every text but blanks as JSON (1): json's own scanner reads it, the
+    values json.loads gives, whitespace around it and all."""
+    want = json.loads(text)
+    if isinstance(want, str):
+        want = json.loads(want)
+    if not isinstance(want, dict):
+        want = {"__last__": want}
+    got = decode(text, JSON)
+    assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
+    assert [type(v) for v in got.values()] == [type(v) for v in want.values()]
+
+
+@pytest.mark.parametrize("text", ['{"a": 1} x', '{"a": 1}{}', '{"a": 1', "[1] [2]"])
+def test_json_with_more_after_it_or_cut_short_is_refused(text: str) -> None:
+    with pytest.raises(BadRequest, match="neither JSON nor a Python literal"):
+        decode(text, JSON)
+
+
+def test_a_scan_that_stops_early_is_not_taken_for_json() -> None:
+    assert decode("42 43", JSON) == {"__last__": "42 43"}
+    assert decode("{'a': 1}", JSON) == {"a": 1}

@@ -23,7 +23,7 @@ VECTORS = json.loads((ADAPTORS.parent / "clients" / "vectors.json").read_text())
 def test_hello(handle: Any) -> None:
     status, headers, body, chunks = handle("def run(name):\n    return f'Hello, {name}!'\n", "{'name': 'owt'}", kind=2)
     assert (status, body, chunks) == (200, b"Hello, owt!", None)
-    assert headers == [("Content-Type", "text/plain; charset=utf-8")]
+    assert list(headers) == [("Content-Type", "text/plain; charset=utf-8")]
 
 
 def test_kwargs_kinds(handle: Any) -> None:
@@ -31,6 +31,24 @@ def test_kwargs_kinds(handle: Any) -> None:
     assert json.loads(handle(code, '{"a": 1}', kind=1)[2]) == {"a": 1}
     assert json.loads(handle(code, "", kind=0)[2]) == {}
     assert json.loads(handle(code, "solve AGI", kind=2)[2]) == {"__last__": "solve AGI"}
+
+
+@pytest.mark.parametrize(
+    "text, kwargs",
+    [
+        ('{"a": 1}', {"a": 1}),
+        (' {"a": 1}', {"a": 1}),
+        ('"{\\"a\\": 1}"', {"a": 1}),
+        ("[1, 2]", {"__last__": [1, 2]}),
+        ("{'a': True}", {"a": True}),
+        ("solve AGI", {"__last__": "solve AGI"}),
+    ],
+)
+def test_kwargs_text_as_c_sends_it(handle: Any, text: str, kwargs: dict[str, Any]) -> None:
+    """C sends kind 1 for all text but blanks: handle's inline JSON scan and decode()
+    between them give what PROTOCOL §3 says."""
+    code = "def run(**kw):\n    return kw\n"
+    assert json.loads(handle(code, text, kind=1)[2]) == kwargs
 
 
 def test_seed_echo_example_reports_the_server(handle: Any) -> None:

@@ -21,6 +21,7 @@ typedef struct {
   owt_code code;
   owt_invocation inv;
   owt_buf message;
+  owt_code_memo memo; /* a request thread's */
 } fixture;
 
 static void start(fixture *f, int require_signed, int with_store) {
@@ -51,6 +52,7 @@ static int setup(void **state) {
   f->cfg.limits = OWT_LIMITS_DEFAULT;
   owt_invocation_init(&f->inv, &f->cfg.limits);
   owt_buf_init(&f->message, 1u << 16);
+  owt_code_memo_init(&f->memo);
   start(f, 0, 1);
   *state = f;
   return 0;
@@ -63,6 +65,7 @@ static int teardown(void **state) {
   owt_config_free(&f->cfg);
   owt_invocation_free(&f->inv);
   owt_buf_free(&f->message);
+  owt_code_memo_free(&f->memo);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
   assert_int_equal(system(cmd), 0);
   free(f);
@@ -95,7 +98,7 @@ static void request(fixture *f, const char *code, const char *digest_of, int sig
   }
 }
 
-static owt_err resolve(fixture *f) { return owt_code_resolve(&f->code, &f->inv, &f->message); }
+static owt_err resolve(fixture *f) { return owt_code_resolve(&f->code, &f->memo, &f->inv, &f->message); }
 
 #define CODE "def run():\n    return 'signed or not'\n"
 #define OTHER_CODE "def run():\n    return 'something else'\n"
@@ -124,6 +127,43 @@ static void test_sent_then_by_digest(void **state) {
   request(f, CODE, CODE, SIG_NONE, NULL);
   assert_int_equal(resolve(f), OWT_OK);
   assert_span_equal(owt_buf_str(&f->inv.code), CODE);
+}
+
+/* The thread's memo spares the hash of code it checked last, and only that:
+ * code_sha256 is still checked against the code actually sent. */
+static void test_memo_remembers_only_the_last_code(void **state) {
+  fixture *f = *state;
+  unsigned char want[32];
+  assert_int_equal(owt_codestore_hash(NULL, owt_str_of(CODE), want), OWT_OK);
+  request(f, CODE, NULL, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_span_equal(owt_buf_str(&f->memo.code), CODE);
+  assert_memory_equal(f->memo.sum, want, 32);
+  request(f, CODE, OTHER_CODE, SIG_NONE, NULL); /* the memo's code, another's digest */
+  assert_int_equal(resolve(f), OWT_E_BAD_REQUEST);
+  request(f, OTHER_CODE, CODE, SIG_NONE, NULL); /* the memo's digest, other code */
+  assert_int_equal(resolve(f), OWT_E_BAD_REQUEST);
+  assert_span_equal(owt_buf_str(&f->memo.code), OTHER_CODE);
+  request(f, "def run():\n    return 'signed or not", CODE, SIG_NONE, NULL); /* a prefix */
+  assert_int_equal(resolve(f), OWT_E_BAD_REQUEST);
+  request(f, CODE, CODE, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_OK);
+  request(f, CODE, CODE, SIG_NONE, NULL); /* from the memo */
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_memory_equal(f->memo.sum, want, 32);
+  /* Code over the memo's bound is hashed every time, and still checked. */
+  char *big = malloc(OWT_CODE_MEMO_MAX + 100);
+  memset(big, '#', OWT_CODE_MEMO_MAX + 99);
+  big[OWT_CODE_MEMO_MAX + 99] = '\0';
+  request(f, big, big, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_int_equal(f->memo.code.len, 0);
+  big[5] = 'x';
+  request(f, big, NULL, SIG_NONE, NULL);
+  f->inv.has_code_sha256 = 1; /* the digest of the code before the change */
+  assert_int_equal(owt_codestore_hash(NULL, owt_str_of(CODE), f->inv.code_sha256), OWT_OK);
+  assert_int_equal(resolve(f), OWT_E_BAD_REQUEST);
+  free(big);
 }
 
 static void test_mismatch_is_400(void **state) {
@@ -284,6 +324,7 @@ static void test_stored_code_over_max_code(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_sent_then_by_digest),
+      T(test_memo_remembers_only_the_last_code),
       T(test_mismatch_is_400),
       T(test_require_signed),
       T(test_stored_unsigned_needs_a_signature),

@@ -173,7 +173,7 @@ static void test_fields_from_json_body(void **state) {
   assert_span_equal(owt_buf_str(&f->inv.fn_name), "main");
   assert_span_equal(owt_buf_str(&f->inv.kwargs), "{\"a\":1}");
   assert_span_equal(owt_buf_str(&f->inv.kwargs_raw), "eyJhIjoxfQo=");
-  assert_int_equal(f->inv.kwargs_kind, OWT_KWARGS_JSON);
+  assert_int_equal(f->inv.kwargs_kind, OWT_KWARGS_TEXT);
   assert_true(f->inv.use_cache);
   assert_true(f->inv.cache_kwargs);
   assert_true(f->inv.has_cache_key);
@@ -198,7 +198,7 @@ static void test_fields_from_form_body(void **state) {
   assert_span_equal(owt_buf_str(&f->inv.code), "x = 1\nrun = lambda: x");
   assert_span_equal(owt_buf_str(&f->inv.fn_name), "go");
   assert_span_equal(owt_buf_str(&f->inv.kwargs), "{\"a\": 1}");
-  assert_int_equal(f->inv.kwargs_kind, OWT_KWARGS_JSON);
+  assert_int_equal(f->inv.kwargs_kind, OWT_KWARGS_TEXT);
   assert_true(f->inv.use_cache);
   assert_int_equal(parse(f, NULL, FORM "; charset=UTF-8", "code_b64=" CODE2_B64), OWT_OK);
   assert_span_equal(owt_buf_str(&f->inv.code), CODE2);
@@ -261,17 +261,17 @@ static void test_kwargs_in_json_body(void **state) {
     owt_kwargs_kind kind;
   } k[] = {
       {"{\"code\": \"1\", \"kwargs\": {\"name\": \"owt\", \"n\": [1, 2.5, null]}}",
-       "{\"name\":\"owt\",\"n\":[1,2.5,null]}", OWT_KWARGS_JSON},
-      {"{\"code\": \"1\", \"kwargs\": {}}", "{}", OWT_KWARGS_JSON},
-      {"{\"code\": \"1\", \"kwargs\": [1, 2]}", "[1,2]", OWT_KWARGS_JSON},
-      {"{\"code\": \"1\", \"kwargs\": 5}", "5", OWT_KWARGS_JSON},
-      {"{\"code\": \"1\", \"kwargs\": true}", "true", OWT_KWARGS_JSON},
-      {"{\"code\": \"1\", \"kwargs\": \"{'name': 'owt'}\"}", "{'name': 'owt'}", OWT_KWARGS_OTHER},
-      {"{\"code\": \"1\", \"kwargs\": \"{\\\"a\\\": 1}\"}", "{\"a\": 1}", OWT_KWARGS_JSON},
+       "{\"name\":\"owt\",\"n\":[1,2.5,null]}", OWT_KWARGS_TEXT},
+      {"{\"code\": \"1\", \"kwargs\": {}}", "{}", OWT_KWARGS_TEXT},
+      {"{\"code\": \"1\", \"kwargs\": [1, 2]}", "[1,2]", OWT_KWARGS_TEXT},
+      {"{\"code\": \"1\", \"kwargs\": 5}", "5", OWT_KWARGS_TEXT},
+      {"{\"code\": \"1\", \"kwargs\": true}", "true", OWT_KWARGS_TEXT},
+      {"{\"code\": \"1\", \"kwargs\": \"{'name': 'owt'}\"}", "{'name': 'owt'}", OWT_KWARGS_TEXT},
+      {"{\"code\": \"1\", \"kwargs\": \"{\\\"a\\\": 1}\"}", "{\"a\": 1}", OWT_KWARGS_TEXT},
       {"{\"code\": \"1\", \"kwargs\": \"\"}", "", OWT_KWARGS_EMPTY},
       {"{\"code\": \"1\", \"kwargs\": null}", "", OWT_KWARGS_EMPTY},
       {"{\"code\": \"1\", \"kwargs_b64\": \"eyduYW1lJzogJ293dCd9Cg==\"}", "{'name': 'owt'}",
-       OWT_KWARGS_OTHER},
+       OWT_KWARGS_TEXT},
   };
   for (size_t i = 0; i < ARRAY_LEN(k); i++) {
     owt_err err = parse(f, NULL, JSON, k[i].body);
@@ -287,19 +287,19 @@ static void test_kwargs_in_query(void **state) {
     const char *query, *kwargs, *raw;
     owt_kwargs_kind kind;
   } k[] = {
-      {"code=1&kwargs_b64=eyJhIjoxfQo=", "{\"a\":1}", "eyJhIjoxfQo=", OWT_KWARGS_JSON},
-      {"code=1&kwargs_b64=eyJhIjoxfQo%3D", "{\"a\":1}", "eyJhIjoxfQo=", OWT_KWARGS_JSON},
+      {"code=1&kwargs_b64=eyJhIjoxfQo=", "{\"a\":1}", "eyJhIjoxfQo=", OWT_KWARGS_TEXT},
+      {"code=1&kwargs_b64=eyJhIjoxfQo%3D", "{\"a\":1}", "eyJhIjoxfQo=", OWT_KWARGS_TEXT},
       {"code=1&kwargs_b64=eyduYW1lJzogJ293dCd9Cg==", "{'name': 'owt'}",
-       "eyduYW1lJzogJ293dCd9Cg==", OWT_KWARGS_OTHER},
-      {"code=1&kwargs_b64=VHJ1ZQ==", "True", "VHJ1ZQ==", OWT_KWARGS_OTHER},
+       "eyduYW1lJzogJ293dCd9Cg==", OWT_KWARGS_TEXT},
+      {"code=1&kwargs_b64=VHJ1ZQ==", "True", "VHJ1ZQ==", OWT_KWARGS_TEXT},
       {"code=1&kwargs_b64=", "", "", OWT_KWARGS_EMPTY},
-      {"code=1&kwargs=%7B%22a%22%3A1%7D%0A%0A", "{\"a\":1}", "{\"a\":1}\n\n", OWT_KWARGS_JSON},
-      {"code=1&kwargs=%7B%7D+x", "{} x", "{} x", OWT_KWARGS_OTHER},
+      {"code=1&kwargs=%7B%22a%22%3A1%7D%0A%0A", "{\"a\":1}", "{\"a\":1}\n\n", OWT_KWARGS_TEXT},
+      {"code=1&kwargs=%7B%7D+x", "{} x", "{} x", OWT_KWARGS_TEXT},
       {"code=1&kwargs=", "", "", OWT_KWARGS_EMPTY},
       {"code=1&kwargs=+++", "   ", "   ", OWT_KWARGS_EMPTY},
-      {"code=1&kwargs=hello", "hello", "hello", OWT_KWARGS_OTHER},
+      {"code=1&kwargs=hello", "hello", "hello", OWT_KWARGS_TEXT},
       /* kwargs_b64 wins over kwargs */
-      {"code=1&kwargs=nope&kwargs_b64=eyJhIjoxfQo=", "{\"a\":1}", "eyJhIjoxfQo=", OWT_KWARGS_JSON},
+      {"code=1&kwargs=nope&kwargs_b64=eyJhIjoxfQo=", "{\"a\":1}", "eyJhIjoxfQo=", OWT_KWARGS_TEXT},
   };
   for (size_t i = 0; i < ARRAY_LEN(k); i++) {
     owt_err err = parse(f, k[i].query, NULL, NULL);

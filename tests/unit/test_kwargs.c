@@ -15,46 +15,46 @@ static const kind_case cases[] = {
     K("", OWT_KWARGS_EMPTY),
     K(" ", OWT_KWARGS_EMPTY),
     K(" \t\r\n\n", OWT_KWARGS_EMPTY),
-    /* JSON: any one complete value */
-    K("{}", OWT_KWARGS_JSON),
-    K("{\"name\": \"owt\"}", OWT_KWARGS_JSON),
-    K("{\"a\": {\"b\": [1, 2.5, null, true, false]}}", OWT_KWARGS_JSON),
-    K("[1, 2, 3]", OWT_KWARGS_JSON),
-    K("[]", OWT_KWARGS_JSON),
-    K("\"just a string\"", OWT_KWARGS_JSON),
-    K("\"{\\\"double\\\": \\\"encoded\\\"}\"", OWT_KWARGS_JSON),
-    K("42", OWT_KWARGS_JSON),
-    K("-1.5e3", OWT_KWARGS_JSON),
-    K("true", OWT_KWARGS_JSON),
-    K("false", OWT_KWARGS_JSON),
-    K("null", OWT_KWARGS_JSON),
-    K("  {\"a\": 1}  ", OWT_KWARGS_JSON),
-    K("{\"a\": 1}\n", OWT_KWARGS_JSON),
-    K("{\"a\": 1}\r\n\r\n", OWT_KWARGS_JSON),
-    K("\n{\"a\": 1}", OWT_KWARGS_JSON),
-    K("{\"s\": \"caf\xc3\xa9\"}", OWT_KWARGS_JSON),
-    /* Python literals and everything else: for the interpreter to decide */
-    K("{'name': 'owt'}", OWT_KWARGS_OTHER),
-    K("True", OWT_KWARGS_OTHER),
-    K("False", OWT_KWARGS_OTHER),
-    K("None", OWT_KWARGS_OTHER),
-    K("(1, 2)", OWT_KWARGS_OTHER),
-    K("{'a': (1, 2), 'b': None}", OWT_KWARGS_OTHER),
-    K("{\"a\": True}", OWT_KWARGS_OTHER),
-    K("hello", OWT_KWARGS_OTHER),
-    K("'single'", OWT_KWARGS_OTHER),
-    K("name=owt", OWT_KWARGS_OTHER),
-    /* JSON with trailing garbage, or cut short */
-    K("{} x", OWT_KWARGS_OTHER),
-    K("{}{}", OWT_KWARGS_OTHER),
-    K("[1] [2]", OWT_KWARGS_OTHER),
-    K("1 2", OWT_KWARGS_OTHER),
-    K("{\"a\": 1},", OWT_KWARGS_OTHER),
-    K("{", OWT_KWARGS_OTHER),
-    K("{\"a\": ", OWT_KWARGS_OTHER),
-    K("[1, 2", OWT_KWARGS_OTHER),
-    K("\"unterminated", OWT_KWARGS_OTHER),
-    K("{\"a\": 1}\0", OWT_KWARGS_OTHER),
+    /* Anything but whitespace is text for the interpreter to decode: JSON, */
+    K("{}", OWT_KWARGS_TEXT),
+    K("{\"name\": \"owt\"}", OWT_KWARGS_TEXT),
+    K("{\"a\": {\"b\": [1, 2.5, null, true, false]}}", OWT_KWARGS_TEXT),
+    K("[1, 2, 3]", OWT_KWARGS_TEXT),
+    K("[]", OWT_KWARGS_TEXT),
+    K("\"just a string\"", OWT_KWARGS_TEXT),
+    K("\"{\\\"double\\\": \\\"encoded\\\"}\"", OWT_KWARGS_TEXT),
+    K("42", OWT_KWARGS_TEXT),
+    K("-1.5e3", OWT_KWARGS_TEXT),
+    K("true", OWT_KWARGS_TEXT),
+    K("false", OWT_KWARGS_TEXT),
+    K("null", OWT_KWARGS_TEXT),
+    K("  {\"a\": 1}  ", OWT_KWARGS_TEXT),
+    K("{\"a\": 1}\n", OWT_KWARGS_TEXT),
+    K("{\"a\": 1}\r\n\r\n", OWT_KWARGS_TEXT),
+    K("\n{\"a\": 1}", OWT_KWARGS_TEXT),
+    K("{\"s\": \"caf\xc3\xa9\"}", OWT_KWARGS_TEXT),
+    /* Python literals and everything else, */
+    K("{'name': 'owt'}", OWT_KWARGS_TEXT),
+    K("True", OWT_KWARGS_TEXT),
+    K("False", OWT_KWARGS_TEXT),
+    K("None", OWT_KWARGS_TEXT),
+    K("(1, 2)", OWT_KWARGS_TEXT),
+    K("{'a': (1, 2), 'b': None}", OWT_KWARGS_TEXT),
+    K("{\"a\": True}", OWT_KWARGS_TEXT),
+    K("hello", OWT_KWARGS_TEXT),
+    K("'single'", OWT_KWARGS_TEXT),
+    K("name=owt", OWT_KWARGS_TEXT),
+    /* and JSON with trailing garbage, or cut short */
+    K("{} x", OWT_KWARGS_TEXT),
+    K("{}{}", OWT_KWARGS_TEXT),
+    K("[1] [2]", OWT_KWARGS_TEXT),
+    K("1 2", OWT_KWARGS_TEXT),
+    K("{\"a\": 1},", OWT_KWARGS_TEXT),
+    K("{", OWT_KWARGS_TEXT),
+    K("{\"a\": ", OWT_KWARGS_TEXT),
+    K("[1, 2", OWT_KWARGS_TEXT),
+    K("\"unterminated", OWT_KWARGS_TEXT),
+    K("{\"a\": 1}\0", OWT_KWARGS_TEXT),
 };
 
 static void test_classify_table(void **state) {
@@ -71,12 +71,12 @@ static void test_classify_table(void **state) {
 static void test_classify_respects_length(void **state) {
   (void)state;
   static const char mem[] = "{\"a\": 1}garbage";
-  assert_int_equal(owt_kwargs_classify((owt_str){mem, 8}), OWT_KWARGS_JSON);
-  assert_int_equal(owt_kwargs_classify((owt_str){mem, 15}), OWT_KWARGS_OTHER);
-  assert_int_equal(owt_kwargs_classify((owt_str){mem, 4}), OWT_KWARGS_OTHER);
+  assert_int_equal(owt_kwargs_classify((owt_str){mem, 8}), OWT_KWARGS_TEXT);
+  assert_int_equal(owt_kwargs_classify((owt_str){mem, 15}), OWT_KWARGS_TEXT);
+  assert_int_equal(owt_kwargs_classify((owt_str){mem, 4}), OWT_KWARGS_TEXT);
   assert_int_equal(owt_kwargs_classify((owt_str){mem, 0}), OWT_KWARGS_EMPTY);
   static const char num[] = "12345";
-  assert_int_equal(owt_kwargs_classify((owt_str){num, 2}), OWT_KWARGS_JSON);
+  assert_int_equal(owt_kwargs_classify((owt_str){num, 2}), OWT_KWARGS_TEXT);
   assert_int_equal(owt_kwargs_classify(OWT_STR_NULL), OWT_KWARGS_EMPTY);
 }
 
@@ -89,8 +89,8 @@ static void test_classify_deep_nesting(void **state) {
     deep[2000 + i] = ']';
   }
   deep[4000] = '\0';
-  assert_int_equal(owt_kwargs_classify((owt_str){deep, 4000}), OWT_KWARGS_OTHER);
-  assert_int_equal(owt_kwargs_classify((owt_str){deep + 1990, 20}), OWT_KWARGS_JSON);
+  assert_int_equal(owt_kwargs_classify((owt_str){deep, 4000}), OWT_KWARGS_TEXT);
+  assert_int_equal(owt_kwargs_classify((owt_str){deep + 1990, 20}), OWT_KWARGS_TEXT);
 }
 
 static void test_trim(void **state) {

@@ -17,6 +17,13 @@ static const utf8_case cases[] = {
     YES(""),
     YES("abc"),
     YES("def run():\n\treturn 'hi'\r\n"),
+    /* long ASCII runs, read eight bytes at a time, and what breaks them */
+    YES("abcdefghijklmnopqrstuvwxyz0123456789"),
+    YES("abcdefgh\xc3\xa9ijklmnopqrstuvw"),
+    NO("abcdefghijklmno\x00p"),
+    NO("abcdefgh\x00"),
+    NO("abcdefghijklmnopq\xff"),
+    NO("abcdefghijklmnop\xed\xa0\x80"),
     YES("\x7f"),
     YES("\xc2\x80"),         /* U+0080 */
     YES("\xc3\xa9"),         /* e acute */
