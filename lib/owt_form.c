@@ -7,8 +7,11 @@ owt_err owt_form_each(const char *s, size_t len, size_t max_pairs, owt_form_fn f
   size_t pairs = 0;
   size_t i = 0;
   while (i < len) {
-    size_t end = i;
-    while (end < len && s[end] != '&' && s[end] != ';') end++;
+    /* The next '&' or ';', whichever comes first (memchr: fields are long base64). */
+    const char *amp = memchr(s + i, '&', len - i);
+    size_t end = amp ? (size_t)(amp - s) : len;
+    const char *semi = memchr(s + i, ';', end - i);
+    if (semi) end = (size_t)(semi - s);
     if (end > i) {
       if (++pairs > max_pairs) return OWT_E_TOO_LARGE;
       const char *eq = memchr(s + i, '=', end - i);

@@ -29,9 +29,21 @@ static const char *const field_names[F__COUNT] = {
     "fn_name",  "adaptor",   "use_cache",    "cache_kwargs",       "cache_key_override",
 };
 
+_Static_assert(F__COUNT == OWT_INVOCATION_FIELDS, "owt_invocation.raw has a buffer per field");
+
+#define L(s) (sizeof(s) - 1)
+static const size_t field_name_len[F__COUNT] = {
+    L("code_b64"), L("code"),    L("code_sha256"), L("code_sig"),     L("kwargs_b64"),         L("kwargs"),
+    L("fn_name"),  L("adaptor"), L("use_cache"),   L("cache_kwargs"), L("cache_key_override"),
+};
+#undef L
+
+/* A raw field buffer that grew past this is released after its request. */
+#define RAW_KEEP_BYTES (64u * 1024)
+
 /* The raw field values as found, before base64 or boolean decoding. */
 typedef struct {
-  owt_buf value[F__COUNT];
+  owt_buf *value; /* the invocation's raw[] */
   int set[F__COUNT];
   const char **error;
 } field_set;
@@ -40,6 +52,13 @@ typedef struct {
 
 void owt_invocation_init(owt_invocation *inv, const owt_limits *limits) {
   memset(inv, 0, sizeof *inv);
+  /* Raw code fields may be longer than the decoded code; saturate, as a huge
+   * --max-code would otherwise wrap around to a tiny cap. */
+  size_t code_raw_max =
+      limits->max_code > (SIZE_MAX - 1024) / 2 ? SIZE_MAX : limits->max_code * 2 + 1024;
+  for (int i = 0; i < F__COUNT; i++) {
+    owt_buf_init(&inv->raw[i], i == F_CODE_B64 || i == F_CODE ? code_raw_max : limits->max_body);
+  }
   owt_buf_init(&inv->code, limits->max_code);
   owt_buf_init(&inv->kwargs, limits->max_body);
   owt_buf_init(&inv->kwargs_raw, limits->max_body);
@@ -66,6 +85,7 @@ void owt_invocation_reset(owt_invocation *inv) {
 
 void owt_invocation_free(owt_invocation *inv) {
   for (size_t i = 0; inv_bufs(inv, i); i++) owt_buf_free(inv_bufs(inv, i));
+  for (int i = 0; i < F__COUNT; i++) owt_buf_free(&inv->raw[i]);
 }
 
 int owt_invocation_valid_name(owt_str s, int dotted) {
@@ -102,8 +122,12 @@ owt_err owt_invocation_parse_bool(owt_str s, int *out) {
 
 static owt_err form_field(void *ctx, owt_str key, owt_str value) {
   field_set *fs = ctx;
+  /* A key with nothing to decode (all of them, from our clients) is compared as it is. */
+  int plain = !memchr(key.p, '%', key.len) && !memchr(key.p, '+', key.len);
   for (int i = 0; i < F__COUNT; i++) {
-    if (!owt_form_key_is(key, field_names[i])) continue;
+    if (plain ? key.len != field_name_len[i] || memcmp(key.p, field_names[i], key.len) != 0
+              : !owt_form_key_is(key, field_names[i]))
+      continue;
     owt_buf_reset(&fs->value[i]);
     fs->set[i] = 1;
     return value.p ? owt_url_decode(value.p, value.len, &fs->value[i]) : OWT_OK;
@@ -327,12 +351,8 @@ owt_err owt_invocation_parse(owt_invocation *inv, const owt_request *r, const ow
   owt_invocation_reset(inv);
   memset(&fs, 0, sizeof fs);
   fs.error = &inv->error;
-  /* Raw code fields may be longer than the decoded code; saturate, as a huge
-   * --max-code would otherwise wrap around to a tiny cap. */
-  size_t code_raw_max =
-      limits->max_code > (SIZE_MAX - 1024) / 2 ? SIZE_MAX : limits->max_code * 2 + 1024;
-  for (int i = 0; i < F__COUNT; i++)
-    owt_buf_init(&fs.value[i], i == F_CODE_B64 || i == F_CODE ? code_raw_max : limits->max_body);
+  fs.value = inv->raw;
+  for (int i = 0; i < F__COUNT; i++) owt_buf_reset(&inv->raw[i]);
   if ((err = collect_fields(&fs, r, limits))) goto done;
   if ((err = decode_code(inv, &fs))) goto done;
   if ((err = decode_code_ref(inv, &fs))) goto done;
@@ -351,6 +371,7 @@ owt_err owt_invocation_parse(owt_invocation *inv, const owt_request *r, const ow
 done:
   if (err == OWT_E_TOO_LARGE && !inv->error) inv->error = "a request field is over the size limits";
   if (err == OWT_E_BAD_REQUEST && !inv->error) inv->error = "malformed request";
-  for (int i = 0; i < F__COUNT; i++) owt_buf_free(&fs.value[i]);
+  for (int i = 0; i < F__COUNT; i++)
+    if (inv->raw[i].cap > RAW_KEEP_BYTES) owt_buf_free(&inv->raw[i]);
   return err;
 }

@@ -13,6 +13,7 @@
 
 #define OWT_INVOCATION_SHA256_LEN 32 /* code_sha256, decoded */
 #define OWT_INVOCATION_SIG_LEN 64    /* code_sig, decoded: an Ed25519 signature */
+#define OWT_INVOCATION_FIELDS 11     /* the request fields of PROTOCOL §2 (owt_invocation.c) */
 
 typedef struct {
   owt_buf code;       /* decoded UTF-8 source; empty when adaptor is used */
@@ -34,6 +35,9 @@ typedef struct {
   int missing_code;   /* the only fault: no code, code_sha256 or adaptor (a cache hit can still answer) */
   owt_kwargs_kind kwargs_kind;
   const char *error; /* a static message for the 4xx body when parsing fails */
+  owt_buf raw[OWT_INVOCATION_FIELDS]; /* each field's text as found, before base64 and the
+                                         rest: kept from request to request, so parsing
+                                         allocates nothing once warm (big ones are let go) */
 } owt_invocation;
 
 void owt_invocation_init(owt_invocation *inv, const owt_limits *limits);

@@ -36,16 +36,14 @@ static const param_slot indexed_params[] = {
 #undef SLOT
 
 static void index_param(owt_request *r, const char *kv, size_t len) {
-  const char *eq = memchr(kv, '=', len);
-  if (!eq) return;
-  size_t nlen = (size_t)(eq - kv);
+  /* Most params are none of these: the first byte tells, before any compare. */
   for (size_t i = 0; i < sizeof indexed_params / sizeof indexed_params[0]; i++) {
     const param_slot *s = &indexed_params[i];
-    if (s->len == nlen && memcmp(s->name, kv, nlen) == 0) {
-      owt_str *field = (owt_str *)((char *)r + s->offset);
-      *field = (owt_str){eq + 1, len - nlen - 1};
-      return;
-    }
+    if (s->name[0] != kv[0] || len <= s->len || kv[s->len] != '=' || memcmp(s->name, kv, s->len) != 0)
+      continue;
+    owt_str *field = (owt_str *)((char *)r + s->offset);
+    *field = (owt_str){kv + s->len + 1, len - s->len - 1};
+    return;
   }
 }
 
