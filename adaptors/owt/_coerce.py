@@ -262,7 +262,15 @@ def coerce(result: Any, req: Request | None = None, _depth: int = 0) -> Result:
     if type(result) is str:
         return 200, [("Content-Type", _text_type(result))], result.encode("utf-8", "replace"), None
     if inspect.iscoroutine(result):
-        return coerce(_aio.run(result), req, _depth + 1)
+        # Its tasks run on the worker's loop thread: they see the request through
+        # the context they are started from.
+        token = bind(req) if req is not None else None
+        try:
+            value = _aio.run(result)
+        finally:
+            if token is not None:
+                unbind(token)
+        return coerce(value, req, _depth + 1)
     content_type: str | None = None
     if isinstance(result, Response):
         body, status, headers, content_type = result.body, result.status, result.headers, result.content_type

@@ -32,8 +32,8 @@ from owt._errors import (
 from owt._kwargs import decode
 from owt._kwargs import scan_json as _scan_json
 from owt._signature import check_call
-from owt.request import Request
-from owt.request import _current as _current_request
+from owt.request import _here as _request_here
+from owt.request import _this_thread as _this_request
 
 __all__ = [
     "configure",
@@ -301,8 +301,9 @@ def handle(
             kwargs = decode(kwargs_text, kwargs_kind)
     else:
         kwargs = {}
-    req = Request(environ if environ is not None else {}, body or b"", path)
-    token = _current_request.set(req)
+    # owt.request for this thread: built into a Request only if something reads it.
+    outer = _request_here.raw
+    _request_here.raw = (environ if environ is not None else {}, body or b"", path)
     if not ticket:
         _alarm.enter()  # CGI: SIGALRM may raise Timeout from now on
     warm: Warm | None = None
@@ -339,7 +340,7 @@ def handle(
         if type(value) is str:
             return (200, _HTML_HEAD if value.lstrip().startswith("<") else _TEXT_HEAD,
                     value.encode("utf-8", "replace"), None)
-        result = coerce(value, req)
+        result = coerce(value, _this_request())
         if warm is not None and result[3] is not None:
             result[3].on_done, warm = warm.release, None  # in use until the stream ends
         return result
@@ -352,6 +353,6 @@ def handle(
     finally:
         if not ticket:
             _alarm.leave()
-        _current_request.reset(token)
+        _request_here.raw = outer
         if warm is not None:
             warm.release()

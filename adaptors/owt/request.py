@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars as _contextvars
 import json as _json
 import sys as _sys
+import threading as _threading
 from collections.abc import Mapping as _Mapping
 from functools import cached_property as _cached_property
 from typing import Any as _Any
@@ -212,6 +213,28 @@ class Request:
 _current: _contextvars.ContextVar[Request | None] = _contextvars.ContextVar(
     "owt_request", default=None
 )
+"""The request bound by :func:`bind`: around each step of a streamed response, and for
+the tasks of an ``async def`` adaptor on the worker's event loop."""
+
+
+class _Here(_threading.local):
+    raw: _Any = None
+    """The request this thread is answering now: (environ, body, path) until it is first
+    read, then the :class:`Request` built from it; None between requests."""
+
+
+_here = _Here()
+"""Set by the runtime around the adaptor's call (``owt._runtime.handle``): a thread
+attribute costs less than a context variable's set and reset, and the Request is built
+only for adaptors that read it. It wins over ``_current`` while it is set."""
+
+
+def _this_thread() -> Request | None:
+    raw = _here.raw
+    if raw is None or type(raw) is Request:
+        return raw
+    req = _here.raw = Request(*raw)
+    return req
 
 
 class RequestUnavailable(RuntimeError, AttributeError):
@@ -228,7 +251,7 @@ _OUTSIDE = (
 
 def current() -> Request:
     """The request being answered; :class:`RequestUnavailable` outside a request."""
-    req = _current.get()
+    req = _this_thread() or _current.get()
     if req is None:
         raise RequestUnavailable(_OUTSIDE)
     return req
@@ -236,7 +259,7 @@ def current() -> Request:
 
 def current_or_none() -> Request | None:
     """The request being answered, or None."""
-    return _current.get()
+    return _this_thread() or _current.get()
 
 
 def bind(req: Request | None) -> _contextvars.Token[Request | None]:

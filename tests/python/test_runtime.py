@@ -532,3 +532,77 @@ def _is_json(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_the_request_object_is_built_only_when_read(handle: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm path binds the request to the thread as raw parts: a Request is built
+    the first time something reads owt.request, once per request."""
+    import owt.request as request_module
+
+    built: list[Any] = []
+    real_init = request_module.Request.__init__
+
+    def counting_init(self: Any, *args: Any, **kw: Any) -> None:
+        built.append(self)
+        real_init(self, *args, **kw)
+
+    monkeypatch.setattr(request_module.Request, "__init__", counting_init)
+    assert handle("def run(name):\n    return f'Hello, {name}!'\n", '{"name": "owt"}', kind=1)[2] == b"Hello, owt!"
+    assert built == []
+    code = "def run():\n    return request.path + ' ' + request.method + ' ' + str(request is request)\n"
+    assert handle(code, path="/p", environ={"REQUEST_METHOD": "PUT"})[2] == b"/p PUT True"
+    assert len(built) == 1
+    code = "import owt.request as r\ndef run():\n    return r.current() is r.current()\n"
+    assert handle(code)[2] == b"True"
+    assert len(built) == 2
+
+
+def test_the_request_is_unbound_after_the_call(handle: Any) -> None:
+    import owt.request as request_module
+
+    code = "kept = []\ndef run():\n    kept.append(request)\n    return request.path\n"
+    assert handle(code, path="/first")[2] == b"/first"
+    assert request_module.current_or_none() is None
+    with pytest.raises(request_module.RequestUnavailable):
+        request_module.current()
+
+
+def test_a_thread_the_adaptor_starts_has_no_request(handle: Any) -> None:
+    code = (
+        "import threading\n"
+        "def run():\n"
+        "    seen = []\n"
+        "    def look():\n"
+        "        try:\n"
+        "            seen.append(request.path)\n"
+        "        except RuntimeError as e:\n"
+        "            seen.append(type(e).__name__)\n"
+        "    t = threading.Thread(target=look)\n"
+        "    t.start()\n"
+        "    t.join()\n"
+        "    return seen[0] + ' ' + request.path\n"
+    )
+    assert handle(code, path="/mine")[2] == b"RequestUnavailable /mine"
+
+
+def test_a_coroutine_on_the_shared_loop_sees_its_request(runtime: Any, handle: Any) -> None:
+    """Threaded workers run coroutines on one loop thread: they see the request through
+    the context they are started from, not through the request thread."""
+    from owt import _aio
+
+    was = _aio._enabled
+    _aio.enable()
+    try:
+        code = "import asyncio\nasync def run(x):\n    await asyncio.sleep(0)\n    return {'x': request.path, 'v': x}\n"
+        assert json.loads(handle(code, "{'x': 1}", path="/a")[2]) == {"x": "/a", "v": 1}
+        code = (
+            "import asyncio\n"
+            "async def run():\n"
+            "    for i in range(2):\n"
+            "        await asyncio.sleep(0)\n"
+            "        yield f'{request.path} {i}\\n'\n"
+        )
+        status, _, body, chunks = handle(code, path="/s")
+        assert b"".join(chunks) == b"/s 0\n/s 1\n"
+    finally:
+        _aio._enabled = was
