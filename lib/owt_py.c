@@ -29,7 +29,13 @@ struct owt_py_thread {
   PyObject *last_code;   /* new or NULL: the code str of the previous call, and its fn_name */
   PyObject *last_fn;     /* (a thread runs the same adaptor again and again) */
   PyObject *last_digest; /* new or NULL: their digest as bytes, its hash computed once */
+  char *copy;            /* a whole reply's head and body, copied out of Python (copy_out) */
+  size_t copy_cap;
 };
+
+/* A whole reply up to this many bytes (headers and body) is copied out of its
+ * Python objects, which are let go at once. */
+#define COPY_MAX (64 * 1024)
 
 struct owt_py {
   owt_py_thread main;   /* the thread that started the interpreter */
@@ -78,6 +84,7 @@ void owt_py_thread_detach(owt_py_thread *t) {
   Py_CLEAR(t->last_digest);
   PyGILState_Release(t->gil); /* deletes the thread state Ensure made */
   owt_py_slot_destroy(&t->slot);
+  free(t->copy);
   free(t);
 }
 
@@ -473,6 +480,35 @@ static void end_ticket(owt_py_thread *t) {
   PyThreadState_SetAsyncExc(t->ident, NULL); /* in case the destructor's bytecode let one in */
 }
 
+static void copy_str(char **o, owt_str *s) {
+  if (s->len) memcpy(*o, s->p, s->len);
+  s->p = *o;
+  *o += s->len;
+}
+
+/* With the GIL: a whole reply small enough is copied into t's buffer and its
+ * Python objects are let go now, so the request takes the GIL once: writing
+ * the reply and closing it need it no more (fewer hand-offs between threads). */
+static void copy_out(owt_py_thread *t, owt_py_reply *reply) {
+  if (reply->streaming) return;
+  size_t need = reply->body.len;
+  for (size_t i = 0; i < reply->nheaders; i++) need += reply->headers[i].name.len + reply->headers[i].value.len;
+  if (need > COPY_MAX) return; /* big bodies are written from the bytes object itself */
+  if (need > t->copy_cap) {
+    char *p = realloc(t->copy, need);
+    if (!p) return;
+    t->copy = p;
+    t->copy_cap = need;
+  }
+  char *o = t->copy;
+  for (size_t i = 0; i < reply->nheaders; i++) {
+    copy_str(&o, &reply->headers[i].name);
+    copy_str(&o, &reply->headers[i].value);
+  }
+  copy_str(&o, &reply->body);
+  Py_CLEAR(reply->result);
+}
+
 owt_err owt_py_call(owt_py_thread *t, const owt_py_call_in *in, owt_py_reply *reply, owt_buf *message) {
   owt_py *py = t->py;
   owt_err err = OWT_OK;
@@ -494,6 +530,8 @@ owt_err owt_py_call(owt_py_thread *t, const owt_py_call_in *in, owt_py_reply *re
     Py_CLEAR(result);
     memset(reply, 0, sizeof *reply);
     err = OWT_E_INTERNAL;
+  } else {
+    copy_out(t, reply);
   }
 done:
   if (!reply->result) end_ticket(t); /* no reply to close: the request is over */

@@ -46,14 +46,16 @@ typedef struct {
 #define OWT_PY_MAX_HEADERS 64
 
 /* The adaptor's answer. Pointers are borrowed from Python objects the reply
- * holds; valid until owt_py_reply_close(). */
+ * holds, or, for a whole reply of up to 64 KiB, from a copy the calling
+ * thread keeps (result is NULL then: the request is over for Python); valid
+ * until owt_py_reply_close() or the thread's next call. */
 typedef struct {
   int status;
   owt_header headers[OWT_PY_MAX_HEADERS];
   size_t nheaders;
   int streaming;  /* 1: pull chunks with owt_py_reply_next(); 0: body below */
   owt_str body;
-  void *result;   /* PyObject*: the (status, headers, body, chunks) tuple */
+  void *result;   /* PyObject*: the (status, headers, body, chunks) tuple, or NULL once copied */
   void *chunks;   /* PyObject*: the chunk iterator, or NULL */
   void *chunk;    /* PyObject*: the bytes of the current chunk, or NULL */
   int finished;   /* the chunk iterator is exhausted */
