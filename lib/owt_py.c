@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "owt_deadline.h"
+#include "owt_kwargs.h"
 #include "owt_log.h"
 #include "owt_py_environ.h"
 #include "owt_py_module.h"
@@ -390,6 +391,35 @@ static PyObject *str_or_none(owt_str s, int none_when_empty) {
   return PyUnicode_DecodeUTF8(s.p ? s.p : "", (Py_ssize_t)s.len, "surrogateescape"); /* new */
 }
 
+/* owt._kwargs.DICT: the kwargs_text argument is the kwargs dict itself. */
+#define KWARGS_DICT 3
+
+/* The kwargs dict of a flat JSON object (owt_kwargs_flat), built here: a new
+ * reference, or NULL, with no error set, for kwargs the interpreter decodes. */
+static PyObject *flat_kwargs(owt_str text) {
+  owt_kwarg items[OWT_KWARGS_FLAT_MAX];
+  size_t n = 0;
+  if (!owt_kwargs_flat(text, items, OWT_KWARGS_FLAT_MAX, &n)) return NULL;
+  PyObject *kwargs = PyDict_New(); /* new */
+  for (size_t i = 0; kwargs && i < n; i++) {
+    const owt_kwarg *it = &items[i];
+    PyObject *key = PyUnicode_DecodeUTF8(it->key.p, (Py_ssize_t)it->key.len, NULL); /* new */
+    PyObject *value = NULL;                                                          /* new */
+    switch (it->type) {
+    case OWT_KWARG_STR: value = PyUnicode_DecodeUTF8(it->text.p, (Py_ssize_t)it->text.len, NULL); break;
+    case OWT_KWARG_INT: value = PyLong_FromLongLong(it->value); break;
+    case OWT_KWARG_TRUE: value = Py_NewRef(Py_True); break;
+    case OWT_KWARG_FALSE: value = Py_NewRef(Py_False); break;
+    case OWT_KWARG_NULL: value = Py_NewRef(Py_None); break;
+    }
+    if (!key || !value || PyDict_SetItem(kwargs, key, value) < 0) Py_CLEAR(kwargs);
+    Py_XDECREF(key);
+    Py_XDECREF(value);
+  }
+  if (!kwargs) PyErr_Clear(); /* not UTF-8, out of memory: the interpreter's decoder says */
+  return kwargs;
+}
+
 static PyObject *call_handle(owt_py_thread *t, const owt_py_call_in *in) {
   owt_py *py = t->py;
   PyObject *args[10] = {NULL}; /* all new */
@@ -407,8 +437,13 @@ static PyObject *call_handle(owt_py_thread *t, const owt_py_call_in *in) {
     Py_XSETREF(t->last_digest, Py_XNewRef(args[5]));
   }
   args[1] = str_or_none(in->adaptor, 1);
-  args[3] = str_or_none(in->kwargs, 0);
-  args[4] = PyLong_FromLong(in->kwargs_kind);
+  args[3] = in->kwargs_kind == OWT_KWARGS_TEXT ? flat_kwargs(in->kwargs) : NULL;
+  if (args[3]) {
+    args[4] = PyLong_FromLong(KWARGS_DICT);
+  } else {
+    args[3] = str_or_none(in->kwargs, 0);
+    args[4] = PyLong_FromLong(in->kwargs_kind);
+  }
   args[6] = owt_py_environ_new(in->envp, in->nparams);
   t->environ = Py_XNewRef(args[6]);
   args[7] = PyBytes_FromStringAndSize(in->body.p ? in->body.p : "", (Py_ssize_t)in->body.len);

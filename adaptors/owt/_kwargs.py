@@ -20,13 +20,15 @@ from typing import Any
 
 from owt._errors import BadRequest
 
-__all__ = ["decode", "scan_json", "literal", "NotALiteral", "EMPTY", "JSON", "OTHER", "LITERAL_LIMIT", "LITERAL_DEPTH"]
+__all__ = ["decode", "scan_json", "literal", "NotALiteral", "EMPTY", "JSON", "OTHER", "DICT", "LITERAL_LIMIT", "LITERAL_DEPTH"]
 
 EMPTY = 0
 JSON = 1
 """Text that may be JSON: tried as JSON first (what C sends for any text but blanks)."""
 OTHER = 2
 """Text known not to be JSON: a Python literal, else the text itself."""
+DICT = 3
+"""Not text: C built the kwargs dict itself from a flat JSON object (lib/owt_kwargs.h)."""
 
 LITERAL_LIMIT = 1024 * 1024
 """Longest text tried as a Python literal: parsing one can take time and memory."""
@@ -164,7 +166,7 @@ def _kwargs(value: dict[Any, Any]) -> dict[str, Any]:
     return value
 
 
-def decode(text: str | None, kind: int | None = None) -> dict[str, Any]:
+def decode(text: str | dict[str, Any] | None, kind: int | None = None) -> dict[str, Any]:
     """The kwargs dict for text.
 
     kind is C's classification (``EMPTY``, ``JSON``, ``OTHER``); None means
@@ -173,6 +175,8 @@ def decode(text: str | None, kind: int | None = None) -> dict[str, Any]:
     parses as neither JSON nor a literal, and for a dict with a key that is not
     a string.
     """
+    if kind == DICT:
+        return text  # type: ignore[return-value]  # C's dict
     if not text or kind == EMPTY:
         return {}
     value = _NOT_PARSED

@@ -30,6 +30,7 @@ from owt._errors import (
     timeout_error,
 )
 from owt._kwargs import decode
+from owt._kwargs import DICT as _KWARGS_DICT
 from owt._kwargs import scan_json as _scan_json
 from owt._signature import check_call
 from owt.request import _here as _request_here
@@ -289,7 +290,9 @@ def handle(
     detour through :func:`_resolve`, :func:`_call` or :func:`coerce`.
     """
     kwargs: Any = None
-    if kwargs_text:
+    if kwargs_kind == _KWARGS_DICT:
+        kwargs = kwargs_text  # C built it: a flat JSON object, the common case
+    elif kwargs_text:
         # decode()'s common case, inline: a JSON object, json's C scanner.
         try:
             kwargs, end = _scan_json(kwargs_text, 0)

@@ -95,3 +95,38 @@ def test_protocol(case: Case, kind: str, transports: Any) -> None:
             assert text in log, f"{text!r} not in the server log:\n{log[-3000:]}"
     if resp.status >= 400:
         follow_up(transport, case.options)
+
+
+KWARGS_SHAPES = [
+    '{"name": "owt"}',
+    '{"a": 1, "b": -42, "c": 0, "d": true, "e": false, "f": null}',
+    '{"s": "caf\u00e9 \u2603", "empty": ""}',
+    '{"esc": "a\\nb\\"c\\u00e9\\/"}',
+    '{"max18": 999999999999999999, "min18": -999999999999999999, "n19": 1000000000000000000}',
+    '{"big": 123456789012345678901234567890}',
+    '{"f": 1.5, "e": 1e3, "z": -0, "zf": -0.0}',
+    '{"dup": 1, "other": 2, "dup": 3}',
+    '{"nested": {"a": [1, 2.5, null]}, "list": ["x"]}',
+    ' \t{"ws" :"x" ,\r\n"y":1 } \n',
+    "{}",
+    '{"ctl": "a\tb"}',
+    '{"n": NaN}',
+]
+
+
+@pytest.mark.parametrize("kind", ["http", "cgi"])
+def test_kwargs_arrive_as_json_gives_them(kind: str, transports: Any) -> None:
+    """The JSON objects clients send become the kwargs json.loads would make, value
+    types included, whichever side decodes them (C builds flat objects itself,
+    json's scanner does the rest; a tab inside a string is a Python literal's)."""
+    transport = transports(kind)
+    code = ("import json\n"
+            "def run(**kw):\n"
+            "    return json.dumps([[k, type(v).__name__, repr(v)] for k, v in kw.items()])\n")
+    for text in KWARGS_SHAPES:
+        resp = transport.send(get("/kw", code=code, kwargs=text), ())
+        want = json.loads(text, strict=False)
+        assert resp.status == 200 and json.loads(resp.body) == [[k, type(v).__name__, repr(v)] for k, v in want.items()], \
+            f"{text!r}: {resp.describe()}"
+    resp = transport.send(get("/kw", code=code, kwargs='{"lead": 01}'), ())  # neither JSON nor a literal
+    assert resp.status == 400 and b"neither JSON nor a Python literal" in resp.body, resp.describe()

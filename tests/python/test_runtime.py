@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import signal
@@ -606,3 +607,11 @@ def test_a_coroutine_on_the_shared_loop_sees_its_request(runtime: Any, handle: A
         assert b"".join(chunks) == b"/s 0\n/s 1\n"
     finally:
         _aio._enabled = was
+
+
+def test_kwargs_c_built_are_used_as_they_are(runtime: Any) -> None:
+    """Kind 3: C parsed a flat JSON object and passes the dict itself."""
+    code = "def run(**kw):\n    return kw\n"
+    key = hashlib.sha256(b"run\0" + code.encode()).digest()
+    status, _, body, _ = runtime.handle(code, None, "run", {"a": 1, "b": "x"}, 3, key, {}, b"", "/")
+    assert (status, json.loads(body)) == (200, {"a": 1, "b": "x"})
