@@ -21,7 +21,7 @@ owt_err owt_buf_reserve(owt_buf *b, size_t n) {
   return OWT_OK;
 }
 
-owt_err owt_buf_append(owt_buf *b, const void *p, size_t n) {
+owt_err owt_buf_append_grow(owt_buf *b, const void *p, size_t n) {
   owt_err err = owt_buf_reserve(b, n);
   if (err) return err;
   if (n) memcpy(b->data + b->len, p, n);
@@ -29,10 +29,6 @@ owt_err owt_buf_append(owt_buf *b, const void *p, size_t n) {
   b->data[b->len] = '\0';
   return OWT_OK;
 }
-
-owt_err owt_buf_append_str(owt_buf *b, const char *s) { return owt_buf_append(b, s, strlen(s)); }
-
-owt_err owt_buf_append_byte(owt_buf *b, char c) { return owt_buf_append(b, &c, 1); }
 
 owt_err owt_buf_printf(owt_buf *b, const char *fmt, ...) {
   va_list ap;

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "owt_err.h"
 #include "owt_str.h"
@@ -30,10 +31,20 @@ typedef struct {
 void owt_buf_init(owt_buf *b, size_t max);
 
 /* Append n bytes. OWT_E_TOO_LARGE past b->max, OWT_E_NOMEM when malloc fails;
- * on failure b is unchanged. */
-owt_err owt_buf_append(owt_buf *b, const void *p, size_t n);
-owt_err owt_buf_append_str(owt_buf *b, const char *s);
-owt_err owt_buf_append_byte(owt_buf *b, char c);
+ * on failure b is unchanged. Inline when the room is there already (heads,
+ * decoded fields: every request appends a few dozen times). */
+owt_err owt_buf_append_grow(owt_buf *b, const void *p, size_t n);
+
+static inline owt_err owt_buf_append(owt_buf *b, const void *p, size_t n) {
+  if (n >= b->cap - b->len || n > b->max - b->len || b->len > b->max) return owt_buf_append_grow(b, p, n);
+  if (n) memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return OWT_OK;
+}
+
+static inline owt_err owt_buf_append_str(owt_buf *b, const char *s) { return owt_buf_append(b, s, strlen(s)); }
+static inline owt_err owt_buf_append_byte(owt_buf *b, char c) { return owt_buf_append(b, &c, 1); }
 owt_err owt_buf_printf(owt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Make room for n more bytes without changing len. */
