@@ -27,20 +27,29 @@ typedef struct {
 } param_slot;
 
 #define SLOT(n, field) {n, sizeof(n) - 1, offsetof(owt_request, field)}
+/* In order of their first letter: index_param looks only at those sharing it. */
 static const param_slot indexed_params[] = {
-    SLOT("REQUEST_METHOD", method),        SLOT("QUERY_STRING", query),
-    SLOT("CONTENT_TYPE", content_type),    SLOT("CONTENT_LENGTH", content_length),
-    SLOT("PATH_INFO", path_info),          SLOT("REQUEST_URI", request_uri),
-    SLOT("HTTP_AUTHORIZATION", authorization), SLOT("REMOTE_ADDR", remote_addr),
+    SLOT("CONTENT_TYPE", content_type), SLOT("CONTENT_LENGTH", content_length),
+    SLOT("HTTP_AUTHORIZATION", authorization), SLOT("PATH_INFO", path_info),
+    SLOT("QUERY_STRING", query),         SLOT("REQUEST_METHOD", method),
+    SLOT("REQUEST_URI", request_uri),    SLOT("REMOTE_ADDR", remote_addr),
 };
+_Static_assert(sizeof indexed_params / sizeof indexed_params[0] == 8, "index_param's ranges follow this table");
 #undef SLOT
 
 static void index_param(owt_request *r, const char *kv, size_t len) {
-  /* Most params are none of these: the first byte tells, before any compare. */
-  for (size_t i = 0; i < sizeof indexed_params / sizeof indexed_params[0]; i++) {
+  size_t from, to; /* the slots whose name starts with kv's first byte */
+  switch (kv[0]) {
+  case 'C': from = 0, to = 2; break;
+  case 'H': from = 2, to = 3; break;
+  case 'P': from = 3, to = 4; break;
+  case 'Q': from = 4, to = 5; break;
+  case 'R': from = 5, to = 8; break;
+  default: return; /* most params: SERVER_*, SCRIPT_*, DOCUMENT_*, ... */
+  }
+  for (size_t i = from; i < to; i++) {
     const param_slot *s = &indexed_params[i];
-    if (s->name[0] != kv[0] || len <= s->len || kv[s->len] != '=' || memcmp(s->name, kv, s->len) != 0)
-      continue;
+    if (len <= s->len || kv[s->len] != '=' || memcmp(s->name, kv, s->len) != 0) continue;
     owt_str *field = (owt_str *)((char *)r + s->offset);
     *field = (owt_str){kv + s->len + 1, len - s->len - 1};
     return;

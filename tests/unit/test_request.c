@@ -86,12 +86,20 @@ static void test_params_duplicates_last_wins(void **state) {
 static void test_params_names_exact(void **state) {
   (void)state;
   char *envp[] = {"QUERY_STRINGX=no", "XQUERY_STRING=no", "query_string=no", "QUERY_STRIN=no",
-                  NULL};
+                  "REMOTE_ADDRESS=no", "REQUEST_METHO=no", "REQUEST_URI_=no", "CONTENT_TYPES=no",
+                  "CONTENT_LENGTH", "HTTP_AUTHORIZATIO=no", "PATH_INF=no", "", "R", "C=", NULL};
   owt_limits l = limits();
   owt_request r;
   owt_request_init(&r, &l);
   assert_int_equal(owt_request_read_params(&r, envp, &l), OWT_OK);
   assert_null(r.query.p);
+  assert_null(r.remote_addr.p);
+  assert_null(r.request_uri.p);
+  assert_null(r.content_type.p);
+  assert_null(r.content_length.p);
+  assert_null(r.authorization.p);
+  assert_null(r.path_info.p);
+  assert_span_equal(r.method, "GET"); /* not given: the default */
   owt_request_free(&r);
 }
 
