@@ -683,5 +683,9 @@ void owt_py_stop(owt_py *py) {
   py_enter(&py->main);
   Py_CLEAR(py->handle);
   Py_CLEAR(py->format_exception);
+  Py_CLEAR(py->main.last_code);
+  Py_CLEAR(py->main.last_fn);
+  Py_CLEAR(py->main.last_digest);
+  free(py->main.copy);
   free(py);
 }
