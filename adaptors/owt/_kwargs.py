@@ -20,7 +20,7 @@ from typing import Any
 
 from owt._errors import BadRequest
 
-__all__ = ["decode", "scan_json", "literal", "NotALiteral", "EMPTY", "JSON", "OTHER", "DICT", "LITERAL_LIMIT", "LITERAL_DEPTH"]
+__all__ = ["decode", "literal", "NotALiteral", "EMPTY", "JSON", "OTHER", "DICT", "LITERAL_LIMIT", "LITERAL_DEPTH"]
 
 EMPTY = 0
 JSON = 1
@@ -54,7 +54,7 @@ class NotALiteral(ValueError):
     """The text is not a Python literal; the message says why."""
 
 
-scan_json = json.scanner.make_scanner(json.decoder.JSONDecoder())
+_scan = json.scanner.make_scanner(json.decoder.JSONDecoder())
 """json's own scanner (C): what json.loads calls, without its wrapper's two regex
 matches for the surrounding whitespace, which cost more than the scan of a small
 dict. The same decoder json.loads uses, so the values are the same."""
@@ -62,7 +62,7 @@ dict. The same decoder json.loads uses, so the values are the same."""
 
 def _json(text: str) -> Any:
     try:
-        value, end = scan_json(text, 0)
+        value, end = _scan(text, 0)
         if end == len(text):
             return value
     except (StopIteration, ValueError, RecursionError):

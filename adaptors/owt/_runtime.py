@@ -31,7 +31,6 @@ from owt._errors import (
 )
 from owt._kwargs import decode
 from owt._kwargs import DICT as _KWARGS_DICT
-from owt._kwargs import scan_json as _scan_json
 from owt._signature import check_call
 from owt.request import _here as _request_here
 from owt.request import _this_thread as _this_request
@@ -289,21 +288,10 @@ def handle(
     This is every request's path: a warm adaptor returning text takes no
     detour through :func:`_resolve`, :func:`_call` or :func:`coerce`.
     """
-    kwargs: Any = None
     if kwargs_kind == _KWARGS_DICT:
-        kwargs = kwargs_text  # C built it: a flat JSON object, the common case
-    elif kwargs_text:
-        # decode()'s common case, inline: a JSON object, json's C scanner.
-        try:
-            kwargs, end = _scan_json(kwargs_text, 0)
-            if end != len(kwargs_text) or type(kwargs) is not dict:
-                kwargs = None
-        except (StopIteration, ValueError, RecursionError):
-            kwargs = None
-        if kwargs is None:
-            kwargs = decode(kwargs_text, kwargs_kind)
+        kwargs: Any = kwargs_text  # C built it from a flat JSON object: the common case
     else:
-        kwargs = {}
+        kwargs = decode(kwargs_text, kwargs_kind) if kwargs_text else {}
     # owt.request for this thread: built into a Request only if something reads it.
     outer = _request_here.raw
     _request_here.raw = (environ if environ is not None else {}, body or b"", path)

@@ -46,8 +46,8 @@ def test_kwargs_kinds(handle: Any) -> None:
     ],
 )
 def test_kwargs_text_as_c_sends_it(handle: Any, text: str, kwargs: dict[str, Any]) -> None:
-    """C sends kind 1 for all text but blanks: handle's inline JSON scan and decode()
-    between them give what PROTOCOL §3 says."""
+    """C sends kind 1 for all text but blanks: decode() gives what PROTOCOL §3 says
+    (json's scanner first)."""
     code = "def run(**kw):\n    return kw\n"
     assert json.loads(handle(code, text, kind=1)[2]) == kwargs
 
