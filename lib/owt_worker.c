@@ -78,6 +78,8 @@ typedef struct {
   owt_ctx ctx;
   owt_py_thread *py;
   /* under w->lock */
+  pthread_cond_t wake_cv; /* it waits here when idle and not leading */
+  int woken;         /* taken off the idle stack: it has something to do */
   int busy;          /* holds a connection */
   uint64_t ticket;   /* the request in Python (0: none) */
   double soft_at;    /* monotonic deadlines; 0: no limit */
@@ -103,13 +105,13 @@ struct owt_worker {
   size_t nthreads;
   rthread *threads;
   pthread_mutex_t lock;
-  pthread_cond_t work_cv;    /* idle followers wait here */
   /* under lock */
   conn ready[MAX_WATCHED];   /* connections with data, for any thread (a ring) */
   size_t ready_head, ready_len;
   conn *handback;            /* connections threads give the dispatcher to wait on */
   size_t nhandback;          /* at most MAX_WATCHED */
-  size_t followers;          /* idle threads waiting on work_cv */
+  rthread *idle[OWT_CONFIG_MAX_THREADS]; /* followers: idle threads, the last one to go idle on top */
+  size_t nidle;
   size_t nbusy;              /* threads holding a connection (t->busy) */
   int has_leader;
   int stopping;              /* threads return once nothing is ready */
@@ -410,6 +412,27 @@ static int lead_accept(owt_worker *w) {
   return fd;
 }
 
+/* Idle threads that do not lead wait as followers, each on its own
+ * condition, so that every wake-up reaches a different one: a ready
+ * connection or the lead handed on is never lost to a thread that was
+ * already woken for something else. The last one to go idle is woken
+ * first: its stack and its Python thread state are the warmest. */
+static void follow(owt_worker *w, rthread *t) {
+  /* w->lock held */
+  t->woken = 0;
+  w->idle[w->nidle++] = t;
+  while (!t->woken) pthread_cond_wait(&t->wake_cv, &w->lock);
+}
+
+/* w->lock held. 0: no follower to wake. */
+static int wake_follower(owt_worker *w) {
+  if (!w->nidle) return 0;
+  rthread *t = w->idle[--w->nidle];
+  t->woken = 1;
+  pthread_cond_signal(&t->wake_cv);
+  return 1;
+}
+
 /* The next connection for thread t to serve: one with data queued by the
  * dispatcher, or one it accepts as the leader. -1 when the worker stops. */
 static int next_connection(rthread *t) {
@@ -430,9 +453,7 @@ static int next_connection(rthread *t) {
       return -1;
     }
     if (w->has_leader || w->drain) {
-      w->followers++;
-      pthread_cond_wait(&w->work_cv, &w->lock);
-      w->followers--;
+      follow(w, t);
       continue;
     }
     w->has_leader = 1;
@@ -440,7 +461,7 @@ static int next_connection(rthread *t) {
     int fd = lead_accept(w);
     pthread_mutex_lock(&w->lock);
     w->has_leader = 0;
-    if (w->followers) pthread_cond_signal(&w->work_cv); /* the next leader */
+    wake_follower(w); /* the next leader */
     if (fd < 0) continue;
     /* A web server sends its request right after connecting: serve it here
      * when it is there, else let the dispatcher wait for it (an idle peer
@@ -516,8 +537,7 @@ static void push_ready(owt_worker *w, conn c) {
   /* w->lock held. The ring holds MAX_WATCHED: as many as can be watched. */
   w->ready[(w->ready_head + w->ready_len) % MAX_WATCHED] = c;
   w->ready_len++;
-  if (w->followers) pthread_cond_signal(&w->work_cv);
-  else if (w->has_leader) wake(w->leader_fd); /* the only idle thread leads: make it look */
+  if (!wake_follower(w) && w->has_leader) wake(w->leader_fd); /* the only idle thread leads: make it look */
 }
 
 /* A kept connection this worker will not serve again: to the master, which
@@ -861,7 +881,7 @@ static void stop_threads(owt_worker *w) {
   pthread_mutex_lock(&w->lock);
   w->stopping = 1;
   w->irq_stop = 1;
-  pthread_cond_broadcast(&w->work_cv);
+  while (wake_follower(w)) continue;
   pthread_cond_broadcast(&w->irq_cv);
   if (w->has_leader) wake(w->leader_fd);
   pthread_mutex_unlock(&w->lock);
@@ -884,9 +904,9 @@ static int worker_init(owt_worker *w, owt_server *srv, int listen_fd, int handof
   w->threads = calloc(w->nthreads, sizeof *w->threads);
   w->handback = calloc(MAX_WATCHED, sizeof *w->handback);
   if (!w->threads || !w->handback) return -1;
-  if (pthread_mutex_init(&w->lock, NULL) || pthread_cond_init(&w->work_cv, NULL) ||
-      pthread_cond_init(&w->irq_cv, NULL))
-    return -1;
+  if (pthread_mutex_init(&w->lock, NULL) || pthread_cond_init(&w->irq_cv, NULL)) return -1;
+  for (size_t i = 0; i < w->nthreads; i++)
+    if (pthread_cond_init(&w->threads[i].wake_cv, NULL)) return -1;
   /* A private copy of the listening socket: an adaptor that closes fd 0
    * does not stop the worker. Non-blocking: another worker may win a
    * connection this one was woken for. */
@@ -915,7 +935,7 @@ static void worker_free(owt_worker *w) {
   if (w->leader_fd >= 0) close(w->leader_fd);
   owt_hygiene_free(&w->hygiene);
   pthread_cond_destroy(&w->irq_cv);
-  pthread_cond_destroy(&w->work_cv);
+  for (size_t i = 0; w->threads && i < w->nthreads; i++) pthread_cond_destroy(&w->threads[i].wake_cv);
   pthread_mutex_destroy(&w->lock);
   free(w->threads);
   free(w->handback);

@@ -108,13 +108,17 @@ def connect(address: tuple[str, int] | str, timeout: float = 10.0) -> socket.soc
     return socket.create_connection(address, timeout=timeout)
 
 
-def exchange(sock: socket.socket, params: Mapping[str, str], stdin: bytes = b"",
-             request_id: int = 1, keep_conn: bool = False) -> FcgiResponse:
-    """One request on an open connection (left open when keep_conn)."""
+def send_request(sock: socket.socket, params: Mapping[str, str], stdin: bytes = b"",
+                 request_id: int = 1, keep_conn: bool = False) -> None:
+    """A whole request's records, written at once."""
     flags = KEEP_CONN if keep_conn else 0
     sock.sendall(record(BEGIN_REQUEST, request_id, struct.pack(">HB5x", RESPONDER, flags))
                  + _stream(PARAMS, request_id, encode_params(params))
                  + _stream(STDIN, request_id, stdin))
+
+
+def read_response(sock: socket.socket, request_id: int = 1) -> FcgiResponse:
+    """STDOUT and STDERR of request_id, up to its END_REQUEST."""
     out, err = bytearray(), bytearray()
     buf = b""
     while True:
@@ -135,6 +139,13 @@ def exchange(sock: socket.socket, params: Mapping[str, str], stdin: bytes = b"",
         elif rtype == END_REQUEST:
             app_status, protocol_status = struct.unpack(">IB3x", content)
             return FcgiResponse(bytes(out), bytes(err), app_status, protocol_status)
+
+
+def exchange(sock: socket.socket, params: Mapping[str, str], stdin: bytes = b"",
+             request_id: int = 1, keep_conn: bool = False) -> FcgiResponse:
+    """One request on an open connection (left open when keep_conn)."""
+    send_request(sock, params, stdin, request_id, keep_conn)
+    return read_response(sock, request_id)
 
 
 def request(address: tuple[str, int] | str, params: Mapping[str, str], stdin: bytes = b"",

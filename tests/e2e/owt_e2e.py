@@ -410,6 +410,17 @@ class OwtServer:
     def _parents(self, pids: list[int]) -> set[int]:
         return {int(st[1]) for p in pids if (st := _stat(p)) is not None}
 
+    def fastcgi_socket(self) -> str:
+        """The path of the unix socket lighttpd made for owt-fcgi (the master's fd 0)."""
+        pid = self.master_pid() or self.owt_pids()[0]
+        inode = os.readlink(f"/proc/{pid}/fd/0").removeprefix("socket:[").removesuffix("]")
+        with open("/proc/net/unix") as table:
+            for line in table:
+                fields = line.split()
+                if len(fields) >= 8 and fields[6] == inode:
+                    return fields[7]
+        raise AssertionError(f"fd 0 of owt-fcgi {pid} is not a bound unix socket")
+
     def master_pid(self) -> int | None:
         """The owt-fcgi master (the parent of the workers), if this front runs one."""
         pids = self.owt_pids()

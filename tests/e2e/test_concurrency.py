@@ -34,6 +34,7 @@ import pytest
 
 from conftest_nginx import NginxServer, fresh_nginx, nginx_front  # noqa: F401 (fixtures)
 from e2e_cases import code
+import fcgi_client
 from owt_e2e import OWT_BIN, OwtServer, b64
 
 def _sanitized() -> bool:
@@ -130,6 +131,33 @@ def test_64_requests_on_one_worker_in_one_wave_nginx(nginx_front: Callable[..., 
 
 def test_the_default_serves_16_waiting_requests_at_once(server: OwtServer) -> None:
     one_wave(server, 16)
+
+
+def test_requests_on_connections_that_waited_each_get_a_thread(server: OwtServer) -> None:
+    """16 FastCGI connections the worker accepted before their requests came (the dispatcher
+    holds them: an idle peer must not hold a thread), then the 16 requests at once, on the
+    default server's own socket. The dispatcher hands them to the 16 idle threads in one go:
+    each must get a thread, or the barrier of 16 breaks. Several rounds: a lost wake-up
+    between the dispatcher and its idle threads only shows when the hand-overs race."""
+    sock_path = server.fastcgi_socket()
+    source = BARRIER_WAVE.format(nonce=nonce(), n=16, barrier_timeout=5 * SLOW)
+    fetch(server, "/warm", source.replace("_arrived.wait()", "pass"), {"i": -1})
+    for round_ in range(8):
+        socks = [fcgi_client.connect(sock_path, timeout=30 * SLOW) for _ in range(16)]
+        try:
+            # Accepted in order: once a later connection is answered, the 16 were accepted,
+            # found empty and given to the dispatcher.
+            assert fcgi_client.get(sock_path, "/_owt/health").status == 200
+            for i, s in enumerate(socks):
+                query = {"code_b64": b64(code(source)), "kwargs": json.dumps({"i": i})}
+                fcgi_client.send_request(s, fcgi_client.cgi_params("GET", f"/wait/{round_}/{i}", query))
+            answers = many(16, lambda i: fcgi_client.read_response(socks[i]))
+        finally:
+            for s in socks:
+                s.close()
+        got = [(a.status, a.body) for a in answers]
+        assert all(st == 200 for st, _ in got), (round_, [g for g in got if g[0] != 200][:2])
+        assert sorted(json.loads(b)["i"] for _, b in got) == list(range(16))
 
 
 def test_a_model_is_built_once_per_worker(owt_server: Callable[[Sequence[str]], OwtServer], tmp_path: Path) -> None:
