@@ -1,8 +1,13 @@
 /* owt_worker.c - request threads, their dispatcher and watchdog.
  *
  * Threads take connections in leader/follower turns: one idle thread (the
- * leader) waits on the listening socket, accepts, hands the leadership to
- * another idle thread and serves what it accepted. A busy worker therefore
+ * leader) waits on the listening socket, accepts and serves what it
+ * accepted, then leads again. The lead passes to an idle thread (a follower)
+ * only when nobody has led for PROMOTE_SECONDS and a connection waits: the
+ * dispatcher sees to it (promote). So quick requests are served one after
+ * another by one thread, as with --threads 1, with no thread woken and no
+ * GIL handed between threads per request; slow ones (a model call, a sleep)
+ * fan out over the idle threads, a millisecond apart at most. A busy worker
  * has no leader and accepts nothing: its backlog stays in the kernel for
  * other workers. The process's first thread (the dispatcher) holds the
  * connections that have nothing to read yet (a new one that has not sent its
@@ -24,6 +29,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "owt_allow.h"
@@ -36,6 +42,8 @@
 #include "owt_response.h"
 
 #define TICK_SECONDS 0.1        /* the dispatcher's longest sleep: deadlines land this late at most */
+#define PROMOTE_SECONDS 0.001   /* a worker with idle threads and nobody accepting: a follower takes
+                                   the lead once it has been so this long and a connection waits */
 #define HYGIENE_SECONDS 0.25    /* process-wide state checked and restored this often */
 #define REAP_SECONDS 1.0        /* zombie children looked for this often */
 #define MAX_WATCHED 4096        /* connections waiting for data (new + kept) */
@@ -114,6 +122,8 @@ struct owt_worker {
   size_t nidle;
   size_t nbusy;              /* threads holding a connection (t->busy) */
   int has_leader;
+  double leaderless_since;   /* monotonic: when the last leader went to serve what it accepted */
+  int promote_watch;         /* the dispatcher looks out for a promotion (promotion_due) */
   int stopping;              /* threads return once nothing is ready */
   drain_reason drain;        /* once set, no more accepting */
   drain_reason drain_asked;  /* a thread asks the dispatcher to drain */
@@ -433,6 +443,18 @@ static int wake_follower(owt_worker *w) {
   return 1;
 }
 
+/* w->lock held: the leader t goes to serve what it accepted, and the worker
+ * has no leader until a follower is promoted or t comes back. */
+static void go_serve(owt_worker *w, rthread *t) {
+  w->leaderless_since = owt_monotonic();
+  t->busy = 1;
+  w->nbusy++;
+  if (w->nidle && !w->promote_watch) { /* the dispatcher may sleep a whole tick: tell it */
+    w->promote_watch = 1;
+    wake(w->wake_fd);
+  }
+}
+
 /* The next connection for thread t to serve: one with data queued by the
  * dispatcher, or one it accepts as the leader. -1 when the worker stops. */
 static int next_connection(rthread *t) {
@@ -461,7 +483,6 @@ static int next_connection(rthread *t) {
     int fd = lead_accept(w);
     pthread_mutex_lock(&w->lock);
     w->has_leader = 0;
-    wake_follower(w); /* the next leader */
     if (fd < 0) continue;
     /* A web server sends its request right after connecting: serve it here
      * when it is there, else let the dispatcher wait for it (an idle peer
@@ -469,8 +490,10 @@ static int next_connection(rthread *t) {
     char b;
     ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n >= 0) { /* data, or an orderly close libfcgi will see */
-      t->busy = 1;
-      w->nbusy++;
+      /* The lead is not handed on here: the dispatcher gives it to a
+       * follower if this request is still going PROMOTE_SECONDS from now
+       * and a connection waits (promote). */
+      go_serve(w, t);
       if (w->ready_len && w->nbusy >= w->nthreads) wake(w->wake_fd); /* they would wait: pass them on */
       pthread_mutex_unlock(&w->lock);
       return fd;
@@ -778,8 +801,39 @@ static int drained(owt_worker *w, size_t *abandoned) {
   return !queued && busy == 0;
 }
 
+/* w->lock held. Whether the dispatcher watches the listening socket now,
+ * to give the lead to a follower when a connection waits (promote): the
+ * worker has had no leader for PROMOTE_SECONDS, and has idle threads. Else
+ * *timeout is shortened to when that may next be so. The watch stops once
+ * the worker has been idle for a tick; the next leader to go and serve with
+ * followers idle starts it again (go_serve). */
+static int promotion_due(owt_worker *w, double now, double *timeout) {
+  if (!w->promote_watch) return 0;
+  double age = now - w->leaderless_since;
+  if (w->drain || w->stopping || !w->nidle || (w->has_leader && age > TICK_SECONDS)) {
+    w->promote_watch = 0;
+    return 0;
+  }
+  if (!w->has_leader && age >= PROMOTE_SECONDS) return 1;
+  double next = w->has_leader ? PROMOTE_SECONDS : PROMOTE_SECONDS - age;
+  if (next < *timeout) *timeout = next;
+  return 0;
+}
+
+/* The listening socket has a connection and nobody has led for
+ * PROMOTE_SECONDS (promotion_due): a follower takes the lead. Its clock
+ * restarts, so the next follower is woken only if that one, too, is busy
+ * PROMOTE_SECONDS later. */
+static void promote(owt_worker *w, double now) {
+  pthread_mutex_lock(&w->lock);
+  if (!w->has_leader && !w->drain && !w->stopping && now - w->leaderless_since >= PROMOTE_SECONDS &&
+      wake_follower(w))
+    w->leaderless_since = now;
+  pthread_mutex_unlock(&w->lock);
+}
+
 static int dispatch(owt_worker *w) {
-  struct pollfd p[3 + MAX_WATCHED + OWT_CONFIG_MAX_THREADS];
+  struct pollfd p[4 + MAX_WATCHED + OWT_CONFIG_MAX_THREADS];
   uint64_t watch_ticket[OWT_CONFIG_MAX_THREADS];
   size_t watch_thread[OWT_CONFIG_MAX_THREADS];
   double timeout = TICK_SECONDS, next_hygiene = 0, next_reap = 0;
@@ -797,6 +851,7 @@ static int dispatch(owt_worker *w) {
     p[n++] = (struct pollfd){signal_pipe[0], POLLIN, 0};
     p[n++] = (struct pollfd){w->wake_fd, POLLIN, 0};
     p[n++] = (struct pollfd){w->handoff_live ? w->handoff_fd : -1, POLLIN, 0};
+    p[n++] = (struct pollfd){-1, POLLIN, 0}; /* the listening socket, when a promotion is due */
     for (size_t i = 0; i < w->nwatched; i++) p[n++] = (struct pollfd){w->watched[i].fd, POLLIN, 0};
     size_t nwatch = 0;
     pthread_mutex_lock(&w->lock);
@@ -807,18 +862,21 @@ static int dispatch(owt_worker *w) {
       watch_thread[nwatch++] = i;
       p[n++] = (struct pollfd){t->watch_fd, POLLIN | POLLRDHUP, 0};
     }
+    if (promotion_due(w, owt_monotonic(), &timeout)) p[3].fd = w->listen_fd;
     pthread_mutex_unlock(&w->lock);
-    if (poll(p, n, (int)(timeout * 1000) + 1) < 0 && errno != EINTR) {
+    struct timespec ts = {(time_t)timeout, (long)((timeout - (double)(time_t)timeout) * 1e9)};
+    if (ppoll(p, n, &ts, NULL) < 0 && errno != EINTR) {
       owt_log(OWT_LOG_ERROR, "poll: %s", strerror(errno));
       return -1;
     }
     if (p[0].revents & POLLIN) on_signals(w);
     if (p[1].revents & POLLIN) drain_eventfd(w->wake_fd);
     double now = owt_monotonic();
-    if (w->nwatched) service_watched(w, p + 3, now, nwatched);
+    if (p[3].revents & POLLIN) promote(w, now);
+    if (w->nwatched) service_watched(w, p + 4, now, nwatched);
     if (w->handoff_live) pass_waiting_new(w);
     if (p[2].revents) take_handoffs(w); /* after: the new ones are watched from the next poll */
-    timeout = watch_requests(w, p + 3 + nwatched, watch_ticket, watch_thread, nwatch);
+    timeout = watch_requests(w, p + 4 + nwatched, watch_ticket, watch_thread, nwatch);
     pthread_mutex_lock(&w->lock);
     drain_reason asked = w->drain_asked;
     pthread_mutex_unlock(&w->lock);
