@@ -160,6 +160,24 @@ def test_requests_on_connections_that_waited_each_get_a_thread(server: OwtServer
         assert sorted(json.loads(b)["i"] for _, b in got) == list(range(16))
 
 
+def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) -> None:
+    """The thread that accepted a request leads again when it is done; an idle thread takes
+    the lead only when nobody has led for a millisecond and a connection waits. So requests
+    that come one after another are served by one thread, as with --threads 1 (handing the
+    lead on at every accept spread them over two threads or more, and the GIL with them)."""
+    source = f"""
+        # {nonce()}
+        import threading
+        def run():
+            return str(threading.get_ident())
+    """
+    threads = [fetch(server, "/which-thread", source) for _ in range(60)]
+    assert all(status == 200 for status, _ in threads), threads[:3]
+    idents = [body for _, body in threads[10:]]  # the first ones compile it and warm up
+    most = max(idents.count(i) for i in set(idents))
+    assert most >= 0.9 * len(idents), f"{len(set(idents))} threads served 50 requests in a row"
+
+
 def test_a_model_is_built_once_per_worker(owt_server: Callable[[Sequence[str]], OwtServer], tmp_path: Path) -> None:
     server = owt_server(("-vv", "--workers", "2", "--threads", "32"))
     builds = tmp_path / "builds"
