@@ -122,6 +122,7 @@ struct owt_worker {
   size_t nidle;
   size_t nbusy;              /* threads holding a connection (t->busy) */
   int has_leader;
+  int leader_called;         /* a ready connection woke the leader (push_ready) */
   double leaderless_since;   /* monotonic: when the last leader went to serve what it accepted */
   int promote_watch;         /* the dispatcher looks out for a promotion (promotion_due) */
   int stopping;              /* threads return once nothing is ready */
@@ -403,17 +404,22 @@ static void serve(rthread *t, int fd) {
 }
 
 /* Accept one connection as the leader. Returns its fd, or -1 when there is
- * nothing to accept now (another worker won it, or the leader was woken). */
+ * nothing to accept now (another worker won it, or the leader was woken).
+ * A busy worker's next connection is usually waiting: it is taken without
+ * a poll first (the listening socket is non-blocking). */
 static int lead_accept(owt_worker *w) {
-  struct pollfd p[2] = {{w->listen_fd, POLLIN, 0}, {w->leader_fd, POLLIN, 0}};
-  if (poll(p, 2, -1) < 0) return -1;
-  if (p[1].revents & POLLIN) {
-    drain_eventfd(w->leader_fd);
-    return -1; /* work is ready here: take it before accepting more */
-  }
-  if (!(p[0].revents & POLLIN)) return -1;
   int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-  if (fd < 0) return -1;
+  if (fd < 0) {
+    struct pollfd p[2] = {{w->listen_fd, POLLIN, 0}, {w->leader_fd, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) return -1;
+    if (p[1].revents & POLLIN) {
+      drain_eventfd(w->leader_fd);
+      return -1; /* work is ready here: take it before accepting more */
+    }
+    if (!(p[0].revents & POLLIN)) return -1;
+    fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) return -1;
+  }
   if (!owt_allow_check_fd(&w->cfg->allow_from, fd)) {
     owt_log(OWT_LOG_WARNING, "refused a FastCGI connection from a peer not in --allow-from");
     close(fd); /* no response at all, as libfcgi does for FCGI_WEB_SERVER_ADDRS */
@@ -443,8 +449,9 @@ static int wake_follower(owt_worker *w) {
   return 1;
 }
 
-/* w->lock held: the leader t goes to serve what it accepted, and the worker
- * has no leader until a follower is promoted or t comes back. */
+/* w->lock held: t goes to serve a connection (one it accepted as the
+ * leader, or a ready one) with no other thread leading: the worker has no
+ * leader until a follower is promoted or t comes back. */
 static void go_serve(owt_worker *w, rthread *t) {
   w->leaderless_since = owt_monotonic();
   t->busy = 1;
@@ -465,8 +472,12 @@ static int next_connection(rthread *t) {
       conn c = w->ready[w->ready_head];
       w->ready_head = (w->ready_head + 1) % MAX_WATCHED;
       w->ready_len--;
-      t->busy = 1;
-      w->nbusy++;
+      if (w->has_leader) {
+        t->busy = 1;
+        w->nbusy++;
+      } else {
+        go_serve(w, t); /* nobody accepts while it serves: the dispatcher sees to that */
+      }
       pthread_mutex_unlock(&w->lock);
       return c.fd;
     }
@@ -483,6 +494,12 @@ static int next_connection(rthread *t) {
     int fd = lead_accept(w);
     pthread_mutex_lock(&w->lock);
     w->has_leader = 0;
+    if (w->leader_called) {
+      w->leader_called = 0;
+      /* Called for a ready connection, it accepted another first: the
+       * ready one gets a follower (the ones readied after it got theirs). */
+      if (fd >= 0 && w->ready_len) wake_follower(w);
+    }
     if (fd < 0) continue;
     /* A web server sends its request right after connecting: serve it here
      * when it is there, else let the dispatcher wait for it (an idle peer
@@ -560,7 +577,14 @@ static void push_ready(owt_worker *w, conn c) {
   /* w->lock held. The ring holds MAX_WATCHED: as many as can be watched. */
   w->ready[(w->ready_head + w->ready_len) % MAX_WATCHED] = c;
   w->ready_len++;
-  if (!wake_follower(w) && w->has_leader) wake(w->leader_fd); /* the only idle thread leads: make it look */
+  /* The leader first, when it waits on the socket: quick requests stay on
+   * one thread. Once it is called, the next ones wake followers. */
+  if (w->has_leader && !w->leader_called) {
+    w->leader_called = 1;
+    wake(w->leader_fd);
+  } else if (!wake_follower(w) && w->has_leader) {
+    wake(w->leader_fd); /* no thread but the leader: it takes them one by one */
+  }
 }
 
 /* A kept connection this worker will not serve again: to the master, which

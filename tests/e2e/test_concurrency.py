@@ -160,6 +160,32 @@ def test_requests_on_connections_that_waited_each_get_a_thread(server: OwtServer
         assert sorted(json.loads(b)["i"] for _, b in got) == list(range(16))
 
 
+def test_while_the_leader_serves_a_connection_that_waited_new_ones_are_accepted(server: OwtServer) -> None:
+    """A connection accepted before its request came waits in the dispatcher; when the request
+    comes, the thread that was leading (accepting) serves it. Nobody accepts then until the
+    dispatcher gives the lead to an idle thread: a new connection must still be served while
+    that request runs, also when the worker had been idle (nothing to wake the dispatcher)."""
+    sock_path = server.fastcgi_socket()
+    source = f"""
+        # {nonce()}
+        import time
+        def run():
+            time.sleep(3)
+            return "slow"
+    """
+    with fcgi_client.connect(sock_path, timeout=30 * SLOW) as held:
+        # Once a later connection is answered, the held one was accepted and handed over.
+        assert fcgi_client.get(sock_path, "/_owt/health").status == 200
+        time.sleep(0.3)  # an idle worker: the dispatcher no longer looks out for the lead
+        query = {"code_b64": b64(code(source))}
+        fcgi_client.send_request(held, fcgi_client.cgi_params("GET", "/held-slow", query))
+        t0 = time.monotonic()
+        wait_until(lambda: any(r["path"] == "/held-slow" for w in status(server)["workers"] for r in w["inflight"]),
+                   2.0, "no other connection was served while the held one's request ran")
+        assert time.monotonic() - t0 < 2.5
+        assert fcgi_client.read_response(held).body == b"slow"
+
+
 def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) -> None:
     """The thread that accepted a request leads again when it is done; an idle thread takes
     the lead only when nobody has led for a millisecond and a connection waits. So requests
