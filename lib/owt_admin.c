@@ -316,7 +316,7 @@ static owt_err metrics_text(owt_buf *out, const owt_scoreboard *board) {
        offsetof(owt_stats, cache_hits)},
       {"owt_cache_misses_total", "counter", "use_cache requests not in the cache.",
        offsetof(owt_stats, cache_misses)},
-      {"owt_worker_rss_bytes", "gauge", "Resident memory of the worker, read every few requests.",
+      {"owt_worker_rss_bytes", "gauge", "Resident memory of the worker, read 4 times a second.",
        offsetof(owt_stats, rss_bytes)},
       {"owt_warm_adaptors", "gauge", "Code adaptors kept warm by the worker.", offsetof(owt_stats, warm_adaptors)},
       {"owt_adaptors_compiled_total", "counter", "Code adaptors the worker built.", offsetof(owt_stats, compiled)},

@@ -392,7 +392,6 @@ int owt_server_handle(owt_ctx *c, owt_io *io) {
             status < 0 ? owt_err_status(OWT_E_IO) : status,
             (unsigned long long)c->bytes_out, (owt_now() - t0) * 1000.0);
   }
-  if ((number & 15) == 0) stats->rss_bytes = owt_stats_rss(); /* cheap enough 1 in 16 */
   if (c->rec) owt_inflight_set_idle(c->rec);
   owt_request_reset(&c->req);
   return status;

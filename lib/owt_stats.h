@@ -51,7 +51,7 @@ typedef struct {
   uint64_t bytes_out;    /* body bytes sent */
   uint64_t cache_hits;   /* use_cache requests answered from the cache */
   uint64_t cache_misses; /* use_cache requests that were not */
-  uint64_t rss_bytes;    /* resident memory, read every few requests */
+  uint64_t rss_bytes;    /* resident memory, read by the worker's dispatcher 4 times a second */
   owt_latency latency;   /* every request's duration (owt_stats_observe) */
   owt_tick history[OWT_HISTORY_STEPS];
   /* the warm adaptors, as the Python runtime reports them (owt_stats_report_warm) */

@@ -907,6 +907,8 @@ static int dispatch(owt_worker *w) {
     if (asked) begin_drain(w, asked, "recycling");
     if (now >= next_hygiene) {
       keep_clean(w);
+      /* for /_owt/status and /metrics: here, not per request (open, read, close) */
+      w->srv->slot->worker.rss_bytes = owt_stats_rss();
       next_hygiene = now + HYGIENE_SECONDS;
     }
     if (now >= next_reap) {

@@ -476,6 +476,17 @@ def test_status_lists_every_request_in_flight(server: OwtServer) -> None:
         assert [f.result() for f in futures] == [(200, b"ok")] * 5
 
 
+def test_status_reports_each_workers_memory(server: OwtServer) -> None:
+    """rss_bytes is the worker's resident memory, sampled by its dispatcher (an embedded
+    Python is tens of MB), also for a worker that has served nothing since it started."""
+    got = wait_until(lambda: [w["rss_bytes"] for w in status(server)["workers"] if w["rss_bytes"] > 0],
+                     5 * SLOW, "no worker reports its memory")
+    pids = server.worker_pids()
+    assert len(got) == len(pids)
+    for rss in got:
+        assert 8 << 20 < rss < 4 << 30, rss
+
+
 def test_a_segfault_costs_its_workers_requests_in_flight_only(fresh_server: Callable[..., OwtServer]) -> None:
     """docs/reliability.md: with threads, a crash ends every request in flight in that worker;
     requests it had not accepted yet wait in the socket's backlog and are all served."""
