@@ -24,11 +24,9 @@ enum field_id {
   F__COUNT
 };
 
-/* Literals: .p is NUL-terminated too (cJSON's lookup takes a C string). */
-static const owt_str field_names[F__COUNT] = {
-    OWT_STR_LIT("code_b64"),  OWT_STR_LIT("code"),         OWT_STR_LIT("code_sha256"), OWT_STR_LIT("code_sig"),
-    OWT_STR_LIT("kwargs_b64"), OWT_STR_LIT("kwargs"),      OWT_STR_LIT("fn_name"),     OWT_STR_LIT("adaptor"),
-    OWT_STR_LIT("use_cache"), OWT_STR_LIT("cache_kwargs"), OWT_STR_LIT("cache_key_override"),
+static const char *const field_names[F__COUNT] = {
+    "code_b64", "code",      "code_sha256",  "code_sig",           "kwargs_b64", "kwargs",
+    "fn_name",  "adaptor",   "use_cache",    "cache_kwargs",       "cache_key_override",
 };
 
 _Static_assert(F__COUNT == OWT_INVOCATION_FIELDS, "owt_invocation.raw has a buffer per field");
@@ -117,11 +115,8 @@ owt_err owt_invocation_parse_bool(owt_str s, int *out) {
 
 static owt_err form_field(void *ctx, owt_str key, owt_str value) {
   field_set *fs = ctx;
-  /* A key with nothing to decode (all of them, from our clients) is compared as it is. */
-  int plain = !memchr(key.p, '%', key.len) && !memchr(key.p, '+', key.len);
   for (int i = 0; i < F__COUNT; i++) {
-    if (plain ? !owt_str_eq(key, field_names[i]) : !owt_form_key_is(key, field_names[i].p))
-      continue;
+    if (!owt_form_key_is(key, field_names[i])) continue;
     owt_buf_reset(&fs->value[i]);
     fs->set[i] = 1;
     return value.p ? owt_url_decode(value.p, value.len, &fs->value[i]) : OWT_OK;
@@ -185,7 +180,7 @@ static owt_err collect_json(field_set *fs, owt_str body) {
     goto done;
   }
   for (int i = 0; i < F__COUNT; i++) {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, field_names[i].p);
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, field_names[i]);
     if (item && (err = json_field(fs, i, item))) goto done;
   }
 done:

@@ -123,7 +123,8 @@ struct owt_worker {
   size_t nbusy;              /* threads holding a connection (t->busy) */
   int has_leader;
   int leader_called;         /* a ready connection woke the leader (push_ready) */
-  double leaderless_since;   /* monotonic: when the last leader went to serve what it accepted */
+  double leaderless_since;   /* monotonic: when the worker last lost its leader (go_serve), or a
+                                follower was promoted */
   int promote_watch;         /* the dispatcher looks out for a promotion (promotion_due) */
   int stopping;              /* threads return once nothing is ready */
   drain_reason drain;        /* once set, no more accepting */
