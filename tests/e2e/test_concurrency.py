@@ -66,6 +66,20 @@ def fetch(server: OwtServer, path: str, source: str, kwargs: Any = None, timeout
         conn.close()
 
 
+def send_fastcgi(sock: socket.socket, path: str, source: str, kwargs: Any = None) -> None:
+    """The request fetch() makes, written as FastCGI records straight to a worker's socket."""
+    query = {"code_b64": b64(code(source))}
+    if kwargs is not None:
+        query["kwargs"] = json.dumps(kwargs)
+    fcgi_client.send_request(sock, fcgi_client.cgi_params("GET", path, query))
+
+
+def hand_to_dispatcher(sock_path: str) -> None:
+    """Connections are accepted in order: once a later one is answered, every connection
+    opened before it was accepted, found empty and given to the dispatcher to wait on."""
+    assert fcgi_client.get(sock_path, "/_owt/health").status == 200
+
+
 def status(server: OwtServer) -> dict[str, Any]:
     conn = http.client.HTTPConnection(server.address, server.port, timeout=10)
     try:
@@ -145,12 +159,9 @@ def test_requests_on_connections_that_waited_each_get_a_thread(server: OwtServer
     for round_ in range(8):
         socks = [fcgi_client.connect(sock_path, timeout=30 * SLOW) for _ in range(16)]
         try:
-            # Accepted in order: once a later connection is answered, the 16 were accepted,
-            # found empty and given to the dispatcher.
-            assert fcgi_client.get(sock_path, "/_owt/health").status == 200
+            hand_to_dispatcher(sock_path)
             for i, s in enumerate(socks):
-                query = {"code_b64": b64(code(source)), "kwargs": json.dumps({"i": i})}
-                fcgi_client.send_request(s, fcgi_client.cgi_params("GET", f"/wait/{round_}/{i}", query))
+                send_fastcgi(s, f"/wait/{round_}/{i}", source, {"i": i})
             answers = many(16, lambda i: fcgi_client.read_response(socks[i]))
         finally:
             for s in socks:
@@ -174,11 +185,9 @@ def test_while_the_leader_serves_a_connection_that_waited_new_ones_are_accepted(
             return "slow"
     """
     with fcgi_client.connect(sock_path, timeout=30 * SLOW) as held:
-        # Once a later connection is answered, the held one was accepted and handed over.
-        assert fcgi_client.get(sock_path, "/_owt/health").status == 200
+        hand_to_dispatcher(sock_path)
         time.sleep(0.3)  # an idle worker: the dispatcher no longer looks out for the lead
-        query = {"code_b64": b64(code(source))}
-        fcgi_client.send_request(held, fcgi_client.cgi_params("GET", "/held-slow", query))
+        send_fastcgi(held, "/held-slow", source)
         t0 = time.monotonic()
         wait_until(lambda: any(r["path"] == "/held-slow" for w in status(server)["workers"] for r in w["inflight"]),
                    2.0, "no other connection was served while the held one's request ran")
@@ -477,12 +486,14 @@ def test_status_lists_every_request_in_flight(server: OwtServer) -> None:
 
 
 def test_status_reports_each_workers_memory(server: OwtServer) -> None:
-    """rss_bytes is the worker's resident memory, sampled by its dispatcher (an embedded
-    Python is tens of MB), also for a worker that has served nothing since it started."""
-    got = wait_until(lambda: [w["rss_bytes"] for w in status(server)["workers"] if w["rss_bytes"] > 0],
-                     5 * SLOW, "no worker reports its memory")
-    pids = server.worker_pids()
-    assert len(got) == len(pids)
+    """rss_bytes is each worker's resident memory, sampled by its dispatcher a few times a
+    second (an embedded Python is tens of MB)."""
+    def reported() -> list[int] | None:
+        rss = [w["rss_bytes"] for w in status(server)["workers"]]
+        return rss if rss and all(r > 0 for r in rss) else None
+
+    got = wait_until(reported, 5 * SLOW, "a worker does not report its memory")
+    assert len(got) == len(server.worker_pids())
     for rss in got:
         assert 8 << 20 < rss < 4 << 30, rss
 
