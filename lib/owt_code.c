@@ -104,6 +104,8 @@ static owt_err resolve_sent(owt_code *c, owt_code_memo *memo, owt_invocation *in
                    inv->code_sha256_hex);
     return OWT_E_BAD_REQUEST;
   }
+  memcpy(inv->code_sum, sum, sizeof sum);
+  inv->has_code_sum = 1;
   if ((err = check_signature(c, inv, code, NULL, &sig, message))) return err;
   err = owt_codestore_put(&c->store, sum, code, sig);
   if (err == OWT_E_TOO_LARGE)
@@ -132,6 +134,8 @@ static owt_err resolve_digest(owt_code *c, owt_invocation *inv, owt_buf *message
   }
   if (sig == inv->code_sig && !has_stored) owt_codestore_put(&c->store, inv->code_sha256, code, sig);
   inv->has_code = 1;
+  memcpy(inv->code_sum, inv->code_sha256, sizeof inv->code_sum); /* the store checked it */
+  inv->has_code_sum = 1;
   return OWT_OK;
 }
 

@@ -69,7 +69,7 @@ static owt_buf *inv_bufs(owt_invocation *inv, size_t i) {
 void owt_invocation_reset(owt_invocation *inv) {
   for (size_t i = 0; inv_bufs(inv, i); i++) owt_buf_reset(inv_bufs(inv, i));
   inv->has_code = inv->has_adaptor = inv->has_cache_key = 0;
-  inv->has_code_sha256 = inv->has_code_sig = 0;
+  inv->has_code_sha256 = inv->has_code_sig = inv->has_code_sum = 0;
   inv->code_sha256_hex[0] = '\0';
   inv->use_cache = inv->cache_kwargs = inv->missing_code = 0;
   inv->kwargs_kind = OWT_KWARGS_EMPTY;

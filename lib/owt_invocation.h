@@ -26,6 +26,8 @@ typedef struct {
   int has_adaptor;
   int has_code_sha256; /* code_sha256 given: the code, or what to load when none was sent */
   int has_code_sig;    /* code_sig given */
+  int has_code_sum;    /* set by owt_code_resolve(): code_sum is the SHA-256 of code */
+  unsigned char code_sum[OWT_INVOCATION_SHA256_LEN];
   unsigned char code_sha256[OWT_INVOCATION_SHA256_LEN];
   char code_sha256_hex[2 * OWT_INVOCATION_SHA256_LEN + 1]; /* lower-case, NUL-terminated */
   unsigned char code_sig[OWT_INVOCATION_SIG_LEN];

@@ -503,16 +503,21 @@ static int unpack_result(PyObject *result, owt_py_reply *reply) {
 /* With the GIL: the request in t is over. Clears a Timeout the interrupter
  * scheduled but that never landed before anything else runs (forgetting the
  * ticket may run a destructor), so nothing can slip into the thread's next
- * request: the interrupter checks the ticket under the GIL too. */
+ * request. The interrupter raises only while the ticket is current and sets
+ * slot.reason in the same hold of the GIL: reason 0 here means nothing was
+ * scheduled, and once owt_py_slot_end forgets the ticket (before any
+ * bytecode runs) nothing can be; the clears (a walk of all thread states
+ * under the runtime's lock) are for interrupted requests only. */
 static void end_ticket(owt_py_thread *t) {
   if (t->environ) { /* the params are freed after this request */
     owt_py_environ_detach(t->environ);
     Py_CLEAR(t->environ);
   }
   if (!t->slot.ticket) return;
-  PyThreadState_SetAsyncExc(t->ident, NULL);
+  int interrupted = t->slot.reason != 0;
+  if (interrupted) PyThreadState_SetAsyncExc(t->ident, NULL);
   owt_py_slot_end(&t->slot);
-  PyThreadState_SetAsyncExc(t->ident, NULL); /* in case the destructor's bytecode let one in */
+  if (interrupted) PyThreadState_SetAsyncExc(t->ident, NULL); /* the destructor's bytecode let one in */
 }
 
 static void copy_str(char **o, owt_str *s) {

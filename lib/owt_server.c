@@ -74,7 +74,7 @@ owt_err owt_ctx_init(owt_ctx *c, owt_server *srv, owt_py_thread *py, size_t inde
   owt_buf_init(&c->head, 256 * 1024);
   owt_buf_init(&c->message, 256 * 1024);
   owt_buf_init(&c->user, OWT_AUTH_USER_MAX);
-  owt_buf_init(&c->last_source, 256 * 1024);
+  owt_buf_init(&c->last_fn, 1024);
   owt_code_memo_init(&c->code_memo);
   c->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
   c->sha256_ctx = EVP_MD_CTX_new();
@@ -89,7 +89,7 @@ void owt_ctx_free(owt_ctx *c) {
   owt_buf_free(&c->head);
   owt_buf_free(&c->message);
   owt_buf_free(&c->user);
-  owt_buf_free(&c->last_source);
+  owt_buf_free(&c->last_fn);
   owt_code_memo_free(&c->code_memo);
   memset(c, 0, sizeof *c);
 }
@@ -121,29 +121,30 @@ static int send_error(owt_ctx *c, owt_io *io, owt_err err, const char *fallback)
   return owt_err_status(err);
 }
 
-/* Whether fn_name NUL code is what c hashed last. */
+/* Whether the digest c made last was of inv's fn_name and code. */
 static int same_source(const owt_ctx *c, const owt_invocation *inv) {
-  const owt_buf *last = &c->last_source;
   size_t n = inv->fn_name.len;
   /* An empty field may have no buffer at all: memcmp must not see its NULL. */
-  return last->len == n + 1 + inv->code.len && (n == 0 || memcmp(last->data, inv->fn_name.data, n) == 0) &&
-         last->data[n] == '\0' &&
-         (inv->code.len == 0 || memcmp(last->data + n + 1, inv->code.data, inv->code.len) == 0);
+  return c->has_last_digest && inv->has_code_sum && c->last_fn.len == n &&
+         (n == 0 || memcmp(c->last_fn.data, inv->fn_name.data, n) == 0) &&
+         memcmp(c->last_code_sum, inv->code_sum, sizeof c->last_code_sum) == 0;
 }
 
 /* The warm-adaptor key: SHA-256 over fn_name, NUL, code; all zero when
  * OpenSSL fails (the runtime then hashes the code itself). The last one is
- * remembered with its source (up to 256 KiB). Returns 1 when the source was
- * that of the thread's previous call. */
+ * remembered with its fn_name and the code's own SHA-256, which
+ * owt_code_resolve() found (from its memo, or the code store's name): no
+ * second copy of the code to compare. Returns 1 when the source was that of
+ * the thread's previous call. */
 static int digest_of(owt_ctx *c, const owt_invocation *inv, unsigned char out[32]) {
   unsigned int len = 32;
   EVP_MD_CTX *ctx = c->sha256_ctx;
-  if (c->last_source.len && same_source(c, inv)) {
+  if (same_source(c, inv)) {
     memcpy(out, c->last_digest, 32);
     return 1;
   }
   memset(out, 0, 32);
-  owt_buf_reset(&c->last_source);
+  c->has_last_digest = 0;
   if (!c->sha256 || !ctx || !EVP_DigestInit_ex2(ctx, c->sha256, NULL)) return 0;
   EVP_DigestUpdate(ctx, inv->fn_name.data, inv->fn_name.len);
   EVP_DigestUpdate(ctx, "", 1);
@@ -152,13 +153,11 @@ static int digest_of(owt_ctx *c, const owt_invocation *inv, unsigned char out[32
     memset(out, 0, 32);
     return 0;
   }
-  if (owt_buf_append(&c->last_source, inv->fn_name.data, inv->fn_name.len) ||
-      owt_buf_append_byte(&c->last_source, '\0') ||
-      (inv->code.len && owt_buf_append(&c->last_source, inv->code.data, inv->code.len))) {
-    owt_buf_reset(&c->last_source); /* too big to remember: hash it next time */
-    return 0;
-  }
+  owt_buf_reset(&c->last_fn);
+  if (!inv->has_code_sum || owt_buf_append(&c->last_fn, inv->fn_name.data, inv->fn_name.len)) return 0;
+  memcpy(c->last_code_sum, inv->code_sum, 32);
   memcpy(c->last_digest, out, 32);
+  c->has_last_digest = 1;
   return 0;
 }
 

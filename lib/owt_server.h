@@ -55,9 +55,10 @@ typedef struct {
   owt_buf user;           /* the authenticated user, when auth is on */
   struct evp_md_st *sha256;         /* fetched once: a fetch per request costs more than the hash */
   struct evp_md_ctx_st *sha256_ctx; /* reused for every request's digest */
-  owt_buf last_source;      /* fn_name NUL code of the last digest made (a thread runs the same
-                               adaptor again and again: comparing costs less than hashing) */
-  unsigned char last_digest[32];
+  owt_buf last_fn;          /* the last digest made was of this fn_name and the code whose */
+  unsigned char last_code_sum[32]; /* SHA-256 is this (a thread runs the same adaptor again and */
+  unsigned char last_digest[32];   /* again: comparing them costs less than hashing) */
+  int has_last_digest;
   owt_code_memo code_memo;  /* the code this thread checked last, and its SHA-256 */
   owt_cache_key cache_key;  /* this request's key, when it asked for the cache */
   int cache_state;          /* this request: 0 no cache asked, else OWT_SERVER_CACHE_HIT/_MISS */

@@ -129,6 +129,31 @@ static void test_sent_then_by_digest(void **state) {
   assert_span_equal(owt_buf_str(&f->inv.code), CODE);
 }
 
+/* Whichever way the code came, the request leaves with its SHA-256 (the
+ * server's warm-adaptor memo compares it instead of the code). */
+static void test_code_sum_is_known_either_way(void **state) {
+  fixture *f = *state;
+  unsigned char want[32];
+  assert_int_equal(owt_codestore_hash(NULL, owt_str_of(CODE), want), OWT_OK);
+  request(f, CODE, NULL, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_true(f->inv.has_code_sum);
+  assert_memory_equal(f->inv.code_sum, want, 32);
+  request(f, CODE, NULL, SIG_NONE, NULL); /* the memo's sum this time */
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_memory_equal(f->inv.code_sum, want, 32);
+  request(f, NULL, CODE, SIG_NONE, NULL); /* loaded from the store */
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_true(f->inv.has_code_sum);
+  assert_memory_equal(f->inv.code_sum, want, 32);
+  request(f, NULL, OTHER_CODE, SIG_NONE, NULL); /* unknown: no code, no sum */
+  assert_int_equal(resolve(f), OWT_E_UNKNOWN_CODE);
+  assert_false(f->inv.has_code_sum);
+  request(f, OTHER_CODE, CODE, SIG_NONE, NULL); /* refused: no sum either */
+  assert_int_equal(resolve(f), OWT_E_BAD_REQUEST);
+  assert_false(f->inv.has_code_sum);
+}
+
 /* The thread's memo spares the hash of code it checked last, and only that:
  * code_sha256 is still checked against the code actually sent. */
 static void test_memo_remembers_only_the_last_code(void **state) {
@@ -324,6 +349,7 @@ static void test_stored_code_over_max_code(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_sent_then_by_digest),
+      T(test_code_sum_is_known_either_way),
       T(test_memo_remembers_only_the_last_code),
       T(test_mismatch_is_400),
       T(test_require_signed),
