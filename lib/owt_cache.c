@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "owt_dir.h"
+#include "owt_dirscan.h"
 #include "owt_log.h"
 
 #define MAGIC "OWTCACHE"
@@ -82,12 +83,6 @@ static double default_clock(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int is_entry_name(const char *name) {
-  size_t i = 0;
-  for (; name[i] && i <= OWT_CACHE_NAME_LEN; i++)
-    if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f'))) return 0;
-  return i == OWT_CACHE_NAME_LEN;
-}
 
 /* ---- open / close ------------------------------------------------------------- */
 
@@ -671,98 +666,25 @@ fail:
 
 /* ---- scanning the directory ---------------------------------------------------- */
 
-typedef struct {
-  struct timespec mtime;
-  uint64_t size;
-  char name[OWT_CACHE_NAME_LEN + 1];
-} scan_entry;
-
-typedef struct {
-  scan_entry *v; /* owned */
-  size_t n, cap;
-  uint64_t bytes;
-} scan_list;
-
-static owt_err scan_push(scan_list *l, const char *name, const struct stat *st) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 256;
-    scan_entry *v = realloc(l->v, cap * sizeof *v);
-    if (!v) return OWT_E_NOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
-  scan_entry *e = &l->v[l->n++];
-  e->mtime = st->st_mtim;
-  e->size = (uint64_t)st->st_size;
-  memcpy(e->name, name, OWT_CACHE_NAME_LEN + 1);
-  l->bytes += e->size;
-  return OWT_OK;
-}
-
-/* Every entry file into l (when l is not NULL); stale temporary files are
- * removed on the way. */
-static owt_err scan_dir(owt_cache *c, scan_list *l, uint64_t *entries, uint64_t *bytes) {
-  owt_err err = OWT_OK;
-  struct dirent *de;
-  struct stat st;
-  double now = c->clock();
-  *entries = *bytes = 0;
-  int fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (!d) {
-    if (fd >= 0) close(fd);
-    return OWT_E_INTERNAL;
-  }
-  while ((de = readdir(d)) != NULL) {
-    if (strncmp(de->d_name, TMP_PREFIX, sizeof TMP_PREFIX - 1) == 0) {
-      if (fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-          now - (double)st.st_mtim.tv_sec > TMP_STALE_SECONDS)
-        unlinkat(c->dirfd, de->d_name, 0); /* a worker died mid-response */
-      continue;
-    }
-    if (!is_entry_name(de->d_name)) continue;
-    if (fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
-    ++*entries;
-    *bytes += (uint64_t)st.st_size;
-    if (l && (err = scan_push(l, de->d_name, &st))) break;
-  }
-  closedir(d);
-  return err;
-}
-
-static int older_first(const void *a, const void *b) {
-  const scan_entry *x = a, *y = b;
-  if (x->mtime.tv_sec != y->mtime.tv_sec) return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-  if (x->mtime.tv_nsec != y->mtime.tv_nsec) return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-  return strcmp(x->name, y->name);
+/* Every entry file into l (when l is not NULL); stale temporary files (a
+ * worker died mid-response) are removed on the way. */
+static owt_err scan_dir(owt_cache *c, owt_dirscan *l, uint64_t *entries, uint64_t *bytes) {
+  return owt_dirscan_read(c->dirfd, TMP_PREFIX, c->clock(), TMP_STALE_SECONDS, l, entries, bytes);
 }
 
 /* Scan, evict down to low_water when over max_bytes, and write the exact
  * total into the accounting. Under the accounting lock. */
 static owt_err evict_locked(owt_cache *c) {
-  scan_list l = {NULL, 0, 0, 0};
+  owt_dirscan l = OWT_DIRSCAN_INIT;
   uint64_t entries = 0, bytes = 0;
-  struct stat st;
   owt_err err;
   if ((err = scan_dir(c, &l, &entries, &bytes))) goto done;
-  if (bytes > c->max_bytes) {
-    qsort(l.v, l.n, sizeof *l.v, older_first);
-    for (size_t i = 0; i < l.n && bytes > c->low_water; i++) {
-      /* Skip one a hit touched since the scan: it is no longer the oldest. */
-      if (fstatat(c->dirfd, l.v[i].name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        bytes -= l.v[i].size;
-        continue;
-      }
-      if (st.st_mtim.tv_sec != l.v[i].mtime.tv_sec || st.st_mtim.tv_nsec != l.v[i].mtime.tv_nsec) continue;
-      if (unlinkat(c->dirfd, l.v[i].name, 0) == 0 || errno == ENOENT) {
-        bytes -= l.v[i].size;
-        atomic_fetch_add_explicit(&c->evictions, 1, memory_order_relaxed);
-      }
-    }
-  }
-  usage_write(c, &(usage){bytes, 0});
+  if (l.bytes > c->max_bytes)
+    atomic_fetch_add_explicit(&c->evictions, owt_dirscan_evict_oldest(c->dirfd, &l, c->low_water, NULL, NULL),
+                              memory_order_relaxed);
+  usage_write(c, &(usage){l.bytes, 0});
 done:
-  free(l.v);
+  owt_dirscan_free(&l);
   return err;
 }
 
@@ -814,7 +736,7 @@ done:
 }
 
 owt_err owt_cache_purge(owt_cache *c, const owt_str *key, uint64_t *purged) {
-  scan_list l = {NULL, 0, 0, 0};
+  owt_dirscan l = OWT_DIRSCAN_INIT;
   uint64_t entries = 0, bytes = 0;
   owt_err err;
   *purged = 0;
@@ -831,6 +753,6 @@ owt_err owt_cache_purge(owt_cache *c, const owt_str *key, uint64_t *purged) {
   usage_write(c, &(usage){bytes, 0});
 done:
   usage_unlock(c);
-  free(l.v);
+  owt_dirscan_free(&l);
   return err;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "owt_dir.h"
+#include "owt_dirscan.h"
 #include "owt_log.h"
 
 #define MAGIC "OWTCODE1"
@@ -61,12 +62,6 @@ static double mtime_of(const struct stat *st) {
   return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
 }
 
-static int is_entry_name(const char *name) {
-  size_t i = 0;
-  for (; name[i] && i <= OWT_CODESTORE_NAME_LEN; i++)
-    if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f'))) return 0;
-  return i == OWT_CODESTORE_NAME_LEN;
-}
 
 static int write_all(int fd, const void *p, size_t n) {
   for (size_t off = 0; off < n;) {
@@ -330,100 +325,28 @@ static void usage_unlock(usage *u) {
 
 /* ---- scanning and eviction (the lock held) ------------------------------------------ */
 
-typedef struct {
-  struct timespec mtime;
-  uint64_t size;
-  char name[OWT_CODESTORE_NAME_LEN + 1];
-} scan_entry;
-
-typedef struct {
-  scan_entry *v; /* owned */
-  size_t n, cap;
-  uint64_t bytes;
-} scan_list;
-
-static owt_err scan_push(scan_list *l, const char *name, const struct stat *st) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 256;
-    scan_entry *v = realloc(l->v, cap * sizeof *v);
-    if (!v) return OWT_E_NOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
-  scan_entry *e = &l->v[l->n++];
-  e->mtime = st->st_mtim;
-  e->size = (uint64_t)st->st_size;
-  memcpy(e->name, name, OWT_CODESTORE_NAME_LEN + 1);
-  l->bytes += e->size;
-  return OWT_OK;
-}
-
-/* Every entry file into l; stale temporary files are removed on the way. */
-static owt_err scan_dir(int dirfd, scan_list *l) {
-  owt_err err = OWT_OK;
-  struct dirent *de;
-  struct stat st;
-  double now = now_seconds();
-  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (!d) {
-    if (fd >= 0) close(fd);
-    return OWT_E_INTERNAL;
-  }
-  while ((de = readdir(d)) != NULL) {
-    if (strncmp(de->d_name, TMP_PREFIX, sizeof TMP_PREFIX - 1) == 0) {
-      if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-          now - mtime_of(&st) > TMP_STALE_SECONDS)
-        unlinkat(dirfd, de->d_name, 0); /* a worker died while writing it */
-      continue;
-    }
-    if (!is_entry_name(de->d_name)) continue;
-    if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
-    if ((err = scan_push(l, de->d_name, &st))) break;
-  }
-  closedir(d);
-  return err;
-}
-
-static int older_first(const void *a, const void *b) {
-  const scan_entry *x = a, *y = b;
-  if (x->mtime.tv_sec != y->mtime.tv_sec) return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-  if (x->mtime.tv_nsec != y->mtime.tv_nsec) return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-  return strcmp(x->name, y->name);
+/* Every entry file into l; stale temporary files (a worker died while
+ * writing one) are removed on the way. */
+static owt_err scan_dir(int dirfd, owt_dirscan *l) {
+  uint64_t entries, bytes;
+  return owt_dirscan_read(dirfd, TMP_PREFIX, now_seconds(), TMP_STALE_SECONDS, l, &entries, &bytes);
 }
 
 /* Scan, evict down to low_water when over max_bytes (never keep, the entry
  * just stored), and set u from what is left. */
 static owt_err evict_locked(owt_codestore *cs, int dirfd, usage *u, const char *keep) {
-  scan_list l = {NULL, 0, 0, 0};
-  struct stat st;
+  owt_dirscan l = OWT_DIRSCAN_INIT;
   owt_err err = scan_dir(dirfd, &l);
   if (err) goto done;
-  uint64_t bytes = l.bytes, entries = l.n;
-  if (bytes > cs->max_bytes) {
-    qsort(l.v, l.n, sizeof *l.v, older_first);
-    for (size_t i = 0; i < l.n && bytes > cs->low_water; i++) {
-      if (keep && strcmp(l.v[i].name, keep) == 0) continue;
-      if (fstatat(dirfd, l.v[i].name, &st, AT_SYMLINK_NOFOLLOW) != 0) { /* gone meanwhile */
-        bytes -= l.v[i].size;
-        entries--;
-        continue;
-      }
-      /* Loaded since the scan (loads do not take the lock): no longer the oldest. */
-      if (st.st_mtim.tv_sec != l.v[i].mtime.tv_sec || st.st_mtim.tv_nsec != l.v[i].mtime.tv_nsec) continue;
-      if (unlinkat(dirfd, l.v[i].name, 0) == 0 || errno == ENOENT) {
-        bytes -= l.v[i].size;
-        entries--;
-        atomic_fetch_add(&cs->evictions, 1);
-      }
-    }
-  }
-  u->bytes = bytes;
+  uint64_t entries = l.n;
+  if (l.bytes > cs->max_bytes)
+    atomic_fetch_add(&cs->evictions, owt_dirscan_evict_oldest(dirfd, &l, cs->low_water, keep, &entries));
+  u->bytes = l.bytes;
   u->entries = entries;
   u->stores = 0;
   u->known = 1;
 done:
-  free(l.v);
+  owt_dirscan_free(&l);
   return err;
 }
 
@@ -438,14 +361,14 @@ owt_err owt_codestore_evict(owt_codestore *cs) {
 }
 
 owt_err owt_codestore_usage(owt_codestore *cs, uint64_t *entries, uint64_t *bytes) {
-  scan_list l = {NULL, 0, 0, 0};
+  owt_dirscan l = OWT_DIRSCAN_INIT;
   int dirfd;
   *entries = *bytes = 0;
   if (!owt_codestore_enabled(cs) || (dirfd = attach(cs, 0)) < 0) return OWT_OK;
   owt_err err = scan_dir(dirfd, &l);
   *entries = l.n;
   *bytes = l.bytes;
-  free(l.v);
+  owt_dirscan_free(&l);
   return err;
 }
 
