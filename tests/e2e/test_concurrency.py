@@ -21,16 +21,12 @@ import http.client
 import json
 import os
 import socket
-import tempfile
-import threading
 import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from conftest_nginx import NginxServer, fresh_nginx, nginx_front  # noqa: F401 (fixtures)
 from e2e_cases import code
@@ -386,11 +382,9 @@ def test_async_generator_items_arrive_as_they_come(server: OwtServer) -> None:
     assert arrivals[0][1] < 0.25 * SLOW and arrivals[1][1] > 0.25 and arrivals[2][1] > 0.55
 
 
-def test_async_timeout_cancels_the_task(owt_server: Callable[[Sequence[str]], OwtServer], tmp_path: Path) -> None:
-    server = owt_server(("-vv", "--timeout", "1"))
-    marker = tmp_path / "cancelled"
-    os.chmod(tmp_path, 0o777)
-    source = f"""
+def awaits_until_cancelled(marker: Path) -> str:
+    """An async adaptor that waits 30 s and writes marker when its task is cancelled."""
+    return f"""
         import asyncio
         async def run():
             try:
@@ -399,6 +393,13 @@ def test_async_timeout_cancels_the_task(owt_server: Callable[[Sequence[str]], Ow
                 open({str(marker)!r}, "w").write("cancelled")
                 raise
     """
+
+
+def test_async_timeout_cancels_the_task(owt_server: Callable[[Sequence[str]], OwtServer], tmp_path: Path) -> None:
+    server = owt_server(("-vv", "--timeout", "1"))
+    marker = tmp_path / "cancelled"
+    os.chmod(tmp_path, 0o777)
+    source = awaits_until_cancelled(marker)
     assert fetch(server, "/atimeout", source)[0] == 504
     wait_until(marker.exists, 5 * SLOW, "the task was not cancelled")
 
@@ -409,15 +410,7 @@ def test_a_client_that_leaves_cancels_the_async_task(nginx_front: Callable[..., 
     server = nginx_front(("-vv",))
     marker = tmp_path / "cancelled"
     os.chmod(tmp_path, 0o777)
-    source = f"""
-        import asyncio
-        async def run():
-            try:
-                await asyncio.sleep(30)
-            except asyncio.CancelledError:
-                open({str(marker)!r}, "w").write("cancelled")
-                raise
-    """
+    source = awaits_until_cancelled(marker)
     sock = socket.create_connection((server.address, server.port))
     target = "/leaving?" + urllib.parse.urlencode({"code_b64": b64(code(source))})
     sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
