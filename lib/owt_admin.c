@@ -128,6 +128,7 @@ static cJSON *slot_json(const owt_scoreboard *board, const owt_slot *slot, doubl
            add_counter(w, "requests", &s->requests) && add_counter(w, "errors_4xx", &s->errors_4xx) &&
            add_counter(w, "errors_5xx", &s->errors_5xx) && add_counter(w, "timeouts", &s->timeouts) &&
            add_counter(w, "client_gone", &s->client_gone) && add_counter(w, "bytes_out", &s->bytes_out) &&
+           add_counter(w, "promotions", &s->promotions) &&
            add_counter(w, "cache_hits", &s->cache_hits) && add_counter(w, "cache_misses", &s->cache_misses) &&
            add_counter(w, "rss_bytes", &s->rss_bytes) && add_counter(w, "kills", &slot->kills) &&
            add_counter(w, "respawns", &slot->respawns) && add_latency(w, &s->latency) && add_warm(w, s);
@@ -146,6 +147,7 @@ static void sum_into(owt_stats *sum, const owt_stats *w) {
   sum->errors_5xx += owt_stats_get(&w->errors_5xx);
   sum->timeouts += owt_stats_get(&w->timeouts);
   sum->client_gone += owt_stats_get(&w->client_gone);
+  sum->promotions += owt_stats_get(&w->promotions);
   sum->bytes_out += owt_stats_get(&w->bytes_out);
   sum->cache_hits += owt_stats_get(&w->cache_hits);
   sum->cache_misses += owt_stats_get(&w->cache_misses);
@@ -177,6 +179,7 @@ static cJSON *totals_json(const owt_scoreboard *board, size_t live, size_t busy,
       !add_counter(t, "requests", &sum.requests) || !add_counter(t, "errors_4xx", &sum.errors_4xx) ||
       !add_counter(t, "errors_5xx", &sum.errors_5xx) || !add_counter(t, "timeouts", &sum.timeouts) ||
       !add_counter(t, "client_gone", &sum.client_gone) || !add_counter(t, "bytes_out", &sum.bytes_out) ||
+      !add_counter(t, "promotions", &sum.promotions) ||
       !add_counter(t, "kills", &kills) || !add_counter(t, "cache_hits", &sum.cache_hits) ||
       !add_counter(t, "cache_misses", &sum.cache_misses) || !add_counter(t, "compiled", &sum.compiled) ||
       !add_counter(t, "warm_adaptors", &sum.warm_adaptors) || !add_latency(t, &sum.latency)) {
@@ -312,6 +315,9 @@ static owt_err metrics_text(owt_buf *out, const owt_scoreboard *board) {
       {"owt_client_gone_total", "counter", "Responses cut short because the client left.",
        offsetof(owt_stats, client_gone)},
       {"owt_response_bytes_total", "counter", "Body bytes sent.", offsetof(owt_stats, bytes_out)},
+      {"owt_promotions_total", "counter",
+       "Times an idle thread took over the lead or a waiting connection because the leader was serving.",
+       offsetof(owt_stats, promotions)},
       {"owt_cache_hits_total", "counter", "use_cache requests answered from the cache.",
        offsetof(owt_stats, cache_hits)},
       {"owt_cache_misses_total", "counter", "use_cache requests not in the cache.",

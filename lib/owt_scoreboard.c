@@ -37,6 +37,7 @@ void owt_scoreboard_retire(owt_scoreboard *board, const owt_stats *w) {
   owt_stats_add(&r->errors_5xx, owt_stats_get(&w->errors_5xx));
   owt_stats_add(&r->timeouts, owt_stats_get(&w->timeouts));
   owt_stats_add(&r->client_gone, owt_stats_get(&w->client_gone));
+  owt_stats_add(&r->promotions, owt_stats_get(&w->promotions));
   owt_stats_add(&r->bytes_out, owt_stats_get(&w->bytes_out));
   owt_stats_add(&r->cache_hits, owt_stats_get(&w->cache_hits));
   owt_stats_add(&r->cache_misses, owt_stats_get(&w->cache_misses));

@@ -48,6 +48,7 @@ typedef struct {
   uint64_t errors_5xx;
   uint64_t timeouts;
   uint64_t client_gone;  /* responses cut short by the client */
+  uint64_t promotions;   /* an idle thread woken to take the lead or a ready connection over from a busy leader */
   uint64_t bytes_out;    /* body bytes sent */
   uint64_t cache_hits;   /* use_cache requests answered from the cache */
   uint64_t cache_misses; /* use_cache requests that were not */

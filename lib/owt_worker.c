@@ -442,11 +442,20 @@ static void follow(owt_worker *w, rthread *t) {
 }
 
 /* w->lock held. 0: no follower to wake. */
-static int wake_follower(owt_worker *w) {
+static int wake_idle(owt_worker *w) {
   if (!w->nidle) return 0;
   rthread *t = w->idle[--w->nidle];
   t->woken = 1;
   pthread_cond_signal(&t->wake_cv);
+  return 1;
+}
+
+/* w->lock held: a follower takes over the lead or a ready connection
+ * because the leader is busy (counted: /_owt/status "promotions"). 0: no
+ * follower to wake. */
+static int wake_follower(owt_worker *w) {
+  if (!wake_idle(w)) return 0;
+  owt_stats_add(&w->srv->slot->worker.promotions, 1);
   return 1;
 }
 
@@ -966,7 +975,7 @@ static void stop_threads(owt_worker *w) {
   pthread_mutex_lock(&w->lock);
   w->stopping = 1;
   w->irq_stop = 1;
-  while (wake_follower(w)) continue;
+  while (wake_idle(w)) continue;
   pthread_cond_broadcast(&w->irq_cv);
   if (w->has_leader) wake(w->leader_fd);
   pthread_mutex_unlock(&w->lock);
