@@ -208,8 +208,11 @@ static void test_read_never_sees_half_a_write(void **state) {
   assert_int_equal(pthread_create(&tid, NULL, writer, &w), 0);
   unsigned long busy_reads = 0, reads = 0;
   double until = owt_monotonic() + 10;
-  /* Read while the writer writes: many reads, and many writes during them. */
-  while (reads < 200000 || __atomic_load_n(&w.writes, __ATOMIC_RELAXED) < 100000) {
+  /* Read while the writer writes: many reads, many of them of a busy record, and many
+   * writes during them. (A read that meets a write 1000 times in a row reports idle, as
+   * for a writer that died: with this writer in a tight loop on the other core that
+   * happens, so the reads go on until enough saw a busy record, not for a fixed count.) */
+  while (reads < 200000 || busy_reads <= 1000 || __atomic_load_n(&w.writes, __ATOMIC_RELAXED) < 100000) {
     if (owt_monotonic() > until) break;
     reads++;
     owt_inflight rec;
