@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "owt_cache.h"
+#include "unit.h"
 
 typedef struct {
   char dir[256];
@@ -33,9 +34,7 @@ static double fake_clock(void) { return fake_now; }
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   char why[512];
-  const char *tmp = getenv("TMPDIR");
-  snprintf(f->dir, sizeof f->dir, "%s/owt-test-cache.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  assert_non_null(mkdtemp(f->dir));
+  unit_temp_dir(f->dir, sizeof f->dir, "cache");
   assert_int_equal(owt_cache_open(&f->cache, f->dir, 1u << 20, 0, why, sizeof why), OWT_OK);
   f->cache.touch_interval = 0; /* every hit refreshes the mtime */
   *state = f;
@@ -44,10 +43,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  char cmd[600];
   owt_cache_close(&f->cache);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
+  unit_remove_dir(f->dir);
   free(f);
   return 0;
 }

@@ -39,9 +39,7 @@ static void start(fixture *f, int require_signed, int with_store) {
 
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(f->dir, sizeof f->dir, "%s/owt-test-code.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  assert_non_null(mkdtemp(f->dir));
+  unit_temp_dir(f->dir, sizeof f->dir, "code");
   snprintf(f->store, sizeof f->store, "%s/store", f->dir);
   assert_int_equal(unit_write_ed25519(f->dir, "trusted", NULL), 0);
   assert_int_equal(unit_write_ed25519(f->dir, "other", NULL), 0);
@@ -60,14 +58,12 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  char cmd[600];
   owt_code_close(&f->code);
   owt_config_free(&f->cfg);
   owt_invocation_free(&f->inv);
   owt_buf_free(&f->message);
   owt_code_memo_free(&f->memo);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
+  unit_remove_dir(f->dir);
   free(f);
   return 0;
 }

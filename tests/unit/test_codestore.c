@@ -34,9 +34,7 @@ static int open_store(fixture *f, uint64_t max_bytes) {
 static int setup(void **state) {
   char why[512];
   fixture *f = calloc(1, sizeof *f);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(f->dir, sizeof f->dir, "%s/owt-test-codestore.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  assert_non_null(mkdtemp(f->dir));
+  unit_temp_dir(f->dir, sizeof f->dir, "codestore");
   assert_int_equal(owt_codestore_open(&f->cs, f->dir, 1u << 20, 1u << 20, why, sizeof why), OWT_OK);
   f->cs.touch_interval = 0;
   owt_buf_init(&f->out, 1u << 20);
@@ -46,11 +44,9 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  char cmd[600];
   owt_codestore_close(&f->cs);
   owt_buf_free(&f->out);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
+  unit_remove_dir(f->dir);
   free(f);
   return 0;
 }

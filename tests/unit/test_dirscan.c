@@ -18,9 +18,7 @@ typedef struct {
 
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(f->dir, sizeof f->dir, "%s/owt-test-dirscan.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  assert_non_null(mkdtemp(f->dir));
+  unit_temp_dir(f->dir, sizeof f->dir, "dirscan");
   f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   assert_true(f->dirfd >= 0);
   *state = f;
@@ -29,10 +27,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  char cmd[300];
   close(f->dirfd);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
+  unit_remove_dir(f->dir);
   free(f);
   return 0;
 }

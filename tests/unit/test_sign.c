@@ -16,9 +16,7 @@ typedef struct {
 
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(f->dir, sizeof f->dir, "%s/owt-test-sign.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  assert_non_null(mkdtemp(f->dir));
+  unit_temp_dir(f->dir, sizeof f->dir, "sign");
   assert_int_equal(unit_write_ed25519(f->dir, "rfc1", rfc8032_seed1), 0);
   assert_int_equal(unit_write_ed25519(f->dir, "rfc2", rfc8032_seed2), 0);
   assert_int_equal(unit_write_ed25519(f->dir, "fresh", NULL), 0);
@@ -28,10 +26,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  char cmd[600];
   owt_sign_keys_free(&f->keys);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
+  unit_remove_dir(f->dir);
   free(f);
   return 0;
 }

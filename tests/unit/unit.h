@@ -110,4 +110,20 @@ static inline void unit_fill_bytes(unsigned char *p, size_t n, uint32_t seed) {
   }
 }
 
+/* ---- scratch directories -------------------------------------------------------- */
+
+/* A fresh directory $TMPDIR/owt-test-NAME.XXXXXX (/tmp without TMPDIR) into dir. */
+static inline void unit_temp_dir(char *dir, size_t size, const char *name) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(dir, size, "%s/owt-test-%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+  assert_non_null(mkdtemp(dir));
+}
+
+/* rm -rf dir (one unit_temp_dir made). */
+static inline void unit_remove_dir(const char *dir) {
+  char cmd[600];
+  assert_true((size_t)snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) < sizeof cmd);
+  assert_int_equal(system(cmd), 0);
+}
+
 #endif
