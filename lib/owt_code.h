@@ -59,10 +59,11 @@ owt_err owt_code_open(owt_code *c, const owt_config *cfg);
 void owt_code_close(owt_code *c);
 
 /* Decide the code inv runs (see the header comment). On OWT_OK inv->code
- * holds it and inv->has_code is set (named adaptors pass through
- * untouched), and inv->code_sum its SHA-256 (has_code_sum). On failure message gets the response body: text for 400 and
- * 403, the JSON object for OWT_E_UNKNOWN_CODE (404); OWT_E_TOO_LARGE when
- * stored code is over --max-code now. memo (NULL: none) is the calling
+ * holds it and inv->has_code is set, and inv->code_sum its SHA-256
+ * (has_code_sum); named adaptors pass through untouched. On failure message
+ * gets the response body: text for 400 and 403, the JSON object for
+ * OWT_E_UNKNOWN_CODE (404); OWT_E_TOO_LARGE when stored code is over
+ * --max-code now. memo (NULL: none) is the calling
  * thread's: code sent in full is hashed only when it differs from the last. */
 owt_err owt_code_resolve(owt_code *c, owt_code_memo *memo, owt_invocation *inv, owt_buf *message);
 

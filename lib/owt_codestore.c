@@ -325,20 +325,19 @@ static void usage_unlock(usage *u) {
 
 /* ---- scanning and eviction (the lock held) ------------------------------------------ */
 
-/* Every entry file into l; stale temporary files (a worker died while
- * writing one) are removed on the way. */
-static owt_err scan_dir(int dirfd, owt_dirscan *l) {
-  uint64_t entries, bytes;
-  return owt_dirscan_read(dirfd, TMP_PREFIX, now_seconds(), TMP_STALE_SECONDS, l, &entries, &bytes);
+/* Every entry file counted, and listed into l when l is not NULL; stale
+ * temporary files (a worker died while writing one) are removed on the way. */
+static owt_err scan_dir(int dirfd, owt_dirscan *l, uint64_t *entries, uint64_t *bytes) {
+  return owt_dirscan_read(dirfd, TMP_PREFIX, now_seconds(), TMP_STALE_SECONDS, l, entries, bytes);
 }
 
 /* Scan, evict down to low_water when over max_bytes (never keep, the entry
  * just stored), and set u from what is left. */
 static owt_err evict_locked(owt_codestore *cs, int dirfd, usage *u, const char *keep) {
   owt_dirscan l = OWT_DIRSCAN_INIT;
-  owt_err err = scan_dir(dirfd, &l);
+  uint64_t entries, bytes;
+  owt_err err = scan_dir(dirfd, &l, &entries, &bytes);
   if (err) goto done;
-  uint64_t entries = l.n;
   if (l.bytes > cs->max_bytes)
     atomic_fetch_add(&cs->evictions, owt_dirscan_evict_oldest(dirfd, &l, cs->low_water, keep, &entries));
   u->bytes = l.bytes;
@@ -361,15 +360,10 @@ owt_err owt_codestore_evict(owt_codestore *cs) {
 }
 
 owt_err owt_codestore_usage(owt_codestore *cs, uint64_t *entries, uint64_t *bytes) {
-  owt_dirscan l = OWT_DIRSCAN_INIT;
   int dirfd;
   *entries = *bytes = 0;
   if (!owt_codestore_enabled(cs) || (dirfd = attach(cs, 0)) < 0) return OWT_OK;
-  owt_err err = scan_dir(dirfd, &l);
-  *entries = l.n;
-  *bytes = l.bytes;
-  owt_dirscan_free(&l);
-  return err;
+  return scan_dir(dirfd, NULL, entries, bytes); /* counts only: no list to build */
 }
 
 /* ---- storing ------------------------------------------------------------------------ */
