@@ -365,15 +365,21 @@ static int finish_request(rthread *t, int web_keeps) {
 
 /* Give the dispatcher a connection to wait on: a kept one between requests,
  * or a new one that has not sent its request yet. */
+static int queue_handback(owt_worker *w, int fd, int kind) {
+  /* w->lock held. 1: queued, the dispatcher is to be woken. */
+  if (w->nhandback >= MAX_WATCHED) {
+    close(fd); /* more idle connections than can be watched */
+    return 0;
+  }
+  w->handback[w->nhandback++] = (conn){fd, kind, owt_monotonic()};
+  return 1;
+}
+
 static void hand_back(owt_worker *w, int fd, int kind) {
   pthread_mutex_lock(&w->lock);
-  if (w->nhandback < MAX_WATCHED) {
-    w->handback[w->nhandback++] = (conn){fd, kind, owt_monotonic()};
-    fd = -1;
-  }
+  int queued = queue_handback(w, fd, kind);
   pthread_mutex_unlock(&w->lock);
-  if (fd >= 0) close(fd); /* more idle connections than can be watched */
-  else wake(w->wake_fd);
+  if (queued) wake(w->wake_fd); /* after the unlock: the dispatcher takes the lock at once */
 }
 
 static void serve(rthread *t, int fd) {
@@ -525,9 +531,9 @@ static int next_connection(rthread *t) {
       pthread_mutex_unlock(&w->lock);
       return fd;
     }
-    pthread_mutex_unlock(&w->lock);
-    hand_back(w, fd, CONN_NEW);
-    pthread_mutex_lock(&w->lock);
+    /* Handed back without letting go of the lock: a thread coming back from
+     * a request in between would take the lead, and this one would follow. */
+    if (queue_handback(w, fd, CONN_NEW)) wake(w->wake_fd);
   }
 }
 

@@ -195,10 +195,12 @@ def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) 
     """The thread that accepted a request leads again when it is done; an idle thread takes
     over only when nobody has led for a millisecond and a connection waits, or a connection
     became ready while the leader served (a promotion, counted in /_owt/status). So requests
-    that come one after another are served by one thread, as with --threads 1, except where
-    a promotion moved them: on a busy machine the leader can be off the CPU for a
-    millisecond. Handing the lead on at every accept, as before, woke a follower for every
-    request and spread them over two threads or more, and the GIL with them."""
+    that come one after another are served by one thread, as with --threads 1. On a busy
+    machine a thread can still be off the CPU after it wrote its response, when the next
+    request comes: a promotion then, and once two threads serve, the one that comes back while
+    the other serves leads, so the next few requests may go back and forth until one thread
+    is back first. Handing the lead on at every accept, as before, woke a follower for every
+    request and changed thread at nearly every request."""
     source = f"""
         # {nonce()}
         import os, threading
@@ -215,8 +217,8 @@ def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) 
     assert all(s == 200 for s, _ in served), served[:3]
     idents = [body for _, body in served]
     switches = sum(a != b for a, b in zip(idents, idents[1:]))
-    assert switches <= moved, (f"{switches} changes of thread in 50 requests one after another, "
-                               f"only {moved} promotions: {len(set(idents))} threads")
+    assert switches < len(served) // 2, (f"{switches} changes of thread in 50 requests one after another "
+                                         f"({moved} promotions, {len(set(idents))} threads)")
     assert moved < len(served) // 2, f"{moved} promotions in 50 requests one after another"
 
 
