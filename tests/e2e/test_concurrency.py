@@ -200,7 +200,7 @@ def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) 
     request comes: a promotion then, and once two threads serve, the one that comes back while
     the other serves leads, so the next few requests may go back and forth until one thread
     is back first. Handing the lead on at every accept, as before, woke a follower for every
-    request and changed thread at nearly every request."""
+    request and changed thread at every other request or more."""
     source = f"""
         # {nonce()}
         import os, threading
@@ -217,7 +217,7 @@ def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) 
     assert all(s == 200 for s, _ in served), served[:3]
     idents = [body for _, body in served]
     switches = sum(a != b for a, b in zip(idents, idents[1:]))
-    assert switches < len(served) // 2, (f"{switches} changes of thread in 50 requests one after another "
+    assert switches < len(served) // 4, (f"{switches} changes of thread in 50 requests one after another "
                                          f"({moved} promotions, {len(set(idents))} threads)")
     assert moved < len(served) // 2, f"{moved} promotions in 50 requests one after another"
 
