@@ -191,6 +191,62 @@ def test_while_the_leader_serves_a_connection_that_waited_new_ones_are_accepted(
         assert fcgi_client.read_response(held).body == b"slow"
 
 
+def test_connections_whose_request_comes_late_are_served(server: OwtServer) -> None:
+    """The leader waits itself, a few milliseconds, on connections it accepted before their
+    request came (a web server writes right after connecting), at most 8 of them; the rest,
+    and those that stay quiet longer, go to the dispatcher. 12 connections whose requests
+    come 0 to 22 ms after they connect: each is answered, with its own result."""
+    sock_path = server.fastcgi_socket()
+    source = f"""
+        # {nonce()}
+        def run(i):
+            return {{"i": i}}
+    """
+    fetch(server, "/warm", source, {"i": -1})
+    for round_ in range(3):
+        socks = [fcgi_client.connect(sock_path, timeout=30 * SLOW) for _ in range(12)]
+        try:
+            for i, s in enumerate(socks):
+                time.sleep(0.002)
+                send_fastcgi(s, f"/late/{round_}/{i}", source, {"i": i})
+            got = [fcgi_client.read_response(s) for s in socks]
+        finally:
+            for s in socks:
+                s.close()
+        assert [(a.status, json.loads(a.body)["i"]) for a in got] == [(200, i) for i in range(12)]
+
+
+def test_a_connection_waiting_for_its_request_is_not_held_by_a_busy_leader(server: OwtServer) -> None:
+    """A quiet connection the leader waits on, then a request that keeps the leader busy for
+    3 s: the quiet one goes to the dispatcher when the leader leaves to serve, and its request,
+    when it comes, is answered by another thread while the slow one still runs."""
+    sock_path = server.fastcgi_socket()
+    slow = f"""
+        # {nonce()}
+        import time
+        def run():
+            time.sleep(3)
+            return "slow"
+    """
+    quick = f"""
+        # {nonce()}
+        def run():
+            return "quick"
+    """
+    fetch(server, "/warm", quick)
+    with fcgi_client.connect(sock_path, timeout=30 * SLOW) as quiet, \
+         fcgi_client.connect(sock_path, timeout=30 * SLOW) as busy:
+        send_fastcgi(busy, "/slow", slow)
+        wait_until(lambda: any(r["path"] == "/slow" for w in status(server)["workers"] for r in w["inflight"]),
+                   5.0 * SLOW, "the slow request never started")
+        send_fastcgi(quiet, "/quick", quick)
+        answer = fcgi_client.read_response(quiet)
+        assert (answer.status, answer.body) == (200, b"quick")
+        assert any(r["path"] == "/slow" for w in status(server)["workers"] for r in w["inflight"]), \
+            "the quick request was answered only after the slow one"
+        assert fcgi_client.read_response(busy).body == b"slow"
+
+
 def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) -> None:
     """The thread that accepted a request leads again when it is done; an idle thread takes
     over only when nobody has led for a millisecond and a connection waits, or a connection
