@@ -47,8 +47,6 @@
 #define HYGIENE_SECONDS 0.25    /* process-wide state checked and restored this often */
 #define REAP_SECONDS 1.0        /* zombie children looked for this often */
 #define MAX_WATCHED 4096        /* connections waiting for data (new + kept) */
-#define HELD_MAX 8              /* new connections the leader waits on itself for their request... */
-#define HOLD_SECONDS 0.005      /* ...this long at most, before the dispatcher takes them over */
 #define ACCEPT_RETRY_MS 10      /* out of descriptors or memory: accept again this much later */
 #define DRAIN_NEW_SECONDS 1.0   /* draining, a new connection gets this long to send its request */
 #define WEDGED_SECONDS 1.0      /* an interrupt waiting this long (or half of --kill-grace) for the
@@ -368,19 +366,19 @@ static int finish_request(rthread *t, int web_keeps) {
 
 /* Give the dispatcher a connection to wait on: a kept one between requests,
  * or a new one that has not sent its request yet. */
-static int queue_handback(owt_worker *w, conn c) {
+static int queue_handback(owt_worker *w, int fd, int kind) {
   /* w->lock held. 1: queued, the dispatcher is to be woken. */
   if (w->nhandback >= MAX_WATCHED) {
-    close(c.fd); /* more idle connections than can be watched */
+    close(fd); /* more idle connections than can be watched */
     return 0;
   }
-  w->handback[w->nhandback++] = c;
+  w->handback[w->nhandback++] = (conn){fd, kind, owt_monotonic()};
   return 1;
 }
 
 static void hand_back(owt_worker *w, int fd, int kind) {
   pthread_mutex_lock(&w->lock);
-  int queued = queue_handback(w, (conn){fd, kind, owt_monotonic()});
+  int queued = queue_handback(w, fd, kind);
   pthread_mutex_unlock(&w->lock);
   if (queued) wake(w->wake_fd); /* after the unlock: the dispatcher takes the lock at once */
 }
@@ -413,99 +411,36 @@ static void serve(rthread *t, int fd) {
   if (kept >= 0) hand_back(w, kept, CONN_KEPT);
 }
 
-/* New connections the leader accepted before their request came. It waits
- * for them itself, beside the listening socket, for HOLD_SECONDS: a web
- * server writes its request right after it connects, and handing each such
- * connection to the dispatcher costs a wake-up there and one back. Whatever
- * is still held when the leader stops leading goes to the dispatcher, which
- * watches idle peers without holding a thread. */
-typedef struct {
-  conn c[HELD_MAX];
-  size_t n;
-} held_conns;
-
-/* The held connections accepted before `older_than` to the dispatcher, the
- * others kept in order: one lock and one wake-up. */
-static void hand_back_held(owt_worker *w, held_conns *h, double older_than) {
-  size_t kept = 0, queued = 0;
-  pthread_mutex_lock(&w->lock);
-  for (size_t i = 0; i < h->n; i++) {
-    if (h->c[i].since >= older_than) h->c[kept++] = h->c[i];
-    else queued += (size_t)queue_handback(w, h->c[i]);
-  }
-  pthread_mutex_unlock(&w->lock);
-  h->n = kept;
-  if (queued) wake(w->wake_fd);
-}
-
-/* A connection accepted now: -1 when there is none (errno says why), -2
- * when it was refused. */
-static int accept_allowed(owt_worker *w) {
+/* Accept one connection as the leader. Returns its fd, or -1 when there is
+ * nothing to accept now (another worker won it, or the leader was woken).
+ * A busy worker's next connection is usually waiting: it is taken without
+ * a poll first (the listening socket is non-blocking). */
+static int lead_accept(owt_worker *w) {
   int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-  if (fd < 0) return -1;
+  if (fd < 0) {
+    struct pollfd p[2] = {{w->listen_fd, POLLIN, 0}, {w->leader_fd, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) return -1;
+    if (p[1].revents & POLLIN) {
+      drain_eventfd(w->leader_fd);
+      return -1; /* work is ready here: take it before accepting more */
+    }
+    if (!(p[0].revents & POLLIN)) return -1;
+    fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        /* The connection stays queued and the next poll would say so at
+         * once: wait a little for descriptors or memory, unless called. */
+        struct pollfd call = {w->leader_fd, POLLIN, 0};
+        if (poll(&call, 1, ACCEPT_RETRY_MS) > 0) drain_eventfd(w->leader_fd);
+      }
+      return -1;
+    }
+  }
   if (!owt_allow_check_fd(&w->cfg->allow_from, fd)) {
     owt_log(OWT_LOG_WARNING, "refused a FastCGI connection from a peer not in --allow-from");
     close(fd); /* no response at all, as libfcgi does for FCGI_WEB_SERVER_ADDRS */
-    return -2;
+    return -1;
   }
-  return fd;
-}
-
-/* Whether a connection has its request (or was closed, which libfcgi will
- * see): an idle peer must not hold a thread. */
-static int has_request(int fd) {
-  char b;
-  return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
-}
-
-/* Accept, as the leader, the next connection that has its request. Returns
- * its fd, or -1 when there is none now (another worker won it, or the
- * leader was woken: work is ready here, take it before accepting more). A
- * busy worker's next connection is usually waiting: it is taken without a
- * poll first (the listening socket is non-blocking). */
-static int lead_accept(owt_worker *w) {
-  held_conns held = {.n = 0};
-  int fd = -1;
-  for (;;) {
-    int got = accept_allowed(w);
-    if (got == -2) continue;
-    if (got >= 0) {
-      if (has_request(got)) {
-        fd = got;
-        break;
-      }
-      if (held.n == HELD_MAX) hand_back_held(w, &held, owt_monotonic() + 1);
-      held.c[held.n++] = (conn){got, CONN_NEW, owt_monotonic()};
-      continue;
-    }
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-      /* The connection stays queued and a poll would say so at once: wait a
-       * little for descriptors or memory to come free, unless called. */
-      struct pollfd call = {w->leader_fd, POLLIN, 0};
-      if (poll(&call, 1, ACCEPT_RETRY_MS) > 0) drain_eventfd(w->leader_fd);
-      break;
-    }
-    struct pollfd p[2 + HELD_MAX] = {{w->listen_fd, POLLIN, 0}, {w->leader_fd, POLLIN, 0}};
-    for (size_t i = 0; i < held.n; i++) p[2 + i] = (struct pollfd){held.c[i].fd, POLLIN, 0};
-    int timeout_ms = -1;
-    if (held.n) {
-      double left = held.c[0].since + HOLD_SECONDS - owt_monotonic(); /* c[0]: the oldest */
-      timeout_ms = left > 0 ? (int)(left * 1000) + 1 : 0;
-    }
-    if (poll(p, 2 + held.n, timeout_ms) < 0 && errno != EINTR) break;
-    if (p[1].revents & POLLIN) {
-      drain_eventfd(w->leader_fd);
-      break;
-    }
-    for (size_t i = 0; i < held.n && fd < 0; i++) {
-      if (!p[2 + i].revents) continue;
-      fd = held.c[i].fd;
-      memmove(&held.c[i], &held.c[i + 1], (--held.n - i) * sizeof held.c[0]); /* oldest first */
-    }
-    if (fd >= 0) break;
-    if (held.n) hand_back_held(w, &held, owt_monotonic() - HOLD_SECONDS);
-  }
-  if (held.n) hand_back_held(w, &held, owt_monotonic() + 1);
   return fd;
 }
 
@@ -591,13 +526,23 @@ static int next_connection(rthread *t) {
       if (fd >= 0 && w->ready_len) wake_follower(w);
     }
     if (fd < 0) continue;
-    /* The lead is not handed on here: the dispatcher gives it to a follower
-     * if this request is still going PROMOTE_SECONDS from now and a
-     * connection waits (promote). */
-    go_serve(w, t);
-    if (w->ready_len && w->nbusy >= w->nthreads) wake(w->wake_fd); /* they would wait: pass them on */
-    pthread_mutex_unlock(&w->lock);
-    return fd;
+    /* A web server sends its request right after connecting: serve it here
+     * when it is there, else let the dispatcher wait for it (an idle peer
+     * must not hold a thread). */
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0) { /* data, or an orderly close libfcgi will see */
+      /* The lead is not handed on here: the dispatcher gives it to a
+       * follower if this request is still going PROMOTE_SECONDS from now
+       * and a connection waits (promote). */
+      go_serve(w, t);
+      if (w->ready_len && w->nbusy >= w->nthreads) wake(w->wake_fd); /* they would wait: pass them on */
+      pthread_mutex_unlock(&w->lock);
+      return fd;
+    }
+    /* Handed back without letting go of the lock: a thread coming back from
+     * a request in between would take the lead, and this one would follow. */
+    if (queue_handback(w, fd, CONN_NEW)) wake(w->wake_fd);
   }
 }
 

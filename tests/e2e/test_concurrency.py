@@ -192,10 +192,10 @@ def test_while_the_leader_serves_a_connection_that_waited_new_ones_are_accepted(
 
 
 def test_connections_whose_request_comes_late_are_served(server: OwtServer) -> None:
-    """The leader waits itself, a few milliseconds, on connections it accepted before their
-    request came (a web server writes right after connecting), at most 8 of them; the rest,
-    and those that stay quiet longer, go to the dispatcher. 12 connections whose requests
-    come 0 to 22 ms after they connect: each is answered, with its own result."""
+    """A connection the leader accepted before its request came waits in the dispatcher's
+    poll (a web server writes right after connecting, but not always before the accept).
+    12 connections whose requests come 2 to 24 ms after they connect, while the leader
+    accepts the next ones: each is answered, with its own result."""
     sock_path = server.fastcgi_socket()
     source = f"""
         # {nonce()}
@@ -217,9 +217,9 @@ def test_connections_whose_request_comes_late_are_served(server: OwtServer) -> N
 
 
 def test_a_connection_waiting_for_its_request_is_not_held_by_a_busy_leader(server: OwtServer) -> None:
-    """A quiet connection the leader waits on, then a request that keeps the leader busy for
-    3 s: the quiet one goes to the dispatcher when the leader leaves to serve, and its request,
-    when it comes, is answered by another thread while the slow one still runs."""
+    """A quiet connection, then a request that keeps the thread that accepted both busy for
+    3 s: the quiet one waits in the dispatcher, holding no thread, and its request, when it
+    comes, is answered by another thread while the slow one still runs."""
     sock_path = server.fastcgi_socket()
     slow = f"""
         # {nonce()}
