@@ -20,6 +20,7 @@ import concurrent.futures
 import http.client
 import json
 import os
+import resource
 import socket
 import time
 import urllib.parse
@@ -245,6 +246,41 @@ def test_a_connection_waiting_for_its_request_is_not_held_by_a_busy_leader(serve
         assert any(r["path"] == "/slow" for w in status(server)["workers"] for r in w["inflight"]), \
             "the quick request was answered only after the slow one"
         assert fcgi_client.read_response(busy).body == b"slow"
+
+
+def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_server: Callable[..., OwtServer]) -> None:
+    """Quiet connections fill a worker's descriptor limit: accept4 fails (EMFILE) while the
+    connections wait in the listening socket's queue, which poll keeps reporting. The leader
+    waits 10 ms between tries instead of going round at full speed; once descriptors are
+    free again, requests are served."""
+    server = fresh_server()
+    hello = f"""
+        # {nonce()}
+        def run():
+            return "hello"
+    """
+    assert fetch(server, "/hello", hello) == (200, b"hello")
+    worker = server.worker_pids()[0]
+    def open_fds() -> int:
+        return len(os.listdir(f"/proc/{worker}/fd"))
+    def cpu_seconds() -> float:
+        fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    limit = resource.prlimit(worker, resource.RLIMIT_NOFILE)
+    soft = open_fds() + 8
+    resource.prlimit(worker, resource.RLIMIT_NOFILE, (soft, limit[1]))
+    quiet = [fcgi_client.connect(server.fastcgi_socket(), timeout=30 * SLOW) for _ in range(24)]
+    try:
+        wait_until(lambda: open_fds() >= soft, 10.0 * SLOW, "the worker never ran out of descriptors")
+        before, t0 = cpu_seconds(), time.monotonic()
+        time.sleep(1.0)  # a span to measure the worker's CPU over, not a wait for state
+        used = (cpu_seconds() - before) / (time.monotonic() - t0)
+        assert used < 0.3, f"the worker used {used:.0%} of a core while out of descriptors"
+    finally:
+        for s in quiet:
+            s.close()
+        resource.prlimit(worker, resource.RLIMIT_NOFILE, limit)
+    assert fetch(server, "/hello", hello, timeout=30 * SLOW) == (200, b"hello")
 
 
 def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) -> None:
