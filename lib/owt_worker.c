@@ -48,6 +48,7 @@
 #define REAP_SECONDS 1.0        /* zombie children looked for this often */
 #define MAX_WATCHED 4096        /* connections waiting for data (new + kept) */
 #define ACCEPT_RETRY_MS 10      /* out of descriptors or memory: accept again this much later */
+#define ACCEPT_WARN_SECONDS 10.0 /* and say so at most this often */
 #define DRAIN_NEW_SECONDS 1.0   /* draining, a new connection gets this long to send its request */
 #define WEDGED_SECONDS 1.0      /* an interrupt waiting this long (or half of --kill-grace) for the
                                    GIL, at the hard deadline: the GIL is held for good */
@@ -127,6 +128,8 @@ struct owt_worker {
   double leaderless_since;   /* monotonic: when the worker last lost its leader (go_serve), or a
                                 follower was promoted */
   int promote_watch;         /* the dispatcher looks out for a promotion (promotion_due) */
+  double accept_warned_at;   /* the leader's alone (leads follow one another under lock): when
+                                it last logged that accept4 failed for want of resources */
   int stopping;              /* threads return once nothing is ready */
   drain_reason drain;        /* once set, no more accepting */
   drain_reason drain_asked;  /* a thread asks the dispatcher to drain */
@@ -411,6 +414,20 @@ static void serve(rthread *t, int fd) {
   if (kept >= 0) hand_back(w, kept, CONN_KEPT);
 }
 
+/* accept4 failed for want of descriptors or memory. The connection stays
+ * queued and the next poll would say so at once: wait a little for them to
+ * come free (unless called), and say why, now and then. */
+static void back_off_accept(owt_worker *w, int err) {
+  double now = owt_monotonic();
+  if (w->accept_warned_at == 0 || now - w->accept_warned_at >= ACCEPT_WARN_SECONDS) {
+    w->accept_warned_at = now;
+    owt_log(OWT_LOG_WARNING, "cannot accept a FastCGI connection: %s; trying again every %d ms (quiet "
+            "connections are closed after --io-timeout)", strerror(err), ACCEPT_RETRY_MS);
+  }
+  struct pollfd call = {w->leader_fd, POLLIN, 0};
+  if (poll(&call, 1, ACCEPT_RETRY_MS) > 0) drain_eventfd(w->leader_fd);
+}
+
 /* Accept one connection as the leader. Returns its fd, or -1 when there is
  * nothing to accept now (another worker won it, or the leader was woken).
  * A busy worker's next connection is usually waiting: it is taken without
@@ -427,12 +444,7 @@ static int lead_accept(owt_worker *w) {
     if (!(p[0].revents & POLLIN)) return -1;
     fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        /* The connection stays queued and the next poll would say so at
-         * once: wait a little for descriptors or memory, unless called. */
-        struct pollfd call = {w->leader_fd, POLLIN, 0};
-        if (poll(&call, 1, ACCEPT_RETRY_MS) > 0) drain_eventfd(w->leader_fd);
-      }
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) back_off_accept(w, errno);
       return -1;
     }
   }

@@ -276,6 +276,7 @@ def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_serve
         time.sleep(1.0)  # a span to measure the worker's CPU over, not a wait for state
         used = (cpu_seconds() - before) / (time.monotonic() - t0)
         assert used < 0.3, f"the worker used {used:.0%} of a core while out of descriptors"
+        assert "cannot accept a FastCGI connection: Too many open files" in server.log_text()
     finally:
         for s in quiet:
             s.close()
