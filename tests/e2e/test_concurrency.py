@@ -32,7 +32,7 @@ from typing import Any
 from conftest_nginx import NginxServer, fresh_nginx, nginx_front  # noqa: F401 (fixtures)
 from e2e_cases import code
 import fcgi_client
-from owt_e2e import OWT_BIN, OwtServer, b64
+from owt_e2e import OWT_BIN, OwtServer, _stat, b64
 
 def _sanitized() -> bool:
     try:
@@ -84,6 +84,11 @@ def status(server: OwtServer) -> dict[str, Any]:
         return json.loads(conn.getresponse().read())
     finally:
         conn.close()
+
+
+def in_flight(server: OwtServer, path: str) -> bool:
+    """Whether a request to path is in flight in any worker, by /_owt/status."""
+    return any(r["path"] == path for w in status(server)["workers"] for r in w["inflight"])
 
 
 def many(n: int, call: Callable[[int], Any]) -> list[Any]:
@@ -186,8 +191,8 @@ def test_while_the_leader_serves_a_connection_that_waited_new_ones_are_accepted(
         time.sleep(0.3)  # an idle worker: the dispatcher no longer looks out for the lead
         send_fastcgi(held, "/held-slow", source)
         t0 = time.monotonic()
-        wait_until(lambda: any(r["path"] == "/held-slow" for w in status(server)["workers"] for r in w["inflight"]),
-                   2.0, "no other connection was served while the held one's request ran")
+        wait_until(lambda: in_flight(server, "/held-slow"), 2.0,
+                   "no other connection was served while the held one's request ran")
         assert time.monotonic() - t0 < 2.5
         assert fcgi_client.read_response(held).body == b"slow"
 
@@ -238,13 +243,11 @@ def test_a_connection_waiting_for_its_request_is_not_held_by_a_busy_leader(serve
     with fcgi_client.connect(sock_path, timeout=30 * SLOW) as quiet, \
          fcgi_client.connect(sock_path, timeout=30 * SLOW) as busy:
         send_fastcgi(busy, "/slow", slow)
-        wait_until(lambda: any(r["path"] == "/slow" for w in status(server)["workers"] for r in w["inflight"]),
-                   5.0 * SLOW, "the slow request never started")
+        wait_until(lambda: in_flight(server, "/slow"), 5.0 * SLOW, "the slow request never started")
         send_fastcgi(quiet, "/quick", quick)
         answer = fcgi_client.read_response(quiet)
         assert (answer.status, answer.body) == (200, b"quick")
-        assert any(r["path"] == "/slow" for w in status(server)["workers"] for r in w["inflight"]), \
-            "the quick request was answered only after the slow one"
+        assert in_flight(server, "/slow"), "the quick request was answered only after the slow one"
         assert fcgi_client.read_response(busy).body == b"slow"
 
 
@@ -264,7 +267,8 @@ def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_serve
     def open_fds() -> int:
         return len(os.listdir(f"/proc/{worker}/fd"))
     def cpu_seconds() -> float:
-        fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _stat(worker)  # state first: utime and stime are fields 11 and 12
+        assert fields is not None, "the worker is gone"
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     limit = resource.prlimit(worker, resource.RLIMIT_NOFILE)
     soft = open_fds() + 8
@@ -520,12 +524,10 @@ def test_a_client_that_leaves_cancels_the_async_task(nginx_front: Callable[..., 
     sock = socket.create_connection((server.address, server.port))
     target = "/leaving?" + urllib.parse.urlencode({"code_b64": b64(code(source))})
     sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    wait_until(lambda: any(r["path"] == "/leaving" for w in status(server)["workers"] for r in w["inflight"]),
-               10 * SLOW, "the request never started")
+    wait_until(lambda: in_flight(server, "/leaving"), 10 * SLOW, "the request never started")
     sock.close()
     wait_until(marker.exists, 10 * SLOW, "the task was not cancelled when its client left")
-    wait_until(lambda: not any(r["path"] == "/leaving" for w in status(server)["workers"] for r in w["inflight"]),
-               10 * SLOW, "the request is still in flight")
+    wait_until(lambda: not in_flight(server, "/leaving"), 10 * SLOW, "the request is still in flight")
 
 
 BATCHED = """
