@@ -27,6 +27,9 @@ owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
   h->cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   h->umask = umask(0);
   umask(h->umask);
+  for (int r = 0; r < RLIM_NLIMITS; r++) {
+    if (getrlimit((__rlimit_resource_t)r, &h->limits[r]) != 0) h->limits[r].rlim_cur = h->limits[r].rlim_max = RLIM_INFINITY;
+  }
   memset(&h->thread_mask, 0, sizeof h->thread_mask); /* see owt_hygiene_restore_thread */
   pthread_sigmask(SIG_SETMASK, NULL, &h->thread_mask);
   return OWT_OK;
@@ -40,8 +43,42 @@ static int same_file(const struct stat *a, const struct stat *b) {
   return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
+/* Put each resource limit back. A lowered hard limit can be raised only with
+ * CAP_SYS_RESOURCE: without it, the soft limit goes back as far as the new
+ * hard one allows, and that is what is kept from then on (so it is said once,
+ * not four times a second). */
+static unsigned restore_limits(owt_hygiene *h) {
+  h->changed_limits = h->kept_limits = 0;
+  for (int r = 0; r < RLIM_NLIMITS; r++) {
+    struct rlimit now, *want = &h->limits[r];
+    if (getrlimit((__rlimit_resource_t)r, &now) != 0) continue;
+    if (now.rlim_cur == want->rlim_cur && now.rlim_max == want->rlim_max) continue;
+    h->changed_limits |= 1u << r;
+    h->found[r] = now;
+    if (setrlimit((__rlimit_resource_t)r, want) == 0) continue;
+    struct rlimit best = {want->rlim_cur < now.rlim_max ? want->rlim_cur : now.rlim_max, now.rlim_max};
+    if (setrlimit((__rlimit_resource_t)r, &best) != 0) best = now;
+    *want = best;
+    h->kept_limits |= 1u << r;
+  }
+  return h->changed_limits ? OWT_HYGIENE_RLIMIT : 0;
+}
+
+const char *owt_hygiene_rlimit_name(int resource) {
+  static const char *const names[] = {
+      [RLIMIT_CPU] = "RLIMIT_CPU",         [RLIMIT_FSIZE] = "RLIMIT_FSIZE",     [RLIMIT_DATA] = "RLIMIT_DATA",
+      [RLIMIT_STACK] = "RLIMIT_STACK",     [RLIMIT_CORE] = "RLIMIT_CORE",       [RLIMIT_RSS] = "RLIMIT_RSS",
+      [RLIMIT_NPROC] = "RLIMIT_NPROC",     [RLIMIT_NOFILE] = "RLIMIT_NOFILE",   [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",
+      [RLIMIT_AS] = "RLIMIT_AS",           [RLIMIT_LOCKS] = "RLIMIT_LOCKS",     [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+      [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",     [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",
+      [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+  };
+  if (resource < 0 || (size_t)resource >= sizeof names / sizeof names[0] || !names[resource]) return "RLIMIT_?";
+  return names[resource];
+}
+
 unsigned owt_hygiene_restore_process(owt_hygiene *h) {
-  unsigned changed = 0;
+  unsigned changed = restore_limits(h);
   struct sigaction now;
   struct stat st;
   for (size_t i = 0; i < h->nsignals; i++) {

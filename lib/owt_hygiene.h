@@ -3,7 +3,8 @@
  *
  * An adaptor runs with the worker's full powers: it can change a signal's
  * disposition, block signals in its thread, close or replace fds 0-2, change
- * the working directory or umask, and fork children it never waits for. The
+ * the working directory, umask or a resource limit, and fork children it
+ * never waits for. The
  * worker takes a snapshot of the state it relies on when it starts and puts
  * it back: process-wide state from its supervising thread (a few times a
  * second), a thread's signal mask after each request in that thread.
@@ -15,6 +16,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -32,6 +34,14 @@ typedef struct {
   int cwd_fd;                 /* the working directory at start (-1: unknown) */
   mode_t umask;
   sigset_t thread_mask;       /* what a request thread's mask must be */
+  struct rlimit limits[RLIM_NLIMITS]; /* every resource limit at start */
+  /* What the last restore found, for its log lines: a bit per resource
+   * (1u << RLIMIT_x) that had changed, and what it had changed to. Of those,
+   * kept_limits could not be put back whole: an adaptor lowered the hard
+   * limit and the worker may not raise it (no CAP_SYS_RESOURCE); the worker
+   * keeps the lower one from then on. */
+  unsigned changed_limits, kept_limits;
+  struct rlimit found[RLIM_NLIMITS];
   pid_t zombies[OWT_HYGIENE_MAX_ZOMBIES]; /* seen at the last sweep, not yet reaped */
   size_t nzombies;
 } owt_hygiene;
@@ -43,11 +53,12 @@ enum {
   OWT_HYGIENE_CWD = 4,
   OWT_HYGIENE_UMASK = 8,
   OWT_HYGIENE_MASK = 16,  /* a thread's signal mask */
+  OWT_HYGIENE_RLIMIT = 32, /* a resource limit (which: changed_limits) */
 };
 
 /* Record the current dispositions of signals[0..n), fds 0-2, the working
- * directory, the umask, and the calling thread's mask as the one request
- * threads must have. OWT_OK, or OWT_E_INTERNAL when a disposition cannot
+ * directory, the umask, every resource limit, and the calling thread's mask
+ * as the one request threads must have. OWT_OK, or OWT_E_INTERNAL when a disposition cannot
  * be read (a signal number that is not one). */
 owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n);
 
@@ -62,6 +73,9 @@ unsigned owt_hygiene_restore_thread(const owt_hygiene *h);
 /* Reap this process's zombie children that were already zombies at the
  * previous call. Returns how many were reaped. */
 size_t owt_hygiene_reap(owt_hygiene *h);
+
+/* "RLIMIT_NOFILE" for RLIMIT_NOFILE; "RLIMIT_?" for a number it does not know. */
+const char *owt_hygiene_rlimit_name(int resource);
 
 void owt_hygiene_free(owt_hygiene *h);
 

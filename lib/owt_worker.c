@@ -835,8 +835,32 @@ static double watch_requests(owt_worker *w, const struct pollfd *watch, const ui
   return next > 0.001 ? next : 0.001;
 }
 
+static const char *limit_text(rlim_t v, char *buf, size_t size) {
+  if (v == RLIM_INFINITY) return "unlimited";
+  snprintf(buf, size, "%llu", (unsigned long long)v);
+  return buf;
+}
+
+/* One line per resource limit an adaptor changed: what it found, and what
+ * the worker has now (the same as at start, unless the hard limit was
+ * lowered and may not be raised again). */
+static void log_limits(const owt_hygiene *h) {
+  for (int r = 0; r < RLIM_NLIMITS; r++) {
+    if (!(h->changed_limits & (1u << r))) continue;
+    char a[24], b[24], c[24], d[24];
+    const struct rlimit *found = &h->found[r], *now = &h->limits[r];
+    owt_log(OWT_LOG_WARNING, "an adaptor changed %s to soft %s, hard %s: %s to soft %s, hard %s",
+            owt_hygiene_rlimit_name(r), limit_text(found->rlim_cur, a, sizeof a),
+            limit_text(found->rlim_max, b, sizeof b),
+            h->kept_limits & (1u << r) ? "the hard limit may not be raised again without privilege; kept at"
+                                       : "restored",
+            limit_text(now->rlim_cur, c, sizeof c), limit_text(now->rlim_max, d, sizeof d));
+  }
+}
+
 static void keep_clean(owt_worker *w) {
   unsigned changed = owt_hygiene_restore_process(&w->hygiene);
+  if (changed & OWT_HYGIENE_RLIMIT) log_limits(&w->hygiene);
   if (changed & OWT_HYGIENE_SIGNAL)
     owt_log(OWT_LOG_WARNING, "an adaptor changed a signal disposition the server relies on: restored");
   if (changed & OWT_HYGIENE_STDIO)

@@ -251,41 +251,70 @@ def test_a_connection_waiting_for_its_request_is_not_held_by_a_busy_leader(serve
         assert fcgi_client.read_response(busy).body == b"slow"
 
 
-def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_server: Callable[..., OwtServer]) -> None:
-    """Quiet connections fill a worker's descriptor limit: accept4 fails (EMFILE) while the
-    connections wait in the listening socket's queue, which poll keeps reporting. The leader
+def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_server: Callable[..., OwtServer],
+                                                                     tmp_path: Path) -> None:
+    """An adaptor holds every descriptor its worker may open: accept4 fails (EMFILE) while a
+    connection waits in the listening socket's queue, which poll keeps reporting. The leader
     waits 10 ms between tries instead of going round at full speed; once descriptors are
-    free again, requests are served."""
-    server = fresh_server()
+    free again, the waiting request is served. (The limit is lowered for the whole server
+    from the start, so the adaptor has few to fill; lowering it from outside a running worker
+    would be undone by the worker, as an adaptor's change is.)"""
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(512, limit[0]), limit[1]))  # inherited by the server
+    try:
+        server = fresh_server()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, limit)
+    os.chmod(tmp_path, 0o777)
+    release = tmp_path / "release"
+    hold = f"""
+        # {nonce()}
+        import os, threading, time
+        held = []
+        def hold_all_until_released():
+            # Takes every descriptor that comes free (this request's own connection, once
+            # answered), until the test says so.
+            deadline = time.monotonic() + 120
+            while not os.path.exists({str(release)!r}) and time.monotonic() < deadline:
+                try:
+                    held.append(os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC))
+                except OSError:
+                    time.sleep(0.005)
+            for fd in held:
+                os.close(fd)
+            held.clear()
+        def run():
+            threading.Thread(target=hold_all_until_released, daemon=True).start()
+            return "holding"
+    """
     hello = f"""
         # {nonce()}
         def run():
             return "hello"
     """
     assert fetch(server, "/hello", hello) == (200, b"hello")
-    worker = server.worker_pids()[0]
-    def open_fds() -> int:
-        return len(os.listdir(f"/proc/{worker}/fd"))
+    (worker,) = server.worker_pids()
     def cpu_seconds() -> float:
         fields = _stat(worker)  # state first: utime and stime are fields 11 and 12
         assert fields is not None, "the worker is gone"
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    limit = resource.prlimit(worker, resource.RLIMIT_NOFILE)
-    soft = open_fds() + 8
-    resource.prlimit(worker, resource.RLIMIT_NOFILE, (soft, limit[1]))
-    quiet = [fcgi_client.connect(server.fastcgi_socket(), timeout=30 * SLOW) for _ in range(24)]
-    try:
-        wait_until(lambda: open_fds() >= soft, 10.0 * SLOW, "the worker never ran out of descriptors")
-        before, t0 = cpu_seconds(), time.monotonic()
-        time.sleep(1.0)  # a span to measure the worker's CPU over, not a wait for state
-        used = (cpu_seconds() - before) / (time.monotonic() - t0)
-        assert used < 0.3, f"the worker used {used:.0%} of a core while out of descriptors"
-        assert "cannot accept a FastCGI connection: Too many open files" in server.log_text()
-    finally:
-        for s in quiet:
-            s.close()
-        resource.prlimit(worker, resource.RLIMIT_NOFILE, limit)
-    assert fetch(server, "/hello", hello, timeout=30 * SLOW) == (200, b"hello")
+    soft = resource.prlimit(worker, resource.RLIMIT_NOFILE)[0]
+    assert fetch(server, "/hold", hold) == (200, b"holding")
+    wait_until(lambda: len(os.listdir(f"/proc/{worker}/fd")) >= soft, 10.0 * SLOW,
+               "the adaptor did not take every descriptor")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(fetch, server, "/hello", hello, None, 60.0 * SLOW)
+        try:
+            wait_until(lambda: "cannot accept a FastCGI connection: Too many open files" in server.log_text(),
+                       10.0 * SLOW, "the worker never said it ran out of descriptors")
+            before, t0 = cpu_seconds(), time.monotonic()
+            time.sleep(1.0)  # a span to measure the worker's CPU over, not a wait for state
+            used = (cpu_seconds() - before) / (time.monotonic() - t0)
+            assert used < 0.3, f"the worker used {used:.0%} of a core while out of descriptors"
+            assert not waiting.done(), "the request was answered while the worker had no descriptor for it"
+        finally:
+            release.touch()
+        assert waiting.result() == (200, b"hello")
 
 
 def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) -> None:

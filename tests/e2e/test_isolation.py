@@ -3,8 +3,8 @@
 Under the default set-up (spawn/owt-serve: lighttpd, an owt-fcgi master on its socket):
 
 - worker state an adaptor changes is put back before it can hurt a later request: signal
-  dispositions, its thread's signal mask, fds 0-2, the working directory, the umask; children
-  it never waits for are reaped;
+  dispositions, its thread's signal mask, fds 0-2, the working directory, the umask, resource
+  limits; children it never waits for are reaped;
 - a stream that fails half way is cut, so the client sees an incomplete body (an event stream
   gets its ``event: error`` frame first), and the log says so;
 - a request-derived byte cannot forge a log line or break /_owt/status;
@@ -145,6 +145,36 @@ def test_working_directory_and_umask_are_restored(server: OwtServer, tmp_path: P
     assert fetch(server, "/meddle", meddle) == (200, b"moved")
     wait_until(lambda: json.loads(fetch(server, "/look", look)[1]) == before, 5,
                "cwd and umask were not restored")
+
+
+def test_resource_limits_are_restored(server: OwtServer) -> None:
+    """An adaptor that lowers its worker's descriptor limit (the next request could not be
+    accepted) and sets a CPU limit (SIGXCPU would end the worker later): both are put back
+    within a quarter second, and the log says what was found."""
+    meddle = """
+        import os, resource
+        def run():
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            resource.setrlimit(resource.RLIMIT_NOFILE, (40, hard))
+            resource.setrlimit(resource.RLIMIT_CPU, (86400, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+            return os.getpid()
+    """
+    look = """
+        import os, resource
+        def run():
+            return [os.getpid(), [resource.getrlimit(r) for r in (resource.RLIMIT_NOFILE, resource.RLIMIT_CPU)]]
+    """
+    _, before = json.loads(fetch(server, "/look", look)[1])
+    assert before[0][0] != 40 and before[1][0] != 86400, before
+    status, pid = fetch(server, "/meddle", meddle)
+    assert status == 200
+    def restored_in_that_worker() -> bool:
+        seen, limits = json.loads(fetch(server, "/look", look)[1])
+        return seen == int(pid) and limits == before
+    wait_until(restored_in_that_worker, 10, "the resource limits were not restored")
+    log = server.log_text()
+    assert "an adaptor changed RLIMIT_NOFILE to soft 40, hard " in log
+    assert "an adaptor changed RLIMIT_CPU to soft 86400, hard unlimited: restored to soft unlimited" in log
 
 
 def test_children_left_behind_are_reaped(server: OwtServer) -> None:

@@ -1,12 +1,13 @@
 /* test_hygiene.c - owt_hygiene puts back what an adaptor changed: a signal
- * disposition, fds 0-2, the working directory, the umask, a thread's signal
- * mask; and reaps a zombie child only once it has been seen twice, so a
+ * disposition, fds 0-2, the working directory, the umask, a resource limit,
+ * a thread's signal mask; and reaps a zombie child only once it has been seen twice, so a
  * waiter that is about to wait for its own child still gets its status. */
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,6 +127,73 @@ static void test_cwd_and_umask_are_restored(void **state) {
   umask(mask);
 }
 
+static void test_resource_limits_are_restored(void **state) {
+  (void)state;
+  owt_hygiene h;
+  struct rlimit files, cpu, now;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &files), 0);
+  assert_int_equal(getrlimit(RLIMIT_CPU, &cpu), 0);
+  assert_true(files.rlim_cur > 16);
+  assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
+  /* an adaptor lowering its descriptors (the next request could not accept)
+   * and setting a CPU limit (SIGXCPU would end the worker later) */
+  struct rlimit few = {16, files.rlim_max}, hour = {3600, cpu.rlim_max};
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &few), 0);
+  assert_int_equal(setrlimit(RLIMIT_CPU, &hour), 0);
+  assert_int_equal(owt_hygiene_restore_process(&h), OWT_HYGIENE_RLIMIT);
+  assert_int_equal(h.changed_limits, (1u << RLIMIT_NOFILE) | (1u << RLIMIT_CPU));
+  assert_int_equal(h.kept_limits, 0);
+  assert_int_equal(h.found[RLIMIT_NOFILE].rlim_cur, 16);
+  assert_int_equal(h.found[RLIMIT_CPU].rlim_cur, 3600);
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &now), 0);
+  assert_true(now.rlim_cur == files.rlim_cur && now.rlim_max == files.rlim_max);
+  assert_int_equal(getrlimit(RLIMIT_CPU, &now), 0);
+  assert_true(now.rlim_cur == cpu.rlim_cur && now.rlim_max == cpu.rlim_max);
+  assert_int_equal(owt_hygiene_restore_process(&h), 0);
+  assert_int_equal(h.changed_limits, 0);
+  owt_hygiene_free(&h);
+}
+
+/* In a child without privilege (as root: become nobody), lower the hard
+ * limit of descriptors. Exit 0 when the restore keeps the lower hard limit,
+ * puts the soft one as high as that allows, says so once, and is quiet the
+ * time after. */
+static int lowered_hard_limit_is_kept(void) {
+  owt_hygiene h;
+  struct rlimit files, now;
+  if (geteuid() == 0 && setuid(65534) != 0) return 10;
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur < 64) return 11;
+  if (owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)) != OWT_OK) return 12;
+  struct rlimit lower = {32, 48};
+  if (setrlimit(RLIMIT_NOFILE, &lower) != 0) return 13;
+  if (owt_hygiene_restore_process(&h) != OWT_HYGIENE_RLIMIT) return 14;
+  if (h.changed_limits != 1u << RLIMIT_NOFILE || h.kept_limits != 1u << RLIMIT_NOFILE) return 15;
+  if (getrlimit(RLIMIT_NOFILE, &now) != 0 || now.rlim_cur != 48 || now.rlim_max != 48) return 16;
+  if (h.limits[RLIMIT_NOFILE].rlim_cur != 48 || h.limits[RLIMIT_NOFILE].rlim_max != 48) return 17;
+  if (owt_hygiene_restore_process(&h) != 0 || h.kept_limits != 0) return 18;
+  owt_hygiene_free(&h);
+  return 0;
+}
+
+static void test_a_lowered_hard_limit_without_privilege_is_kept(void **state) {
+  (void)state;
+  int status = 0;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) _exit(lowered_hard_limit_is_kept());
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_limit_names(void **state) {
+  (void)state;
+  assert_string_equal(owt_hygiene_rlimit_name(RLIMIT_NOFILE), "RLIMIT_NOFILE");
+  assert_string_equal(owt_hygiene_rlimit_name(RLIMIT_RTTIME), "RLIMIT_RTTIME");
+  assert_string_equal(owt_hygiene_rlimit_name(-1), "RLIMIT_?");
+  assert_string_equal(owt_hygiene_rlimit_name(99), "RLIMIT_?");
+}
+
 typedef struct {
   const owt_hygiene *h;
   unsigned first, second;
@@ -225,6 +293,9 @@ int main(void) {
       cmocka_unit_test(test_signal_dispositions_are_restored),
       cmocka_unit_test(test_stdio_is_restored),
       cmocka_unit_test(test_cwd_and_umask_are_restored),
+      cmocka_unit_test(test_resource_limits_are_restored),
+      cmocka_unit_test(test_a_lowered_hard_limit_without_privilege_is_kept),
+      cmocka_unit_test(test_limit_names),
       cmocka_unit_test(test_thread_mask_is_restored),
       cmocka_unit_test(test_zombies_are_reaped_when_seen_twice),
       cmocka_unit_test(test_a_waiter_keeps_its_child),
