@@ -1,6 +1,8 @@
 /* owt_buf.c - capped growable buffers. */
 #include "owt_buf.h"
 
+#include "owt_cfmt.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +35,13 @@ owt_err owt_buf_append_grow(owt_buf *b, const void *p, size_t n) {
 owt_err owt_buf_printf(owt_buf *b, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
+  int n = owt_cfmt_v(NULL, 0, fmt, ap);
   va_end(ap);
   if (n < 0) return OWT_E_INTERNAL;
   owt_err err = owt_buf_reserve(b, (size_t)n);
   if (err) return err;
   va_start(ap, fmt);
-  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  owt_cfmt_v(b->data + b->len, (size_t)n + 1, fmt, ap);
   va_end(ap);
   b->len += (size_t)n;
   return OWT_OK;

@@ -2,6 +2,7 @@
  * worker processes sharing one error log do not interleave mid-line. */
 #include "owt_log.h"
 
+#include "owt_cfmt.h"
 #include "owt_escape.h"
 
 #include <stdarg.h>
@@ -64,7 +65,7 @@ void owt_log(owt_log_level level, const char *fmt, ...) {
   char msg[3800];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  int n = owt_cfmt_v(msg, sizeof msg, fmt, ap);
   va_end(ap);
   if (n < 0) return;
   size_t len = (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;

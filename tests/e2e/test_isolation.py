@@ -19,6 +19,7 @@ import os
 import re
 import socket
 import struct
+import subprocess
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ import pytest
 import fcgi_client
 from conftest_nginx import NginxServer, fresh_nginx, nginx_front  # noqa: F401 (fixtures)
 from e2e_cases import code
+import owt_e2e
 from owt_e2e import OWT_BIN, OwtServer, _stat, b64
 
 
@@ -175,6 +177,50 @@ def test_resource_limits_are_restored(server: OwtServer) -> None:
     log = server.log_text()
     assert "an adaptor changed RLIMIT_NOFILE to soft 40, hard " in log
     assert "an adaptor changed RLIMIT_CPU to soft 86400, hard unlimited: restored to soft unlimited" in log
+
+
+def test_an_adaptors_locale_leaves_owts_numbers_alone(fresh_server: Callable[..., OwtServer], tmp_path: Path) -> None:
+    """locale.setlocale() in an adaptor sets the locale of its whole worker. With a decimal
+    comma, printf would write "0,005" into /_owt/metrics and "1,37ms" into the log. owt writes
+    its own numbers in the C locale; the adaptor keeps the locale it set, as in any Python
+    server; JSON kwargs and results are unaffected."""
+    if not Path("/usr/share/i18n/locales/de_DE").is_file():
+        owt_e2e.unavailable("needs the de_DE locale source (apt-get install locales)")
+    owt_e2e.require_tools("localedef")
+    locales = tmp_path / "locales"
+    locales.mkdir()
+    subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", str(locales / "de_DE.UTF-8")],
+                   check=True, capture_output=True, timeout=120)
+    for d in (tmp_path, locales):
+        os.chmod(d, 0o755)
+    server = fresh_server(("-vv", "--workers", "1"))
+    german = f"""
+        import locale, os
+        def run(x):
+            os.environ["LOCPATH"] = {str(locales)!r}
+            locale.setlocale(locale.LC_ALL, "de_DE.UTF-8")
+            return [locale.format_string("%.2f", x), x * 2]
+    """
+    status, body = fetch(server, "/german", german, {"x": 1.25})
+    assert (status, json.loads(body)) == (200, ["1,25", 2.5])
+    # Still German for the next adaptor in that worker: its locale is the adaptor's business.
+    still = "import locale\ndef run(): return locale.localeconv()['decimal_point']"
+    assert fetch(server, "/still", still) == (200, b",")
+    conn = http.client.HTTPConnection(server.address, server.port, timeout=30)
+    try:
+        conn.request("GET", "/_owt/metrics")
+        metrics = conn.getresponse().read().decode()
+        conn.request("GET", "/_owt/status")
+        live = json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+    assert 'le="0.005"' in metrics, metrics[:400]
+    samples = [line.rsplit(" ", 1)[1] for line in metrics.splitlines() if line and not line.startswith("#")]
+    assert samples and all("," not in v for v in samples), [v for v in samples if "," in v][:5]
+    assert live["workers"][0]["latency"]["sum"] > 0
+    lines = wait_until(lambda: re.findall(r"GET /still 200 \d+ (\S+)ms", server.log_text()), 5,
+                       "no log line for /still")
+    assert re.fullmatch(r"\d+\.\d\d", lines[-1]), lines
 
 
 def test_children_left_behind_are_reaped(server: OwtServer) -> None:
