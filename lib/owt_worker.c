@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,8 @@
 #define MAX_WATCHED 4096        /* connections waiting for data (new + kept) */
 #define ACCEPT_RETRY_MS 10      /* out of descriptors or memory: accept again this much later */
 #define ACCEPT_WARN_SECONDS 10.0 /* and say so at most this often */
+#define STRAY_WARN_SECONDS 10.0  /* a caught timer or limit signal: said at most this often */
+#define N_STRAY_SIGNALS 5        /* stray_signals[] */
 #define DRAIN_NEW_SECONDS 1.0   /* draining, a new connection gets this long to send its request */
 #define WEDGED_SECONDS 1.0      /* an interrupt waiting this long (or half of --kill-grace) for the
                                    GIL, at the hard deadline: the GIL is held for good */
@@ -128,6 +131,8 @@ struct owt_worker {
   double leaderless_since;   /* monotonic: when the worker last lost its leader (go_serve), or a
                                 follower was promoted */
   int promote_watch;         /* the dispatcher looks out for a promotion (promotion_due) */
+  double stray_warned_at[N_STRAY_SIGNALS]; /* the dispatcher's: the last line about each */
+  unsigned long strays[N_STRAY_SIGNALS];   /* caught since that line */
   double accept_warned_at;   /* the leader's alone (leads follow one another under lock): when
                                 it last logged that accept4 failed for want of resources */
   int stopping;              /* threads return once nothing is ready */
@@ -160,7 +165,8 @@ struct owt_worker {
 /* The one process-wide value a signal handler needs: where to say it. */
 static int signal_pipe[2] = {-1, -1};
 
-static void on_stop_signal(int signo) {
+/* The dispatcher acts on it (on_signals). */
+static void forward_signal(int signo) {
   int saved = errno;
   unsigned char b = (unsigned char)signo;
   ssize_t ignored = write(signal_pipe[1], &b, 1);
@@ -172,6 +178,22 @@ static void on_kick(int signo) { (void)signo; }
 
 static const int stop_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP};
 
+/* What an adaptor's timer (signal.alarm, signal.setitimer) or a resource
+ * limit it set (RLIMIT_CPU, RLIMIT_FSIZE) sends. Each would end the worker
+ * and every request in it. No adaptor can have a handler for them (Python's
+ * signal.signal works only in the main thread, the dispatcher), so they are
+ * caught, dropped and logged; a write past RLIMIT_FSIZE fails with EFBIG
+ * instead. A handler, not SIG_IGN: a program an adaptor starts gets the
+ * default action back at exec. */
+static const int stray_signals[N_STRAY_SIGNALS] = {SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ};
+
+/* Its index in stray_signals, or -1. */
+static int stray_index(int signo) {
+  for (int i = 0; i < N_STRAY_SIGNALS; i++)
+    if (stray_signals[i] == signo) return i;
+  return -1;
+}
+
 static int install_signals(void) {
   struct sigaction sa;
   if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
@@ -180,8 +202,9 @@ static int install_signals(void) {
   /* SA_RESTART: a stop signal that lands in a request thread must not fail
    * its FastCGI read or write (libfcgi does not retry EINTR). */
   sa.sa_flags = SA_RESTART;
-  sa.sa_handler = on_stop_signal;
+  sa.sa_handler = forward_signal;
   for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) sigaction(stop_signals[i], &sa, NULL);
+  for (size_t i = 0; i < N_STRAY_SIGNALS; i++) sigaction(stray_signals[i], &sa, NULL);
   sa.sa_flags = 0; /* the kick exists to interrupt */
   sa.sa_handler = on_kick;
   sigaction(KICK_SIGNAL, &sa, NULL);
@@ -705,10 +728,34 @@ static void take_handoffs(owt_worker *w) {
   }
 }
 
+/* A stray signal reached the worker (see stray_signals): stop the interval
+ * timer that sends it, if one repeats, and say so now and then. */
+static void on_stray_signal(owt_worker *w, int i) {
+  static const struct itimerval off;
+  int signo = stray_signals[i];
+  if (signo == SIGALRM) setitimer(ITIMER_REAL, &off, NULL);
+  if (signo == SIGVTALRM) setitimer(ITIMER_VIRTUAL, &off, NULL);
+  if (signo == SIGPROF) setitimer(ITIMER_PROF, &off, NULL);
+  w->strays[i]++;
+  double now = owt_monotonic();
+  if (w->stray_warned_at[i] != 0 && now - w->stray_warned_at[i] < STRAY_WARN_SECONDS) return;
+  w->stray_warned_at[i] = now;
+  owt_log(OWT_LOG_WARNING, "caught SIG%s (%lu since the last such line): dropped%s. An adaptor's "
+          "signal.alarm(), signal.setitimer() or resource limit sends it, and it would have ended the "
+          "worker; a request's time limit is --timeout", sigabbrev_np(signo), w->strays[i],
+          signo == SIGALRM || signo == SIGVTALRM || signo == SIGPROF ? ", its timer stopped" : "");
+  w->strays[i] = 0;
+}
+
 static void on_signals(owt_worker *w) {
   unsigned char sigs[16];
   ssize_t n = read(signal_pipe[0], sigs, sizeof sigs);
   for (ssize_t i = 0; i < n; i++) {
+    int stray = stray_index(sigs[i]);
+    if (stray >= 0) {
+      on_stray_signal(w, stray);
+      continue;
+    }
     char what[64];
     snprintf(what, sizeof what, "%s", strsignal(sigs[i]));
     begin_drain(w, DRAIN_SIGNAL, what);
@@ -1097,6 +1144,7 @@ int owt_worker_run(owt_server *srv, int listen_fd, int handoff_fd) {
   int log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3); /* the log survives an adaptor closing fd 2 */
   if (log_fd >= 0) owt_log_set_fd(log_fd);
   for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) signals[nsig++] = stop_signals[i];
+  for (size_t i = 0; i < N_STRAY_SIGNALS; i++) signals[nsig++] = stray_signals[i];
   signals[nsig++] = SIGPIPE;
   signals[nsig++] = SIGCHLD;
   signals[nsig++] = KICK_SIGNAL;

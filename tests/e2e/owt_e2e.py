@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -253,6 +254,21 @@ def children(pid: int) -> list[int]:
             if st is not None and int(st[1]) == pid:
                 out.append(int(entry))
     return out
+
+
+def status(server: OwtServer) -> dict[str, Any]:
+    """The server's /_owt/status, parsed."""
+    conn = http.client.HTTPConnection(server.address, server.port, timeout=10)
+    try:
+        conn.request("GET", "/_owt/status")
+        return json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+
+
+def in_flight(server: OwtServer, path: str) -> bool:
+    """Whether a request to path is in flight in any worker, by /_owt/status."""
+    return any(r["path"] == path for w in status(server)["workers"] for r in w["inflight"])
 
 
 def rss_kib(pid: int) -> int:

@@ -32,7 +32,7 @@ from typing import Any
 from conftest_nginx import NginxServer, fresh_nginx, nginx_front  # noqa: F401 (fixtures)
 from e2e_cases import code
 import fcgi_client
-from owt_e2e import OWT_BIN, OwtServer, _stat, b64
+from owt_e2e import OWT_BIN, OwtServer, _stat, b64, in_flight, status
 
 def _sanitized() -> bool:
     try:
@@ -75,20 +75,6 @@ def hand_to_dispatcher(sock_path: str) -> None:
     """Connections are accepted in order: once a later one is answered, every connection
     opened before it was accepted, found empty and given to the dispatcher to wait on."""
     assert fcgi_client.get(sock_path, "/_owt/health").status == 200
-
-
-def status(server: OwtServer) -> dict[str, Any]:
-    conn = http.client.HTTPConnection(server.address, server.port, timeout=10)
-    try:
-        conn.request("GET", "/_owt/status")
-        return json.loads(conn.getresponse().read())
-    finally:
-        conn.close()
-
-
-def in_flight(server: OwtServer, path: str) -> bool:
-    """Whether a request to path is in flight in any worker, by /_owt/status."""
-    return any(r["path"] == path for w in status(server)["workers"] for r in w["inflight"])
 
 
 def many(n: int, call: Callable[[int], Any]) -> list[Any]:

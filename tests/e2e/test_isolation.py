@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import re
+import concurrent.futures
 import socket
 import struct
 import subprocess
@@ -32,7 +33,7 @@ import fcgi_client
 from conftest_nginx import NginxServer, fresh_nginx, nginx_front  # noqa: F401 (fixtures)
 from e2e_cases import code
 import owt_e2e
-from owt_e2e import OWT_BIN, OwtServer, _stat, b64
+from owt_e2e import OWT_BIN, OwtServer, _stat, b64, in_flight
 
 
 def fetch(server: OwtServer, path: str, source: str, kwargs: Any = None, timeout: float = 30.0) -> tuple[int, bytes]:
@@ -223,6 +224,64 @@ def test_an_adaptors_locale_leaves_owts_numbers_alone(fresh_server: Callable[...
     assert re.fullmatch(r"\d+\.\d\d", lines[-1]), lines
 
 
+def test_an_adaptors_timer_or_limit_signal_does_not_end_its_worker(fresh_server: Callable[..., OwtServer]) -> None:
+    """signal.setitimer(), signal.alarm() and a CPU or file-size limit send SIGALRM, SIGPROF,
+    SIGVTALRM, SIGXCPU or SIGXFSZ, which end a process by default: the worker, and every
+    request in flight in it, another client's included. No adaptor can have a handler for
+    them in a worker (signal.signal works only in the main thread), so the worker catches and
+    drops them, stops a repeating timer, and logs it; a write past the file-size limit fails
+    with EFBIG instead."""
+    server = fresh_server(("-vv", "--workers", "1"))
+    slow = """
+        import time
+        def run():
+            time.sleep(1.5)
+            return "slow"
+    """
+    timers = """
+        import errno, os, resource, signal, tempfile, time
+        def run():
+            signal.setitimer(signal.ITIMER_REAL, 0.02, 0.02)   # repeating
+            signal.setitimer(signal.ITIMER_PROF, 0.01)
+            start = time.process_time()
+            while time.process_time() - start < 0.05:           # CPU time, for the profiling timer
+                pass
+            time.sleep(0.2)
+            os.kill(os.getpid(), signal.SIGXCPU)
+            hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+            wrote = "all"
+            for _ in range(5):  # the worker puts the limit back within 250 ms: maybe before the write
+                with tempfile.TemporaryFile(buffering=0) as f:
+                    resource.setrlimit(resource.RLIMIT_FSIZE, (10, hard))
+                    try:
+                        f.write(b"x" * 10)
+                        f.write(b"x" * 100)
+                    except OSError as e:
+                        wrote = errno.errorcode[e.errno]
+                        break
+            return [os.getpid(), wrote]
+    """
+    look = """
+        import os, signal
+        def run():
+            return [os.getpid(), signal.getitimer(signal.ITIMER_REAL)]
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        other = pool.submit(fetch, server, "/slow", slow)
+        wait_until(lambda: in_flight(server, "/slow") or other.done(), 10, "the slow request never started")
+        status, body = fetch(server, "/timers", timers)
+        assert status == 200, body
+        pid, wrote = json.loads(body)
+        assert wrote == "EFBIG"
+        assert other.result() == (200, b"slow"), "a request in flight beside the timers was lost"
+    log = wait_until(lambda: (lambda t: t if "caught SIGALRM" in t else None)(server.log_text()), 5,
+                     "the caught SIGALRM was not logged")
+    assert "its timer stopped" in log
+    assert server.worker_pids() == [pid]
+    seen, timer = json.loads(fetch(server, "/look", look)[1])
+    assert (seen, timer) == (pid, [0.0, 0.0]), "the repeating timer was not stopped"
+
+
 def test_children_left_behind_are_reaped(server: OwtServer) -> None:
     fork = """
         import os, subprocess
@@ -260,7 +319,6 @@ def test_a_subprocess_that_waits_keeps_its_exit_status(server: OwtServer) -> Non
         def run(i):
             return subprocess.run(["sh", "-c", f"sleep 0.{i % 3}; exit {i % 7}"]).returncode
     """
-    import concurrent.futures
 
     with concurrent.futures.ThreadPoolExecutor(12) as pool:
         results = list(pool.map(lambda i: fetch(server, f"/rc/{i}", source, {"i": i}), range(24)))
@@ -360,7 +418,6 @@ def test_a_newline_in_the_path_forges_no_log_line(nginx_front: Callable[..., Ngi
 
 
 def test_control_bytes_in_a_path_keep_status_valid_json(nginx_front: Callable[..., NginxServer]) -> None:
-    import concurrent.futures
 
     server = nginx_front(("-vv",))
     source = "import time\ndef run():\n    time.sleep(1.0)\n    return 'ok'"
@@ -417,7 +474,6 @@ def test_a_late_request_goes_to_a_worker_with_a_free_thread(tmp_path: Path) -> N
     it) whose request comes when that worker's only thread is busy: it is served by the
     other worker at once, not after the busy one's request. Where the slow request lands is
     up to the kernel; six rounds make the case where both land on one worker near certain."""
-    import concurrent.futures
     import subprocess
 
     os.chmod(tmp_path, 0o777)
