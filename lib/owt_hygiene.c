@@ -21,10 +21,13 @@ owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
     if (sigaction(signals[i], NULL, &h->actions[i]) != 0) return OWT_E_INTERNAL;
   }
   h->nsignals = n;
+  static const char *const copies[3] = {"copy of fd 0", "copy of fd 1", "copy of fd 2"};
   for (int fd = 0; fd < 3; fd++) {
     if (fstat(fd, &h->std_stat[fd]) == 0) h->std_copy[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (h->std_copy[fd] >= 0) owt_hygiene_own_fd(h, h->std_copy[fd], copies[fd]);
   }
   h->cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (h->cwd_fd >= 0) owt_hygiene_own_fd(h, h->cwd_fd, "copy of the working directory");
   h->umask = umask(0);
   umask(h->umask);
   for (int r = 0; r < RLIM_NLIMITS; r++) {
@@ -111,6 +114,30 @@ unsigned owt_hygiene_restore_thread(const owt_hygiene *h) {
   memset(&old, 0, sizeof old);
   if (pthread_sigmask(SIG_SETMASK, &h->thread_mask, &old) != 0) return 0;
   return memcmp(&old, &h->thread_mask, sizeof old) ? OWT_HYGIENE_MASK : 0;
+}
+
+owt_err owt_hygiene_own_fd(owt_hygiene *h, int fd, const char *what) {
+  struct stat st;
+  if (h->nown >= OWT_HYGIENE_MAX_OWN_FDS || fd < 0 || fstat(fd, &st) != 0) return OWT_E_INTERNAL;
+  h->own[h->nown++] = (owt_hygiene_fd){fd, st.st_dev, st.st_ino, what};
+  return OWT_OK;
+}
+
+static int intact(const owt_hygiene_fd *o) {
+  struct stat st;
+  return fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+}
+
+const owt_hygiene_fd *owt_hygiene_check_own(const owt_hygiene *h) {
+  for (size_t i = 0; i < h->nown; i++)
+    if (!intact(&h->own[i])) return &h->own[i];
+  return NULL;
+}
+
+int owt_hygiene_fd_intact(const owt_hygiene *h, int fd) {
+  for (size_t i = 0; i < h->nown; i++)
+    if (h->own[i].fd == fd) return intact(&h->own[i]);
+  return 0;
 }
 
 /* The state letter of /proc/PID/stat (after the parenthesised name). */

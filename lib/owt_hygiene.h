@@ -24,6 +24,15 @@
 
 #define OWT_HYGIENE_MAX_SIGNALS 16
 #define OWT_HYGIENE_MAX_ZOMBIES 256
+#define OWT_HYGIENE_MAX_OWN_FDS 16
+
+/* A descriptor the worker cannot do without, as it was at start. */
+typedef struct {
+  int fd;
+  dev_t dev;
+  ino_t ino;
+  const char *what; /* static: "the listening socket" */
+} owt_hygiene_fd;
 
 typedef struct {
   int signals[OWT_HYGIENE_MAX_SIGNALS];
@@ -42,6 +51,8 @@ typedef struct {
    * keeps the lower one from then on. */
   unsigned changed_limits, kept_limits;
   struct rlimit found[RLIM_NLIMITS];
+  owt_hygiene_fd own[OWT_HYGIENE_MAX_OWN_FDS];
+  size_t nown;
   pid_t zombies[OWT_HYGIENE_MAX_ZOMBIES]; /* seen at the last sweep, not yet reaped */
   size_t nzombies;
 } owt_hygiene;
@@ -73,6 +84,22 @@ unsigned owt_hygiene_restore_thread(const owt_hygiene *h);
 /* Reap this process's zombie children that were already zombies at the
  * previous call. Returns how many were reaped. */
 size_t owt_hygiene_reap(owt_hygiene *h);
+
+/* Remember fd (what it is now) as one the worker relies on; its own copies
+ * of fds 0-2 and its working directory are remembered by the snapshot.
+ * what must be a static string. OWT_E_INTERNAL when fd is not open or
+ * there are too many. */
+owt_err owt_hygiene_own_fd(owt_hygiene *h, int fd, const char *what);
+
+/* The first descriptor the worker relies on that is closed or is now
+ * another file (an adaptor's os.closerange(3, ...) or os.dup2 onto it), or
+ * NULL when all are as they were. Such damage cannot be undone in place:
+ * the fd's number may already name someone else's file. */
+const owt_hygiene_fd *owt_hygiene_check_own(const owt_hygiene *h);
+
+/* Whether fd is still the file it was when remembered (0 for a fd never
+ * remembered). */
+int owt_hygiene_fd_intact(const owt_hygiene *h, int fd);
 
 /* "RLIMIT_NOFILE" for RLIMIT_NOFILE; "RLIMIT_?" for a number it does not know. */
 const char *owt_hygiene_rlimit_name(int resource);

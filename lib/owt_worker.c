@@ -150,6 +150,7 @@ struct owt_worker {
   int handoff_live;          /* the master's end is open (the dispatcher's own) */
   uint64_t handed_off;       /* kept connections given to the master */
   uint64_t passed_new;       /* new ones given to it for a worker with a free thread */
+  int log_fd;                /* the worker's private copy of fd 2 (-1: none) */
   int wake_fd;               /* eventfd: wakes the dispatcher */
   int leader_fd;             /* eventfd: wakes the leader out of its poll */
   pthread_t interrupter;
@@ -906,6 +907,16 @@ static void log_limits(const owt_hygiene *h) {
 }
 
 static void keep_clean(owt_worker *w) {
+  const owt_hygiene_fd *lost = owt_hygiene_check_own(&w->hygiene);
+  if (lost) {
+    /* Its number may already name another file (an adaptor's, a new
+     * connection): writing there would hurt someone else. A new worker
+     * takes this one's place; what is in flight here is lost, as in a crash. */
+    if (!owt_hygiene_fd_intact(&w->hygiene, w->log_fd)) owt_log_set_fd(2); /* last words: wherever fd 2 is */
+    owt_log(OWT_LOG_ERROR, "an adaptor closed or replaced the worker's %s (fd %d): exiting, the requests "
+            "in flight here are lost (status %d)", lost->what, lost->fd, OWT_EXIT_DAMAGED);
+    _exit(OWT_EXIT_DAMAGED);
+  }
   unsigned changed = owt_hygiene_restore_process(&w->hygiene);
   if (changed & OWT_HYGIENE_RLIMIT) log_limits(&w->hygiene);
   if (changed & OWT_HYGIENE_SIGNAL)
@@ -1141,7 +1152,7 @@ int owt_worker_run(owt_server *srv, int listen_fd, int handoff_fd) {
     worker_free(&w);
     return 1;
   }
-  int log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3); /* the log survives an adaptor closing fd 2 */
+  int log_fd = w.log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3); /* the log survives an adaptor closing fd 2 */
   if (log_fd >= 0) owt_log_set_fd(log_fd);
   for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) signals[nsig++] = stop_signals[i];
   for (size_t i = 0; i < N_STRAY_SIGNALS; i++) signals[nsig++] = stray_signals[i];
@@ -1149,6 +1160,13 @@ int owt_worker_run(owt_server *srv, int listen_fd, int handoff_fd) {
   signals[nsig++] = SIGCHLD;
   signals[nsig++] = KICK_SIGNAL;
   owt_hygiene_snapshot(&w.hygiene, signals, (size_t)nsig);
+  owt_hygiene_own_fd(&w.hygiene, w.listen_fd, "listening socket");
+  if (w.handoff_fd >= 0) owt_hygiene_own_fd(&w.hygiene, w.handoff_fd, "channel to the master");
+  owt_hygiene_own_fd(&w.hygiene, w.wake_fd, "dispatcher's eventfd");
+  owt_hygiene_own_fd(&w.hygiene, w.leader_fd, "leader's eventfd");
+  owt_hygiene_own_fd(&w.hygiene, signal_pipe[0], "signal pipe");
+  owt_hygiene_own_fd(&w.hygiene, signal_pipe[1], "signal pipe");
+  if (log_fd >= 0) owt_hygiene_own_fd(&w.hygiene, log_fd, "log");
   owt_py_protect_listener(w.listen_fd);
   owt_log(OWT_LOG_INFO, "serving FastCGI on fd %d with %zu threads", listen_fd, w.nthreads);
   if (start_threads(&w) != 0) {

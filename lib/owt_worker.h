@@ -26,6 +26,10 @@
  * (the request was answered 504 first). */
 #define OWT_EXIT_STUCK 70
 
+/* Exit code of a worker that ended itself because an adaptor closed or
+ * replaced one of its own descriptors (owt_hygiene_check_own). */
+#define OWT_EXIT_DAMAGED 71
+
 /* Serve FastCGI on listen_fd with srv->cfg->threads request threads until
  * asked to stop (SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP), recycled
  * (--max-requests, --max-rss) or drained after a stuck request. srv must

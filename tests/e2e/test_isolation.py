@@ -282,6 +282,30 @@ def test_an_adaptors_timer_or_limit_signal_does_not_end_its_worker(fresh_server:
     assert (seen, timer) == (pid, [0.0, 0.0]), "the repeating timer was not stopped"
 
 
+def test_a_worker_whose_own_descriptors_an_adaptor_closed_is_replaced(fresh_server: Callable[..., OwtServer]) -> None:
+    """An adaptor that closes every descriptor above 2 through libc (daemon-style code) takes
+    the worker's listening socket, eventfds and signal pipe with it: such a worker used to
+    spin in poll on closed descriptors, holding its place, and every later request hung. Its
+    numbers may soon name other files, so nothing can be mended in place: the worker says
+    which one it lost and exits; the master starts another, and the next request is served."""
+    server = fresh_server(("-vv", "--workers", "1"))
+    close_all = """
+        import ctypes, os
+        def run():
+            libc = ctypes.CDLL(None, use_errno=True)
+            for fd in range(3, 1024):
+                libc.close(fd)
+            return "closed"
+    """
+    (before,) = server.worker_pids()
+    status, _ = fetch(server, "/close-all", close_all)
+    assert status in (500, 502, 503), status  # its own connection went too
+    wait_until(lambda: (lambda pids: pids and before not in pids)(server.worker_pids()), 10,
+               "the damaged worker did not go away")
+    assert re.search(r"an adaptor closed or replaced the worker's .* \(fd \d+\): exiting", server.log_text())
+    assert fetch(server, "/after", "def run(): return 'ok'") == (200, b"ok")
+
+
 def test_children_left_behind_are_reaped(server: OwtServer) -> None:
     fork = """
         import os, subprocess

@@ -194,6 +194,44 @@ static void test_limit_names(void **state) {
   assert_string_equal(owt_hygiene_rlimit_name(99), "RLIMIT_?");
 }
 
+static void test_own_descriptors_closed_or_replaced_are_found(void **state) {
+  (void)state;
+  owt_hygiene h;
+  int a[2], b[2];
+  assert_int_equal(pipe(a), 0);
+  assert_int_equal(pipe(b), 0);
+  assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
+  assert_int_equal(owt_hygiene_own_fd(&h, a[0], "pipe a"), OWT_OK);
+  assert_int_equal(owt_hygiene_own_fd(&h, a[1], "pipe a, write end"), OWT_OK);
+  assert_int_equal(owt_hygiene_own_fd(&h, 999, "not open"), OWT_E_INTERNAL);
+  assert_null(owt_hygiene_check_own(&h));
+  assert_true(owt_hygiene_fd_intact(&h, a[1]));
+  assert_false(owt_hygiene_fd_intact(&h, b[0])); /* never remembered */
+  /* replaced: the number names another file now */
+  int saved = dup(a[1]);
+  assert_int_equal(dup2(b[1], a[1]), a[1]);
+  const owt_hygiene_fd *lost = owt_hygiene_check_own(&h);
+  assert_non_null(lost);
+  assert_string_equal(lost->what, "pipe a, write end");
+  assert_false(owt_hygiene_fd_intact(&h, a[1]));
+  assert_int_equal(dup2(saved, a[1]), a[1]);
+  assert_null(owt_hygiene_check_own(&h));
+  /* closed */
+  close(a[0]);
+  lost = owt_hygiene_check_own(&h);
+  assert_non_null(lost);
+  assert_int_equal(lost->fd, a[0]);
+  /* the snapshot's own copies of fds 0-2 and of the working directory are watched too */
+  assert_true(owt_hygiene_fd_intact(&h, h.cwd_fd));
+  for (int fd = 0; fd < 3; fd++)
+    if (h.std_copy[fd] >= 0) assert_true(owt_hygiene_fd_intact(&h, h.std_copy[fd]));
+  owt_hygiene_free(&h);
+  close(saved);
+  close(a[1]);
+  close(b[0]);
+  close(b[1]);
+}
+
 typedef struct {
   const owt_hygiene *h;
   unsigned first, second;
@@ -296,6 +334,7 @@ int main(void) {
       cmocka_unit_test(test_resource_limits_are_restored),
       cmocka_unit_test(test_a_lowered_hard_limit_without_privilege_is_kept),
       cmocka_unit_test(test_limit_names),
+      cmocka_unit_test(test_own_descriptors_closed_or_replaced_are_found),
       cmocka_unit_test(test_thread_mask_is_restored),
       cmocka_unit_test(test_zombies_are_reaped_when_seen_twice),
       cmocka_unit_test(test_a_waiter_keeps_its_child),
