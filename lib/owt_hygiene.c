@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,6 +140,59 @@ int owt_hygiene_fd_intact(const owt_hygiene *h, int fd) {
   for (size_t i = 0; i < h->nown; i++)
     if (h->own[i].fd == fd) return intact(&h->own[i]);
   return 0;
+}
+
+/* A thread's values; 0 when it is gone (or cannot be read). */
+static int read_task(pid_t tid, owt_hygiene_task *t) {
+  errno = 0;
+  t->nice = getpriority(PRIO_PROCESS, (id_t)tid); /* per thread on Linux */
+  if (t->nice == -1 && errno) return 0;
+  CPU_ZERO(&t->cpus);
+  if (sched_getaffinity(tid, sizeof t->cpus, &t->cpus) != 0) return 0;
+  memset(&t->param, 0, sizeof t->param);
+  if ((t->policy = sched_getscheduler(tid)) < 0 || sched_getparam(tid, &t->param) != 0) return 0;
+  return 1;
+}
+
+static unsigned task_diff(const owt_hygiene_task *want, const owt_hygiene_task *now) {
+  unsigned d = 0;
+  if (now->nice != want->nice) d |= OWT_HYGIENE_NICE;
+  if (!CPU_EQUAL(&now->cpus, &want->cpus)) d |= OWT_HYGIENE_CPUS;
+  if (now->policy != want->policy || now->param.sched_priority != want->param.sched_priority) d |= OWT_HYGIENE_SCHED;
+  return d;
+}
+
+void owt_hygiene_task_snapshot(owt_hygiene_task *want) {
+  memset(want, 0, sizeof *want);
+  read_task((pid_t)syscall(SYS_gettid), want);
+}
+
+unsigned owt_hygiene_task_changed(const owt_hygiene_task *want, pid_t tid) {
+  owt_hygiene_task now;
+  return read_task(tid, &now) ? task_diff(want, &now) : 0;
+}
+
+unsigned owt_hygiene_task_restore(owt_hygiene_task *want, pid_t tid, unsigned *kept) {
+  pid_t self = tid > 0 ? tid : (pid_t)syscall(SYS_gettid);
+  owt_hygiene_task now;
+  *kept = 0;
+  if (!read_task(self, &now)) return 0;
+  unsigned changed = task_diff(want, &now);
+  /* The policy first: it bounds the priorities the others may take. */
+  if ((changed & OWT_HYGIENE_SCHED) && sched_setscheduler(self, want->policy, &want->param) != 0) {
+    want->policy = now.policy;
+    want->param = now.param;
+    *kept |= OWT_HYGIENE_SCHED;
+  }
+  if ((changed & OWT_HYGIENE_NICE) && setpriority(PRIO_PROCESS, (id_t)self, want->nice) != 0) {
+    want->nice = now.nice;
+    *kept |= OWT_HYGIENE_NICE;
+  }
+  if ((changed & OWT_HYGIENE_CPUS) && sched_setaffinity(self, sizeof want->cpus, &want->cpus) != 0) {
+    want->cpus = now.cpus;
+    *kept |= OWT_HYGIENE_CPUS;
+  }
+  return changed;
 }
 
 /* The state letter of /proc/PID/stat (after the parenthesised name). */

@@ -14,6 +14,7 @@
 #ifndef OWT_HYGIENE_H
 #define OWT_HYGIENE_H
 
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/resource.h>
@@ -57,6 +58,18 @@ typedef struct {
   size_t nzombies;
 } owt_hygiene;
 
+/* What a thread's requests may change of that thread alone, and a later
+ * request on it would inherit: its nice value, CPU affinity and scheduling
+ * policy (os.nice, os.sched_setaffinity(0, ...), os.sched_setscheduler(0,
+ * ...), or a native library pinning its calling thread). Each request
+ * thread keeps the values it must have. */
+typedef struct {
+  int nice;
+  cpu_set_t cpus;
+  int policy;
+  struct sched_param param;
+} owt_hygiene_task;
+
 /* What a restore found and undid (a bit each). */
 enum {
   OWT_HYGIENE_SIGNAL = 1, /* a signal disposition */
@@ -65,6 +78,9 @@ enum {
   OWT_HYGIENE_UMASK = 8,
   OWT_HYGIENE_MASK = 16,  /* a thread's signal mask */
   OWT_HYGIENE_RLIMIT = 32, /* a resource limit (which: changed_limits) */
+  OWT_HYGIENE_NICE = 64,   /* a thread's nice value */
+  OWT_HYGIENE_CPUS = 128,  /* a thread's CPU affinity */
+  OWT_HYGIENE_SCHED = 256, /* a thread's scheduling policy or priority */
 };
 
 /* Record the current dispositions of signals[0..n), fds 0-2, the working
@@ -80,6 +96,19 @@ unsigned owt_hygiene_restore_process(owt_hygiene *h);
 /* In a request thread, after its request: restore its signal mask.
  * Returns OWT_HYGIENE_MASK when it had changed. */
 unsigned owt_hygiene_restore_thread(const owt_hygiene *h);
+
+/* The calling thread's nice value, CPU affinity and scheduling policy. */
+void owt_hygiene_task_snapshot(owt_hygiene_task *want);
+
+/* From any thread: which of thread tid's (a kernel thread id) differ from
+ * want (OWT_HYGIENE_NICE, _CPUS, _SCHED bits; 0 for a thread gone). */
+unsigned owt_hygiene_task_changed(const owt_hygiene_task *want, pid_t tid);
+
+/* Put back what differs from want in thread tid (0: the calling thread),
+ * while it runs no request, and return its bits. What may not be put back
+ * without privilege (a lowered priority: CAP_SYS_NICE) is taken into want
+ * as the thread's value from now on, and its bits are set in *kept. */
+unsigned owt_hygiene_task_restore(owt_hygiene_task *want, pid_t tid, unsigned *kept);
 
 /* Reap this process's zombie children that were already zombies at the
  * previous call. Returns how many were reaped. */

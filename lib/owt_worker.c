@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,6 +103,10 @@ typedef struct {
   int abandoned;     /* taken over: the worker will not wait for it */
   int watch_fd;      /* the connection, once its body is read: the client may leave */
   int client_gone;
+  pid_t os_tid;           /* its kernel thread id, once started */
+  owt_hygiene_task task;  /* its nice value, CPU affinity, scheduling: what it must keep */
+  unsigned tend;          /* OWT_HYGIENE_* bits the sweep saw changed: put back before the next
+                             request (atomic: read on every request without the lock) */
 } rthread;
 
 typedef struct {
@@ -582,6 +587,40 @@ static int next_connection(rthread *t) {
   }
 }
 
+/* What tend_task or watch_threads put back, or could not. */
+static void log_task(unsigned changed, unsigned kept) {
+  static const struct {
+    unsigned bit;
+    const char *what;
+  } parts[] = {{OWT_HYGIENE_NICE, "nice value"},
+               {OWT_HYGIENE_CPUS, "CPU affinity"},
+               {OWT_HYGIENE_SCHED, "scheduling policy"}};
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+    if (!(changed & parts[i].bit)) continue;
+    if (kept & parts[i].bit)
+      owt_log(OWT_LOG_WARNING, "an adaptor changed its thread's %s, and it may not be put back without "
+              "privilege: the thread keeps it%s", parts[i].what,
+              parts[i].bit == OWT_HYGIENE_NICE ? " (raising a priority needs CAP_SYS_NICE)" : "");
+    else
+      owt_log(OWT_LOG_WARNING, "an adaptor changed its thread's %s: restored", parts[i].what);
+  }
+}
+
+/* Before its next request: put back the thread's nice value, CPU affinity
+ * or scheduling an adaptor changed, which the sweep saw while the thread was
+ * busy (watch_threads). */
+static void tend_task(rthread *t) {
+  __atomic_store_n(&t->tend, 0, __ATOMIC_RELAXED);
+  owt_hygiene_task want = t->task; /* this thread is its only writer */
+  unsigned kept = 0, changed = owt_hygiene_task_restore(&want, 0, &kept);
+  if (kept) {
+    pthread_mutex_lock(&t->w->lock);
+    t->task = want;
+    pthread_mutex_unlock(&t->w->lock);
+  }
+  log_task(changed, kept);
+}
+
 static void *request_thread(void *arg) {
   rthread *t = arg;
   owt_worker *w = t->w;
@@ -593,7 +632,14 @@ static void *request_thread(void *arg) {
     return NULL;
   }
   FCGX_InitRequest(&t->fcgx, -1, 0); /* -1: libfcgi never accepts by itself */
+  owt_hygiene_task task;
+  owt_hygiene_task_snapshot(&task); /* as the dispatcher's thread that started it */
+  pthread_mutex_lock(&w->lock);
+  t->task = task;
+  t->os_tid = (pid_t)syscall(SYS_gettid);
+  pthread_mutex_unlock(&w->lock);
   for (int fd; (fd = next_connection(t)) >= 0;) {
+    if (__atomic_load_n(&t->tend, __ATOMIC_RELAXED)) tend_task(t);
     serve(t, fd);
     pthread_mutex_lock(&w->lock);
     t->busy = 0;
@@ -906,6 +952,33 @@ static void log_limits(const owt_hygiene *h) {
   }
 }
 
+/* The sweep's look at each request thread's nice value, CPU affinity and
+ * scheduling: a few system calls a thread, four times a second, instead of
+ * four per request. */
+static void watch_threads(owt_worker *w) {
+  for (size_t i = 0; i < w->nthreads; i++) {
+    rthread *t = &w->threads[i];
+    pthread_mutex_lock(&w->lock);
+    pid_t tid = t->os_tid;
+    owt_hygiene_task want = t->task;
+    pthread_mutex_unlock(&w->lock);
+    unsigned changed = tid > 0 ? owt_hygiene_task_changed(&want, tid) : 0, kept = 0;
+    if (!changed) continue;
+    /* An idle thread is put back from here, under the lock (so it takes no
+     * connection meanwhile); a busy one puts itself back before its next
+     * request, so the adaptor that changed it keeps it for its own. */
+    pthread_mutex_lock(&w->lock);
+    if (t->busy) {
+      __atomic_or_fetch(&t->tend, changed, __ATOMIC_RELAXED);
+      changed = 0;
+    } else {
+      changed = owt_hygiene_task_restore(&t->task, tid, &kept);
+    }
+    pthread_mutex_unlock(&w->lock);
+    log_task(changed, kept);
+  }
+}
+
 static void keep_clean(owt_worker *w) {
   const owt_hygiene_fd *lost = owt_hygiene_check_own(&w->hygiene);
   if (lost) {
@@ -918,6 +991,7 @@ static void keep_clean(owt_worker *w) {
     _exit(OWT_EXIT_DAMAGED);
   }
   unsigned changed = owt_hygiene_restore_process(&w->hygiene);
+  watch_threads(w);
   if (changed & OWT_HYGIENE_RLIMIT) log_limits(&w->hygiene);
   if (changed & OWT_HYGIENE_SIGNAL)
     owt_log(OWT_LOG_WARNING, "an adaptor changed a signal disposition the server relies on: restored");

@@ -102,6 +102,42 @@ def test_a_blocked_signal_mask_does_not_outlive_its_request(server: OwtServer) -
     assert "changed its thread's signal mask: restored" in server.log_text()
 
 
+def test_a_threads_nice_value_and_cpu_affinity_do_not_outlive_their_request(
+        fresh_server: Callable[..., OwtServer]) -> None:
+    """os.nice() and os.sched_setaffinity(0, ...) change the calling thread only (as a native
+    library that pins its thread does); the next request on that thread would inherit them.
+    The worker's sweep sees the change four times a second and puts the values back once the
+    thread is between requests."""
+    if len(os.sched_getaffinity(0)) < 2:
+        owt_e2e.unavailable("needs two CPUs to pin a thread to one")
+    server = fresh_server(("-vv", "--workers", "1"))
+    meddle = """
+        import os, threading
+        def run():
+            os.nice(3)
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+            return [threading.get_native_id(), os.nice(0), sorted(os.sched_getaffinity(0))]
+    """
+    (worker,) = server.worker_pids()
+    status, body = fetch(server, "/meddle", meddle)
+    assert status == 200, body
+    tid, nice, cpus = json.loads(body)
+    def thread_now() -> tuple[int, str]:
+        task = Path(f"/proc/{worker}/task/{tid}")
+        stat = (task / "stat").read_text()
+        allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", (task / "status").read_text())
+        assert allowed
+        return int(stat[stat.rindex(")") + 2:].split()[16]), allowed.group(1)
+    start_nice, start_cpus = _stat(worker)[16], Path(f"/proc/{worker}/status").read_text()
+    want_cpus = re.search(r"Cpus_allowed_list:\s*(\S+)", start_cpus).group(1)  # type: ignore[union-attr]
+    assert (nice, len(cpus)) == (int(start_nice) + 3, 1), (nice, cpus)
+    wait_until(lambda: thread_now() == (int(start_nice), want_cpus), 10,
+               "the thread kept its nice value or CPU affinity")
+    log = server.log_text()
+    assert "an adaptor changed its thread's nice value: restored" in log
+    assert "an adaptor changed its thread's CPU affinity: restored" in log
+
+
 def test_closing_fds_0_to_2_does_not_redirect_the_log(fresh_server: Callable[..., OwtServer], tmp_path: Path) -> None:
     server = fresh_server(("-vv",))
     os.chmod(tmp_path, 0o777)

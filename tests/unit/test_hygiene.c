@@ -7,7 +7,9 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -233,6 +235,64 @@ static void test_own_descriptors_closed_or_replaced_are_found(void **state) {
 }
 
 typedef struct {
+  pid_t tid;
+  int go[2]; /* the thread waits for a byte before it ends */
+  int ready[2];
+} meddler;
+
+/* A request thread whose adaptor lowered its priority and pinned it to one CPU. */
+static void *meddling_thread(void *arg) {
+  meddler *m = arg;
+  m->tid = (pid_t)syscall(SYS_gettid);
+  setpriority(PRIO_PROCESS, (id_t)m->tid, getpriority(PRIO_PROCESS, (id_t)m->tid) + 2);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+  sched_setaffinity(0, sizeof one, &one);
+  char b = 1;
+  assert_int_equal(write(m->ready[1], &b, 1), 1);
+  assert_int_equal(read(m->go[0], &b, 1), 1);
+  return NULL;
+}
+
+static void test_thread_nice_and_affinity_are_restored(void **state) {
+  (void)state;
+  owt_hygiene_task want, before;
+  cpu_set_t all;
+  assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+  unsigned pinned = CPU_COUNT(&all) > 1 ? OWT_HYGIENE_CPUS : 0; /* one CPU: pinning changes nothing */
+  owt_hygiene_task_snapshot(&want);
+  before = want;
+  meddler m;
+  assert_int_equal(pipe(m.go), 0);
+  assert_int_equal(pipe(m.ready), 0);
+  pthread_t tid;
+  assert_int_equal(pthread_create(&tid, NULL, meddling_thread, &m), 0);
+  char b;
+  assert_int_equal(read(m.ready[0], &b, 1), 1);
+  assert_int_equal(owt_hygiene_task_changed(&want, m.tid), OWT_HYGIENE_NICE | pinned);
+  assert_int_equal(owt_hygiene_task_changed(&want, (pid_t)syscall(SYS_gettid)), 0); /* this thread: as it was */
+  unsigned kept = 99;
+  assert_int_equal(owt_hygiene_task_restore(&want, m.tid, &kept), OWT_HYGIENE_NICE | pinned);
+  if (geteuid() == 0) {
+    assert_int_equal(kept, 0);
+    assert_int_equal(owt_hygiene_task_changed(&want, m.tid), 0);
+    assert_int_equal(want.nice, before.nice);
+  } else { /* raising a priority back needs CAP_SYS_NICE: kept, and taken as the thread's */
+    assert_int_equal(kept, OWT_HYGIENE_NICE);
+    assert_int_equal(want.nice, before.nice + 2);
+    assert_int_equal(owt_hygiene_task_changed(&want, m.tid), 0);
+  }
+  assert_int_equal(write(m.go[1], &b, 1), 1);
+  pthread_join(tid, NULL);
+  assert_int_equal(owt_hygiene_task_changed(&want, m.tid), 0); /* gone: nothing to say */
+  close(m.go[0]);
+  close(m.go[1]);
+  close(m.ready[0]);
+  close(m.ready[1]);
+}
+
+typedef struct {
   const owt_hygiene *h;
   unsigned first, second;
   int usr2_blocked_after;
@@ -336,6 +396,7 @@ int main(void) {
       cmocka_unit_test(test_limit_names),
       cmocka_unit_test(test_own_descriptors_closed_or_replaced_are_found),
       cmocka_unit_test(test_thread_mask_is_restored),
+      cmocka_unit_test(test_thread_nice_and_affinity_are_restored),
       cmocka_unit_test(test_zombies_are_reaped_when_seen_twice),
       cmocka_unit_test(test_a_waiter_keeps_its_child),
   };
