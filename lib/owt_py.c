@@ -32,6 +32,7 @@ struct owt_py_thread {
   PyObject *last_digest; /* new or NULL: their digest as bytes, its hash computed once */
   char *copy;            /* a whole reply's head and body, copied out of Python (copy_out) */
   size_t copy_cap;
+  PyObject *context;     /* new or NULL: the empty contextvars.Context each request runs in */
 };
 
 /* A whole reply up to this many bytes (headers and body) is copied out of its
@@ -83,6 +84,7 @@ void owt_py_thread_detach(owt_py_thread *t) {
   Py_CLEAR(t->last_code);
   Py_CLEAR(t->last_fn);
   Py_CLEAR(t->last_digest);
+  Py_CLEAR(t->context);
   PyGILState_Release(t->gil); /* deletes the thread state Ensure made */
   owt_py_slot_destroy(&t->slot);
   free(t->copy);
@@ -500,6 +502,41 @@ static int unpack_result(PyObject *result, owt_py_reply *reply) {
   return 0;
 }
 
+/* A request thread serves request after request, where the original owt's
+ * threaded Flask began each in a new thread: what Python keeps per thread must not
+ * carry one request's values into the next on that thread. Each request
+ * runs in an empty contextvars.Context (ContextVar values, the decimal
+ * context, a tracing library's current span), made anew only when a
+ * request left something in it; a trace or profile function a request set
+ * (sys.settrace, sys.setprofile) is removed when it ends. */
+static void begin_context(owt_py_thread *t) {
+  if (!t->context && !(t->context = PyContext_New())) {
+    PyErr_Clear();
+    return;
+  }
+  if (PyContext_Enter(t->context) != 0) { /* entered already: a pairing bug, not the adaptor's */
+    PyErr_Clear();
+    owt_log(OWT_LOG_ERROR, "a request's contextvars context was still entered");
+  }
+}
+
+static void end_context(owt_py_thread *t) {
+  PyThreadState *ts = PyThreadState_Get();
+  if (ts->c_tracefunc || ts->c_profilefunc) {
+    owt_log(OWT_LOG_WARNING, "an adaptor left a %s function on its thread (sys.%s): removed",
+            ts->c_tracefunc ? "trace" : "profile", ts->c_tracefunc ? "settrace" : "setprofile");
+    PyEval_SetTrace(NULL, NULL);
+    PyEval_SetProfile(NULL, NULL);
+  }
+  if (!t->context) return;
+  if (PyContext_Exit(t->context) != 0) PyErr_Clear(); /* not entered: begin_context said why */
+  Py_ssize_t left = PyObject_Length(t->context);
+  if (left != 0) { /* values were set (or it cannot say): the next request gets a new one */
+    if (left < 0) PyErr_Clear();
+    Py_CLEAR(t->context);
+  }
+}
+
 /* With the GIL: the request in t is over. Clears a Timeout the interrupter
  * scheduled but that never landed before anything else runs (forgetting the
  * ticket may run a destructor), so nothing can slip into the thread's next
@@ -513,6 +550,7 @@ static void end_ticket(owt_py_thread *t) {
     owt_py_environ_detach(t->environ);
     Py_CLEAR(t->environ);
   }
+  end_context(t);
   if (!t->slot.ticket) return;
   int interrupted = t->slot.reason != 0;
   if (interrupted) PyThreadState_SetAsyncExc(t->ident, NULL);
@@ -554,6 +592,7 @@ owt_err owt_py_call(owt_py_thread *t, const owt_py_call_in *in, owt_py_reply *re
   owt_err err = OWT_OK;
   memset(reply, 0, sizeof *reply);
   py_enter(t);
+  begin_context(t);
   owt_py_slot_begin(&t->slot, in->ticket);
   Py_CLEAR(t->environ);
   PyObject *result = call_handle(t, in); /* new; owned by reply on success */
@@ -691,6 +730,7 @@ void owt_py_stop(owt_py *py) {
   Py_CLEAR(py->main.last_code);
   Py_CLEAR(py->main.last_fn);
   Py_CLEAR(py->main.last_digest);
+  Py_CLEAR(py->main.context);
   free(py->main.copy);
   free(py);
 }

@@ -23,6 +23,7 @@ import struct
 import subprocess
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,40 @@ def test_a_threads_nice_value_and_cpu_affinity_do_not_outlive_their_request(
     log = server.log_text()
     assert "an adaptor changed its thread's nice value: restored" in log
     assert "an adaptor changed its thread's CPU affinity: restored" in log
+
+
+def test_per_thread_python_state_does_not_reach_the_next_request(server: OwtServer) -> None:
+    """A request thread serves one request after another, where a thread-per-request server
+    starts each afresh: a ContextVar a request set, the decimal context it changed, a trace
+    function it left (sys.settrace) must not be there for the next request on that thread.
+    Each request runs in an empty contextvars context; trace and profile functions are
+    removed when it ends (logged)."""
+    source = f"""
+        # {uuid.uuid4().hex}
+        import contextvars, decimal, sys, threading
+        who = contextvars.ContextVar("who", default=None)
+        def run(meddle=False):
+            seen = [threading.get_native_id(), who.get(), decimal.getcontext().prec,
+                    sys.gettrace() is not None, sys.getprofile() is not None]
+            if meddle:
+                who.set("alice")
+                decimal.getcontext().prec = 5
+                sys.settrace(lambda *a: None)
+                sys.setprofile(lambda *a: None)
+            return seen
+    """
+    status, body = fetch(server, "/meddle", source, {"meddle": True})
+    assert status == 200, body
+    tid = json.loads(body)[0]
+    clean = [None, 28, False, False]
+    def next_on_that_thread() -> list[Any] | None:
+        status, body = fetch(server, "/look", source)
+        assert status == 200, body
+        seen = json.loads(body)
+        assert seen[1:] == clean, f"a request saw what another left on its thread: {seen}"
+        return seen if seen[0] == tid else None
+    wait_until(next_on_that_thread, 10, "no later request ran on the thread that meddled")
+    assert "an adaptor left a trace function on its thread (sys.settrace): removed" in server.log_text()
 
 
 def test_closing_fds_0_to_2_does_not_redirect_the_log(fresh_server: Callable[..., OwtServer], tmp_path: Path) -> None:
