@@ -140,6 +140,7 @@ struct owt_worker {
   unsigned long strays[N_STRAY_SIGNALS];   /* caught since that line */
   double accept_warned_at;   /* the leader's alone (leads follow one another under lock): when
                                 it last logged that accept4 failed for want of resources */
+  double starved_since;      /* the leader's alone: since when accept4 has failed so (0: it has not) */
   int stopping;              /* threads return once nothing is ready */
   drain_reason drain;        /* once set, no more accepting */
   drain_reason drain_asked;  /* a thread asks the dispatcher to drain */
@@ -453,6 +454,16 @@ static void back_off_accept(owt_worker *w, int err) {
     owt_log(OWT_LOG_WARNING, "cannot accept a FastCGI connection: %s; trying again every %d ms (quiet "
             "connections are closed after --io-timeout)", strerror(err), ACCEPT_RETRY_MS);
   }
+  /* Quiet connections give their descriptors back at --io-timeout. Still
+   * none long after that, something else holds them (an adaptor that leaks
+   * one a request): only a new worker will have any. */
+  if (w->starved_since == 0) w->starved_since = now;
+  else if (now - w->starved_since > w->cfg->io_timeout + 1) {
+    owt_log(OWT_LOG_ERROR, "no descriptor to accept a connection with for %.0f s, longer than --io-timeout: "
+            "recycling (an adaptor leaking descriptors?)", now - w->starved_since);
+    ask_drain(w, DRAIN_RECYCLE);
+    w->starved_since = now; /* said once per --io-timeout while the drain goes on */
+  }
   struct pollfd call = {w->leader_fd, POLLIN, 0};
   if (poll(&call, 1, ACCEPT_RETRY_MS) > 0) drain_eventfd(w->leader_fd);
 }
@@ -477,6 +488,7 @@ static int lead_accept(owt_worker *w) {
       return -1;
     }
   }
+  w->starved_since = 0;
   if (!owt_allow_check_fd(&w->cfg->allow_from, fd)) {
     owt_log(OWT_LOG_WARNING, "refused a FastCGI connection from a peer not in --allow-from");
     close(fd); /* no response at all, as libfcgi does for FCGI_WEB_SERVER_ADDRS */

@@ -237,29 +237,14 @@ def test_a_connection_waiting_for_its_request_is_not_held_by_a_busy_leader(serve
         assert fcgi_client.read_response(busy).body == b"slow"
 
 
-def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_server: Callable[..., OwtServer],
-                                                                     tmp_path: Path) -> None:
-    """An adaptor holds every descriptor its worker may open: accept4 fails (EMFILE) while a
-    connection waits in the listening socket's queue, which poll keeps reporting. The leader
-    waits 10 ms between tries instead of going round at full speed; once descriptors are
-    free again, the waiting request is served. (The limit is lowered for the whole server
-    from the start, so the adaptor has few to fill; lowering it from outside a running worker
-    would be undone by the worker, as an adaptor's change is.)"""
-    limit = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(512, limit[0]), limit[1]))  # inherited by the server
-    try:
-        server = fresh_server()
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, limit)
-    os.chmod(tmp_path, 0o777)
-    release = tmp_path / "release"
-    hold = f"""
+def descriptor_hog(release: Path) -> str:
+    """An adaptor whose thread takes every descriptor its worker may open, and every one that
+    comes free (its own request's connection, once answered), until release exists."""
+    return f"""
         # {nonce()}
         import os, threading, time
         held = []
         def hold_all_until_released():
-            # Takes every descriptor that comes free (this request's own connection, once
-            # answered), until the test says so.
             deadline = time.monotonic() + 120
             while not os.path.exists({str(release)!r}) and time.monotonic() < deadline:
                 try:
@@ -273,6 +258,30 @@ def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_serve
             threading.Thread(target=hold_all_until_released, daemon=True).start()
             return "holding"
     """
+
+
+def start_with_few_descriptors(fresh_server: Callable[..., OwtServer], options: Sequence[str] = ()) -> OwtServer:
+    """A server started with at most 512 descriptors a process (inherited), so an adaptor has
+    few to take. (Lowering it from outside a running worker would be undone by the worker, as
+    an adaptor's change is.)"""
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(512, limit[0]), limit[1]))
+    try:
+        return fresh_server(tuple(options)) if options else fresh_server()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, limit)
+
+
+def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_server: Callable[..., OwtServer],
+                                                                     tmp_path: Path) -> None:
+    """An adaptor holds every descriptor its worker may open: accept4 fails (EMFILE) while a
+    connection waits in the listening socket's queue, which poll keeps reporting. The leader
+    waits 10 ms between tries instead of going round at full speed; once descriptors are
+    free again, the waiting request is served."""
+    server = start_with_few_descriptors(fresh_server)
+    os.chmod(tmp_path, 0o777)
+    release = tmp_path / "release"
+    hold = descriptor_hog(release)
     hello = f"""
         # {nonce()}
         def run():
@@ -301,6 +310,29 @@ def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_serve
         finally:
             release.touch()
         assert waiting.result() == (200, b"hello")
+
+
+def test_a_worker_out_of_descriptors_longer_than_the_io_timeout_is_recycled(
+        fresh_server: Callable[..., OwtServer], tmp_path: Path) -> None:
+    """Quiet connections give their descriptors back at --io-timeout; when the worker still has
+    none well after that, something else holds them (here an adaptor that never lets go, as
+    one leaking a descriptor a request would): the worker recycles, and the request waiting
+    in the listening socket's queue is served by its replacement."""
+    server = start_with_few_descriptors(fresh_server, ("-vv", "--workers", "1", "--io-timeout", "1"))
+    os.chmod(tmp_path, 0o777)
+    release = tmp_path / "release"
+    (worker,) = server.worker_pids()
+    try:
+        assert fetch(server, "/hold", descriptor_hog(release)) == (200, b"holding")
+        soft = resource.prlimit(worker, resource.RLIMIT_NOFILE)[0]
+        wait_until(lambda: len(os.listdir(f"/proc/{worker}/fd")) >= soft, 10.0 * SLOW,
+                   "the adaptor did not take every descriptor")
+        hello = "def run(): return 'served'"
+        assert fetch(server, "/waiting", hello, timeout=60.0 * SLOW) == (200, b"served")
+        assert worker not in server.worker_pids()
+        assert "longer than --io-timeout: recycling" in server.log_text()
+    finally:
+        release.touch()
 
 
 def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) -> None:
