@@ -119,15 +119,18 @@ unsigned owt_hygiene_restore_thread(const owt_hygiene *h) {
 }
 
 owt_err owt_hygiene_own_fd(owt_hygiene *h, int fd, const char *what) {
-  struct stat st;
-  if (h->nown >= OWT_HYGIENE_MAX_OWN_FDS || fd < 0 || fstat(fd, &st) != 0) return OWT_E_INTERNAL;
-  h->own[h->nown++] = (owt_hygiene_fd){fd, st.st_dev, st.st_ino, what};
+  if (h->nown >= OWT_HYGIENE_MAX_OWN_FDS || fd < 0) return OWT_E_INTERNAL;
+  owt_hygiene_fd *o = &h->own[h->nown];
+  if (fstat(fd, &o->st) != 0) return OWT_E_INTERNAL;
+  o->fd = fd;
+  o->what = what;
+  h->nown++;
   return OWT_OK;
 }
 
 static int intact(const owt_hygiene_fd *o) {
   struct stat st;
-  return fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+  return fstat(o->fd, &st) == 0 && same_file(&st, &o->st);
 }
 
 const owt_hygiene_fd *owt_hygiene_check_own(const owt_hygiene *h) {

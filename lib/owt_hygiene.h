@@ -4,10 +4,10 @@
  * An adaptor runs with the worker's full powers: it can change a signal's
  * disposition, block signals in its thread, close or replace fds 0-2, change
  * the working directory, umask or a resource limit, and fork children it
- * never waits for. The
- * worker takes a snapshot of the state it relies on when it starts and puts
- * it back: process-wide state from its supervising thread (a few times a
- * second), a thread's signal mask after each request in that thread.
+ * never waits for. The worker takes a snapshot of the state it relies on
+ * when it starts and puts it back: process-wide state from its supervising
+ * thread (a few times a second), a thread's signal mask after each request
+ * in that thread.
  * Children that stay zombies are reaped once they have been seen twice (a
  * Popen.wait() under way in another request reaps its own child at once; one
  * that nobody waits for is reaped a sweep later). */
@@ -30,9 +30,8 @@
 /* A descriptor the worker cannot do without, as it was at start. */
 typedef struct {
   int fd;
-  dev_t dev;
-  ino_t ino;
-  const char *what; /* static: "the listening socket" */
+  struct stat st;   /* its device and inode are what it is */
+  const char *what; /* static: "listening socket" */
 } owt_hygiene_fd;
 
 typedef struct {
@@ -85,8 +84,8 @@ enum {
 
 /* Record the current dispositions of signals[0..n), fds 0-2, the working
  * directory, the umask, every resource limit, and the calling thread's mask
- * as the one request threads must have. OWT_OK, or OWT_E_INTERNAL when a disposition cannot
- * be read (a signal number that is not one). */
+ * as the one request threads must have. OWT_OK, or OWT_E_INTERNAL when a
+ * disposition cannot be read (a signal number that is not one). */
 owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n);
 
 /* Put the process-wide state back. Returns the OWT_HYGIENE_* bits of what

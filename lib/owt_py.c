@@ -503,10 +503,10 @@ static int unpack_result(PyObject *result, owt_py_reply *reply) {
 }
 
 /* A request thread serves request after request, where the original owt's
- * threaded Flask began each in a new thread: what Python keeps per thread must not
- * carry one request's values into the next on that thread. Each request
- * runs in an empty contextvars.Context (ContextVar values, the decimal
- * context, a tracing library's current span), made anew only when a
+ * threaded Flask began each in a new thread: what Python keeps per thread
+ * must not carry one request's values into the next on that thread. Each
+ * request runs in an empty contextvars.Context (ContextVar values, the
+ * decimal context, a tracing library's current span), made anew only when a
  * request left something in it; a trace or profile function a request set
  * (sys.settrace, sys.setprofile) is removed when it ends. */
 static void begin_context(owt_py_thread *t) {

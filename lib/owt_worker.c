@@ -444,13 +444,20 @@ static void serve(rthread *t, int fd) {
   if (kept >= 0) hand_back(w, kept, CONN_KEPT);
 }
 
+/* Whether a warning last said at *said_at (0: never) may be said again now,
+ * at most once every `every` seconds; if so, now is when it was said. */
+static int time_to_say(double *said_at, double now, double every) {
+  if (*said_at != 0 && now - *said_at < every) return 0;
+  *said_at = now;
+  return 1;
+}
+
 /* accept4 failed for want of descriptors or memory. The connection stays
  * queued and the next poll would say so at once: wait a little for them to
  * come free (unless called), and say why, now and then. */
 static void back_off_accept(owt_worker *w, int err) {
   double now = owt_monotonic();
-  if (w->accept_warned_at == 0 || now - w->accept_warned_at >= ACCEPT_WARN_SECONDS) {
-    w->accept_warned_at = now;
+  if (time_to_say(&w->accept_warned_at, now, ACCEPT_WARN_SECONDS)) {
     owt_log(OWT_LOG_WARNING, "cannot accept a FastCGI connection: %s; trying again every %d ms (quiet "
             "connections are closed after --io-timeout)", strerror(err), ACCEPT_RETRY_MS);
   }
@@ -796,9 +803,7 @@ static void on_stray_signal(owt_worker *w, int i) {
   if (signo == SIGVTALRM) setitimer(ITIMER_VIRTUAL, &off, NULL);
   if (signo == SIGPROF) setitimer(ITIMER_PROF, &off, NULL);
   w->strays[i]++;
-  double now = owt_monotonic();
-  if (w->stray_warned_at[i] != 0 && now - w->stray_warned_at[i] < STRAY_WARN_SECONDS) return;
-  w->stray_warned_at[i] = now;
+  if (!time_to_say(&w->stray_warned_at[i], owt_monotonic(), STRAY_WARN_SECONDS)) return;
   owt_log(OWT_LOG_WARNING, "caught SIG%s (%lu since the last such line): dropped%s. An adaptor's "
           "signal.alarm(), signal.setitimer() or resource limit sends it, and it would have ended the "
           "worker; a request's time limit is --timeout", sigabbrev_np(signo), w->strays[i],
@@ -1238,8 +1243,8 @@ int owt_worker_run(owt_server *srv, int listen_fd, int handoff_fd) {
     worker_free(&w);
     return 1;
   }
-  int log_fd = w.log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3); /* the log survives an adaptor closing fd 2 */
-  if (log_fd >= 0) owt_log_set_fd(log_fd);
+  w.log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3); /* the log survives an adaptor closing fd 2 */
+  if (w.log_fd >= 0) owt_log_set_fd(w.log_fd);
   for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) signals[nsig++] = stop_signals[i];
   for (size_t i = 0; i < N_STRAY_SIGNALS; i++) signals[nsig++] = stray_signals[i];
   signals[nsig++] = SIGPIPE;
@@ -1252,7 +1257,7 @@ int owt_worker_run(owt_server *srv, int listen_fd, int handoff_fd) {
   owt_hygiene_own_fd(&w.hygiene, w.leader_fd, "leader's eventfd");
   owt_hygiene_own_fd(&w.hygiene, signal_pipe[0], "signal pipe");
   owt_hygiene_own_fd(&w.hygiene, signal_pipe[1], "signal pipe");
-  if (log_fd >= 0) owt_hygiene_own_fd(&w.hygiene, log_fd, "log");
+  if (w.log_fd >= 0) owt_hygiene_own_fd(&w.hygiene, w.log_fd, "log");
   owt_py_protect_listener(w.listen_fd);
   owt_log(OWT_LOG_INFO, "serving FastCGI on fd %d with %zu threads", listen_fd, w.nthreads);
   if (start_threads(&w) != 0) {
@@ -1273,9 +1278,9 @@ int owt_worker_run(owt_server *srv, int listen_fd, int handoff_fd) {
           (unsigned long long)owt_stats_get(&srv->slot->worker.requests),
           (unsigned long long)w.handed_off, (unsigned long long)w.passed_new);
   worker_free(&w);
-  if (log_fd >= 0) {
+  if (w.log_fd >= 0) {
     owt_log_set_fd(2);
-    close(log_fd);
+    close(w.log_fd);
   }
   return rc;
 }

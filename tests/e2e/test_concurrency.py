@@ -260,6 +260,19 @@ def descriptor_hog(release: Path) -> str:
     """
 
 
+def hold_every_descriptor(server: OwtServer, tmp_path: Path) -> tuple[int, Path]:
+    """Run descriptor_hog in server's only worker and wait until it holds every descriptor
+    the worker may open. Returns the worker and the path that lets them go once it exists."""
+    os.chmod(tmp_path, 0o777)
+    release = tmp_path / "release"
+    (worker,) = server.worker_pids()
+    soft = resource.prlimit(worker, resource.RLIMIT_NOFILE)[0]
+    assert fetch(server, "/hold", descriptor_hog(release)) == (200, b"holding")
+    wait_until(lambda: len(os.listdir(f"/proc/{worker}/fd")) >= soft, 10.0 * SLOW,
+               "the adaptor did not take every descriptor")
+    return worker, release
+
+
 def start_with_few_descriptors(fresh_server: Callable[..., OwtServer], options: Sequence[str] = ()) -> OwtServer:
     """A server started with at most 512 descriptors a process (inherited), so an adaptor has
     few to take. (Lowering it from outside a running worker would be undone by the worker, as
@@ -279,24 +292,17 @@ def test_a_worker_out_of_descriptors_waits_for_them_without_spinning(fresh_serve
     waits 10 ms between tries instead of going round at full speed; once descriptors are
     free again, the waiting request is served."""
     server = start_with_few_descriptors(fresh_server)
-    os.chmod(tmp_path, 0o777)
-    release = tmp_path / "release"
-    hold = descriptor_hog(release)
     hello = f"""
         # {nonce()}
         def run():
             return "hello"
     """
     assert fetch(server, "/hello", hello) == (200, b"hello")
-    (worker,) = server.worker_pids()
+    worker, release = hold_every_descriptor(server, tmp_path)
     def cpu_seconds() -> float:
         fields = _stat(worker)  # state first: utime and stime are fields 11 and 12
         assert fields is not None, "the worker is gone"
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    soft = resource.prlimit(worker, resource.RLIMIT_NOFILE)[0]
-    assert fetch(server, "/hold", hold) == (200, b"holding")
-    wait_until(lambda: len(os.listdir(f"/proc/{worker}/fd")) >= soft, 10.0 * SLOW,
-               "the adaptor did not take every descriptor")
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         waiting = pool.submit(fetch, server, "/hello", hello, None, 60.0 * SLOW)
         try:
@@ -319,14 +325,8 @@ def test_a_worker_out_of_descriptors_longer_than_the_io_timeout_is_recycled(
     one leaking a descriptor a request would): the worker recycles, and the request waiting
     in the listening socket's queue is served by its replacement."""
     server = start_with_few_descriptors(fresh_server, ("-vv", "--workers", "1", "--io-timeout", "1"))
-    os.chmod(tmp_path, 0o777)
-    release = tmp_path / "release"
-    (worker,) = server.worker_pids()
+    worker, release = hold_every_descriptor(server, tmp_path)
     try:
-        assert fetch(server, "/hold", descriptor_hog(release)) == (200, b"holding")
-        soft = resource.prlimit(worker, resource.RLIMIT_NOFILE)[0]
-        wait_until(lambda: len(os.listdir(f"/proc/{worker}/fd")) >= soft, 10.0 * SLOW,
-                   "the adaptor did not take every descriptor")
         hello = "def run(): return 'served'"
         assert fetch(server, "/waiting", hello, timeout=60.0 * SLOW) == (200, b"served")
         assert worker not in server.worker_pids()

@@ -123,17 +123,15 @@ def test_a_threads_nice_value_and_cpu_affinity_do_not_outlive_their_request(
     status, body = fetch(server, "/meddle", meddle)
     assert status == 200, body
     tid, nice, cpus = json.loads(body)
-    def thread_now() -> tuple[int, str]:
-        task = Path(f"/proc/{worker}/task/{tid}")
-        stat = (task / "stat").read_text()
-        allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", (task / "status").read_text())
-        assert allowed
-        return int(stat[stat.rindex(")") + 2:].split()[16]), allowed.group(1)
-    start_nice, start_cpus = _stat(worker)[16], Path(f"/proc/{worker}/status").read_text()
-    want_cpus = re.search(r"Cpus_allowed_list:\s*(\S+)", start_cpus).group(1)  # type: ignore[union-attr]
-    assert (nice, len(cpus)) == (int(start_nice) + 3, 1), (nice, cpus)
-    wait_until(lambda: thread_now() == (int(start_nice), want_cpus), 10,
-               "the thread kept its nice value or CPU affinity")
+    def nice_and_cpus(task: int) -> tuple[int, str]:
+        """A thread's (or process's) nice value and allowed CPUs, from /proc/<tid>."""
+        fields = _stat(task)  # state first: nice is field 16
+        allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", Path(f"/proc/{task}/status").read_text())
+        assert fields is not None and allowed is not None, task
+        return int(fields[16]), allowed.group(1)
+    start = nice_and_cpus(worker)
+    assert (nice, len(cpus)) == (start[0] + 3, 1), (nice, cpus)
+    wait_until(lambda: nice_and_cpus(tid) == start, 10, "the thread kept its nice value or CPU affinity")
     log = server.log_text()
     assert "an adaptor changed its thread's nice value: restored" in log
     assert "an adaptor changed its thread's CPU affinity: restored" in log
@@ -282,10 +280,9 @@ def test_an_adaptors_locale_leaves_owts_numbers_alone(fresh_server: Callable[...
     try:
         conn.request("GET", "/_owt/metrics")
         metrics = conn.getresponse().read().decode()
-        conn.request("GET", "/_owt/status")
-        live = json.loads(conn.getresponse().read())
     finally:
         conn.close()
+    live = owt_e2e.status(server)
     assert 'le="0.005"' in metrics, metrics[:400]
     samples = [line.rsplit(" ", 1)[1] for line in metrics.splitlines() if line and not line.startswith("#")]
     assert samples and all("," not in v for v in samples), [v for v in samples if "," in v][:5]
