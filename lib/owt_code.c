@@ -2,6 +2,7 @@
 #include "owt_code.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "owt_log.h"
 #include "owt_utf8.h"
@@ -38,8 +39,28 @@ static owt_err hash_code(owt_code *c, owt_code_memo *memo, owt_str code, unsigne
     owt_buf_reset(&memo->code);
     if (owt_buf_append(&memo->code, code.p, code.len) == OWT_OK) memcpy(memo->sum, sum, 32);
     else owt_buf_reset(&memo->code); /* too long to remember */
+    memo->stored_at = 0;
   }
   return OWT_OK;
+}
+
+static double monotonic_coarse(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Whether code (just hashed through memo) was found in the store by this
+ * thread so lately that looking again would only cost a system call per
+ * request: within the store's touch interval (which bounds how stale its
+ * last-used time may get), and with no entry deleted by this process since.
+ * An entry deleted meanwhile by another process (its eviction) or by hand
+ * costs at most a 404 and a resend of the code, as the protocol allows, for
+ * that long. */
+static int stored_lately(const owt_code *c, const owt_code_memo *memo, owt_str code, double now) {
+  return memo && memo->stored_at > 0 && memo->code.len == code.len &&
+         now - memo->stored_at < c->store.touch_interval &&
+         memo->store_deletions == owt_codestore_deletions(&c->store);
 }
 
 static owt_err say(owt_buf *message, owt_err err, const char *text) {
@@ -107,9 +128,16 @@ static owt_err resolve_sent(owt_code *c, owt_code_memo *memo, owt_invocation *in
   memcpy(inv->code_sum, sum, sizeof sum);
   inv->has_code_sum = 1;
   if ((err = check_signature(c, inv, code, NULL, &sig, message))) return err;
+  double now = sig || !memo ? 0 : monotonic_coarse(); /* a signature is checked against the entry each time */
+  if (now && stored_lately(c, memo, code, now)) return OWT_OK;
+  uint64_t deletions = owt_codestore_deletions(&c->store);
   err = owt_codestore_put(&c->store, sum, code, sig);
   if (err == OWT_E_TOO_LARGE)
     owt_log(OWT_LOG_DEBUG, "code store: code of %zu bytes is over its bound", code.len);
+  if (err == OWT_OK && now && memo->code.len == code.len && code.len) {
+    memo->stored_at = now;
+    memo->store_deletions = deletions;
+  }
   return OWT_OK; /* a store that failed only costs a later 404 and a resend */
 }
 

@@ -6,7 +6,9 @@
  * The file's size must be exactly what the head says; the source's SHA-256
  * must be the file's name. The usage file ".usage" holds
  *   "OWTUSE1\n" u64 bytes u64 entries u64 stores_since_scan
- * and is the lock every rename, eviction and update of it holds. */
+ * and is the lock every rename, eviction and update of it holds. The file
+ * ".deletions" holds a u64 that every process using the store maps and adds
+ * to when it deletes an entry (owt_codestore_deletions). */
 #include "owt_codestore.h"
 
 #include <dirent.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -33,6 +36,7 @@
 #define USAGE_NAME ".usage"
 #define USAGE_MAGIC "OWTUSE1\n"
 #define USAGE_LEN (8 + 8 + 8 + 8)
+#define DELETIONS_NAME ".deletions"
 #define TMP_PREFIX ".owt-tmp-"
 #define TMP_STALE_SECONDS 3600.0
 
@@ -102,6 +106,28 @@ owt_err owt_codestore_hash(const owt_codestore *cs, owt_str source, unsigned cha
 
 /* ---- open / close -------------------------------------------------------------- */
 
+/* Map the directory's deletion counter, shared by every process using it
+ * (a file mapping: coherent between processes without a system call to
+ * read it). Left unmapped when it cannot be: then deletions by other
+ * processes are not seen at once (owt_codestore_deletions). */
+static void map_deletions(owt_codestore *cs, int dirfd) {
+  struct stat st;
+  int fd = openat(dirfd, DELETIONS_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  if (fd < 0) return;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      (st.st_size >= (off_t)sizeof(uint64_t) || ftruncate(fd, sizeof(uint64_t)) == 0)) {
+    void *p = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p != MAP_FAILED) atomic_store(&cs->shared_deletions, (uint64_t *)p);
+  }
+  close(fd);
+}
+
+/* One more entry gone, by this process. */
+static void count_deletions(owt_codestore *cs, uint64_t n) {
+  uint64_t *shared = atomic_load(&cs->shared_deletions);
+  if (shared) __atomic_fetch_add(shared, n, __ATOMIC_RELAXED);
+}
+
 /* Open cs->dir (making it when create is set), once, whichever thread gets
  * here first. 0 with the fd, or -1 with errno. */
 static int attach(owt_codestore *cs, int create) {
@@ -112,6 +138,7 @@ static int attach(owt_codestore *cs, int create) {
   fd = atomic_load(&cs->dirfd);
   if (fd < 0 && (!create || owt_dir_make(cs->dir) == 0)) {
     fd = open(cs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) map_deletions(cs, fd);
     if (fd >= 0) atomic_store(&cs->dirfd, fd);
   }
   int saved = errno;
@@ -127,6 +154,7 @@ owt_err owt_codestore_open(owt_codestore *cs, const char *dir, uint64_t max_byte
   atomic_init(&cs->tmp_counter, 0);
   atomic_init(&cs->hits, 0);
   atomic_init(&cs->misses, 0);
+  atomic_init(&cs->shared_deletions, NULL);
   atomic_init(&cs->stores, 0);
   atomic_init(&cs->evictions, 0);
   atomic_init(&cs->corrupt, 0);
@@ -161,6 +189,8 @@ void owt_codestore_close(owt_codestore *cs) {
   if (!cs->opened) return; /* zeroed: its dirfd 0 is not ours to close */
   int fd = atomic_exchange(&cs->dirfd, -1);
   if (fd >= 0) close(fd);
+  uint64_t *shared = atomic_exchange(&cs->shared_deletions, NULL);
+  if (shared) munmap(shared, sizeof *shared);
   EVP_MD_free(cs->sha256);
   cs->sha256 = NULL;
   pthread_mutex_destroy(&cs->attach_lock);
@@ -205,6 +235,7 @@ static void drop_unsound(owt_codestore *cs, int dirfd, const char *name, const s
                          const char *why) {
   struct stat now;
   atomic_fetch_add(&cs->corrupt, 1);
+  count_deletions(cs, 1);
   owt_log(OWT_LOG_WARNING, "code store entry %s is %s: deleted, treated as unknown", name, why);
   if (st) unlink_if_same(dirfd, name, st);
   else if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(now.st_mode) &&
@@ -338,8 +369,11 @@ static owt_err evict_locked(owt_codestore *cs, int dirfd, usage *u, const char *
   uint64_t entries, bytes;
   owt_err err = scan_dir(dirfd, &l, &entries, &bytes);
   if (err) goto done;
-  if (l.bytes > cs->max_bytes)
-    atomic_fetch_add(&cs->evictions, owt_dirscan_evict_oldest(dirfd, &l, cs->low_water, keep, &entries));
+  if (l.bytes > cs->max_bytes) {
+    uint64_t evicted = owt_dirscan_evict_oldest(dirfd, &l, cs->low_water, keep, &entries);
+    atomic_fetch_add(&cs->evictions, evicted);
+    if (evicted) count_deletions(cs, evicted);
+  }
   u->bytes = l.bytes;
   u->entries = entries;
   u->stores = 0;

@@ -51,6 +51,7 @@ typedef struct {
   void *sha256;          /* EVP_MD*, fetched once, read-only afterwards */
   _Atomic unsigned tmp_counter;
   _Atomic uint64_t hits, misses, stores, evictions, corrupt; /* this process's */
+  uint64_t *_Atomic shared_deletions; /* mapped from the directory's ".deletions" once attached */
 } owt_codestore;
 
 /* An entry's head, checked against the file's size by owt_codestore_parse_head. */
@@ -109,6 +110,18 @@ owt_err owt_codestore_get(owt_codestore *cs, const unsigned char digest[32], owt
  * up to file_size. Pure: the fuzz target drives it. */
 owt_err owt_codestore_parse_head(const unsigned char *p, size_t n, uint64_t file_size,
                                  owt_codestore_head *h);
+
+/* How many entries were deleted (evicted, or dropped as damaged) so far by
+ * the processes using the store directory, read without a system call: a
+ * change says an entry once seen may be gone. Only this process's deletions
+ * when the directory's counter could not be mapped; never a deletion by
+ * hand. */
+static inline uint64_t owt_codestore_deletions(const owt_codestore *cs) {
+  uint64_t *shared = atomic_load_explicit(&cs->shared_deletions, memory_order_acquire);
+  uint64_t own = atomic_load_explicit(&cs->evictions, memory_order_relaxed) +
+                 atomic_load_explicit(&cs->corrupt, memory_order_relaxed);
+  return own + (shared ? __atomic_load_n(shared, __ATOMIC_RELAXED) : 0);
+}
 
 /* Entry count and bytes in the directory now (a scan; no eviction). */
 owt_err owt_codestore_usage(owt_codestore *cs, uint64_t *entries, uint64_t *bytes);

@@ -37,6 +37,9 @@ owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n) {
   }
   memset(&h->thread_mask, 0, sizeof h->thread_mask); /* see owt_hygiene_restore_thread */
   pthread_sigmask(SIG_SETMASK, NULL, &h->thread_mask);
+  h->thread_mask_bits = 0;
+  for (int sig = 1; sig <= 64; sig++)
+    if (sigismember(&h->thread_mask, sig) == 1) h->thread_mask_bits |= (uint64_t)1 << (sig - 1);
   return OWT_OK;
 }
 
@@ -108,14 +111,39 @@ unsigned owt_hygiene_restore_process(owt_hygiene *h) {
   return changed;
 }
 
-unsigned owt_hygiene_restore_thread(const owt_hygiene *h) {
+/* Set by the wrapper of signal.pthread_sigmask in this thread: so a request
+ * that did not call it costs no system call to check its mask. */
+static _Thread_local int mask_touched;
+
+void owt_hygiene_mask_touched(void) { mask_touched = 1; }
+
+unsigned owt_hygiene_restore_thread(const owt_hygiene *h, int force) {
   sigset_t old;
+  if (!mask_touched && !force) return 0;
+  mask_touched = 0;
   /* The kernel fills only its 8 bytes of glibc's 128-byte set (and
    * sigemptyset clears only those): zero it all, so a byte compare with the
    * snapshot (made the same way) is exact. */
   memset(&old, 0, sizeof old);
   if (pthread_sigmask(SIG_SETMASK, &h->thread_mask, &old) != 0) return 0;
   return memcmp(&old, &h->thread_mask, sizeof old) ? OWT_HYGIENE_MASK : 0;
+}
+
+int owt_hygiene_mask_changed(const owt_hygiene *h, pid_t tid) {
+  char path[64], text[4096];
+  snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0; /* the thread is gone */
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  const char *line = strstr(text, "\nSigBlk:");
+  if (!line) return 0;
+  char *end;
+  errno = 0;
+  unsigned long long blocked = strtoull(line + 8, &end, 16);
+  return end != line + 8 && errno == 0 && (uint64_t)blocked != h->thread_mask_bits;
 }
 
 owt_err owt_hygiene_own_fd(owt_hygiene *h, int fd, const char *what) {

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -43,6 +44,7 @@ typedef struct {
   int cwd_fd;                 /* the working directory at start (-1: unknown) */
   mode_t umask;
   sigset_t thread_mask;       /* what a request thread's mask must be */
+  uint64_t thread_mask_bits;  /* the same, as /proc shows it (bit n-1: signal n) */
   struct rlimit limits[RLIM_NLIMITS]; /* every resource limit at start */
   /* What the last restore found, for its log lines: a bit per resource
    * (1u << RLIMIT_x) that had changed, and what it had changed to. Of those,
@@ -92,9 +94,20 @@ owt_err owt_hygiene_snapshot(owt_hygiene *h, const int *signals, size_t n);
  * had changed (and is now restored). */
 unsigned owt_hygiene_restore_process(owt_hygiene *h);
 
-/* In a request thread, after its request: restore its signal mask.
+/* The calling thread's signal mask may have changed: Python's
+ * signal.pthread_sigmask, wrapped in the worker, says so. */
+void owt_hygiene_mask_touched(void);
+
+/* In a request thread, after its request: restore its signal mask when
+ * owt_hygiene_mask_touched was called in this thread since, or when force is
+ * set (the sweep saw it changed some other way); otherwise no system call.
  * Returns OWT_HYGIENE_MASK when it had changed. */
-unsigned owt_hygiene_restore_thread(const owt_hygiene *h);
+unsigned owt_hygiene_restore_thread(const owt_hygiene *h, int force);
+
+/* From any thread: whether thread tid's (a kernel thread id of this process)
+ * signal mask differs from the one request threads must have (read from
+ * /proc; 0 when it cannot be read). */
+int owt_hygiene_mask_changed(const owt_hygiene *h, pid_t tid);
 
 /* The calling thread's nice value, CPU affinity and scheduling policy. */
 void owt_hygiene_task_snapshot(owt_hygiene_task *want);

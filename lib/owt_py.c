@@ -321,6 +321,7 @@ static owt_err configure_runtime(owt_py *py, const owt_config *cfg, const char *
   if (!(py->handle = PyObject_GetAttrString(runtime, "handle"))) goto done;    /* new, kept */
   if (!(tbmod = PyImport_ImportModule("traceback"))) goto done;                /* new */
   if (!(py->format_exception = PyObject_GetAttrString(tbmod, "format_exception"))) goto done;
+  if (threads && owt_py_module_wrap_sigmask() < 0) goto done;
   if (!threads) {
     /* CGI: the interpreter's SIGALRM handler raises _owt.Timeout; the
      * OS-level handler (owt_deadline) is installed over it afterwards and

@@ -11,7 +11,10 @@
  * _owt._terminated(...)      the SIGTERM handler, CGI mode only
  * _owt._after_fork_child()   registered with os.register_at_fork
  * _owt._report_warm(adaptors, named, compiled)  the runtime's warm-adaptor
- *                            counts, into this worker's scoreboard slot */
+ *                            counts, into this worker's scoreboard slot
+ * signal.pthread_sigmask     replaced in threaded workers by a wrapper that
+ *                            tells the worker the thread's mask may have
+ *                            changed (owt_py_module_wrap_sigmask) */
 #include "owt_py_module.h"
 
 #include "owt_py_environ.h"
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "owt_hygiene.h"
 #include "owt_log.h"
 #include "owt_stats.h"
 
@@ -242,6 +246,35 @@ static PyObject *owt_mod_report_warm(PyObject *self, PyObject *args) {
   if (!PyArg_ParseTuple(args, "KKK", &warm, &named, &compiled)) return NULL;
   owt_stats_report_warm(warm, named, compiled);
   Py_RETURN_NONE;
+}
+
+/* signal.pthread_sigmask as Python had it; its wrapper below calls it. */
+static PyObject *sigmask_original;
+
+static PyObject *owt_mod_pthread_sigmask(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  PyObject *res = PyObject_Vectorcall(sigmask_original, args, (size_t)nargs, NULL);
+  owt_hygiene_mask_touched(); /* changed or not (an error, a query): looked at after the request */
+  return res;
+}
+
+static PyMethodDef sigmask_def = {
+    "pthread_sigmask", (PyCFunction)(void (*)(void))owt_mod_pthread_sigmask, METH_FASTCALL,
+    "pthread_sigmask($module, how, mask, /)\n--\n\nFetch and/or change the signal mask of the calling thread. "
+    "In an owt-fcgi worker, a request thread's mask is put back when its request ends."};
+
+int owt_py_module_wrap_sigmask(void) {
+  if (sigmask_original) return 0;
+  PyObject *signal_mod = PyImport_ImportModule("signal"); /* new */
+  PyObject *wrapper = NULL;
+  int rc = -1;
+  if (!signal_mod || !(sigmask_original = PyObject_GetAttrString(signal_mod, "pthread_sigmask"))) goto done;
+  if (!(wrapper = PyCFunction_NewEx(&sigmask_def, NULL, signal_mod))) goto done;
+  rc = PyObject_SetAttrString(signal_mod, "pthread_sigmask", wrapper);
+done:
+  Py_XDECREF(wrapper);
+  Py_XDECREF(signal_mod);
+  return rc;
 }
 
 static PyMethodDef owt_methods[] = {

@@ -39,6 +39,12 @@ int owt_py_slot_interrupt(owt_py_slot *s, uint64_t ticket, int reason);
 /* For PyImport_AppendInittab("_owt", ...) before the interpreter starts. */
 PyObject *owt_py_module_init(void);
 
+/* Replace signal.pthread_sigmask with a wrapper that calls it and then
+ * owt_hygiene_mask_touched(), so a request thread puts its mask back after a
+ * request that called it, and makes no system call for it otherwise. With
+ * the GIL; 0, or -1 with a Python error set. */
+int owt_py_module_wrap_sigmask(void);
+
 /* Borrowed: _owt.Timeout, raised at the soft deadline (after import). */
 PyObject *owt_py_module_timeout_type(void);
 

@@ -438,7 +438,7 @@ static void serve(rthread *t, int fd) {
   owt_io_fcgx_bind(&io, &fx, r, &t->flight);
   owt_server_handle(&t->ctx, &io);
   int kept = finish_request(t, web_keeps);
-  if (owt_hygiene_restore_thread(&w->hygiene))
+  if (owt_hygiene_restore_thread(&w->hygiene, 0))
     owt_log(OWT_LOG_WARNING, "an adaptor changed its thread's signal mask: restored");
   check_recycle(w);
   if (kept >= 0) hand_back(w, kept, CONN_KEPT);
@@ -625,11 +625,15 @@ static void log_task(unsigned changed, unsigned kept) {
   }
 }
 
-/* Before its next request: put back the thread's nice value, CPU affinity
- * or scheduling an adaptor changed, which the sweep saw while the thread was
- * busy (watch_threads). */
+/* Before its next request: put back the thread's signal mask, nice value,
+ * CPU affinity or scheduling an adaptor changed, which the sweep saw
+ * (watch_threads): a mask at any time (only the thread itself can set it),
+ * the rest while the thread was busy. */
 static void tend_task(rthread *t) {
-  __atomic_store_n(&t->tend, 0, __ATOMIC_RELAXED);
+  unsigned bits = __atomic_exchange_n(&t->tend, 0, __ATOMIC_RELAXED);
+  if ((bits & OWT_HYGIENE_MASK) && owt_hygiene_restore_thread(&t->w->hygiene, 1))
+    owt_log(OWT_LOG_WARNING, "an adaptor changed its thread's signal mask: restored");
+  if (!(bits & (OWT_HYGIENE_NICE | OWT_HYGIENE_CPUS | OWT_HYGIENE_SCHED))) return;
   owt_hygiene_task want = t->task; /* this thread is its only writer */
   unsigned kept = 0, changed = owt_hygiene_task_restore(&want, 0, &kept);
   if (kept) {
@@ -969,9 +973,11 @@ static void log_limits(const owt_hygiene *h) {
   }
 }
 
-/* The sweep's look at each request thread's nice value, CPU affinity and
- * scheduling: a few system calls a thread, four times a second, instead of
- * four per request. */
+/* The sweep's look at each request thread's nice value, CPU affinity,
+ * scheduling and signal mask: a few system calls a thread, four times a
+ * second, instead of five per request. (A mask changed through Python's
+ * signal.pthread_sigmask is put back at the end of its request; this finds
+ * one changed by native code.) */
 static void watch_threads(owt_worker *w) {
   for (size_t i = 0; i < w->nthreads; i++) {
     rthread *t = &w->threads[i];
@@ -979,6 +985,8 @@ static void watch_threads(owt_worker *w) {
     pid_t tid = t->os_tid;
     owt_hygiene_task want = t->task;
     pthread_mutex_unlock(&w->lock);
+    if (tid > 0 && owt_hygiene_mask_changed(&w->hygiene, tid))
+      __atomic_or_fetch(&t->tend, OWT_HYGIENE_MASK, __ATOMIC_RELAXED);
     unsigned changed = tid > 0 ? owt_hygiene_task_changed(&want, tid) : 0, kept = 0;
     if (!changed) continue;
     /* An idle thread is put back from here, under the lock (so it takes no

@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import concurrent.futures
 import socket
 import struct
@@ -101,6 +102,40 @@ def test_a_blocked_signal_mask_does_not_outlive_its_request(server: OwtServer) -
         status, body = fetch(server, "/mask", source)
         assert (status, json.loads(body)) == (200, [])
     assert "changed its thread's signal mask: restored" in server.log_text()
+
+
+def test_a_mask_blocked_by_native_code_is_put_back_before_the_next_request(
+        fresh_server: Callable[..., OwtServer]) -> None:
+    """Native code (here libc's pthread_sigmask through ctypes) changes the mask without the
+    wrapped signal.pthread_sigmask telling the worker. The sweep reads each thread's mask
+    from /proc four times a second; the thread puts it back before its next request."""
+    server = fresh_server(("-vv", "--workers", "1"))
+    meddle = """
+        import ctypes, signal, threading
+        def run():
+            blocked = ctypes.create_string_buffer(128)  # glibc's sigset_t
+            blocked[(signal.SIGUSR1 - 1) // 8] = 1 << ((signal.SIGUSR1 - 1) % 8)
+            libc = ctypes.CDLL(None)
+            assert libc.pthread_sigmask(signal.SIG_BLOCK, blocked, None) == 0
+            return threading.get_native_id()
+    """
+    (worker,) = server.worker_pids()
+    def blocked(tid: int) -> int:
+        text = Path(f"/proc/{worker}/task/{tid}/status").read_text()
+        found = re.search(r"^SigBlk:\s*([0-9a-f]+)$", text, re.M)
+        assert found is not None, text
+        return int(found.group(1), 16)
+    status, body = fetch(server, "/meddle", meddle)
+    assert status == 200, body
+    tid = json.loads(body)
+    assert blocked(tid) == 1 << (int(signal.SIGUSR1) - 1)
+    def put_back() -> bool:
+        # The next requests land on some thread; once one lands on that one after the sweep
+        # saw it, it starts with the mask put back.
+        assert fetch(server, "/next", "def run(): return 1") == (200, b"1")
+        return blocked(tid) == 0
+    wait_until(put_back, 10, "the thread kept the signal mask native code set")
+    assert "an adaptor changed its thread's signal mask: restored" in server.log_text()
 
 
 def test_a_threads_nice_value_and_cpu_affinity_do_not_outlive_their_request(

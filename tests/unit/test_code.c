@@ -340,6 +340,60 @@ static void test_stored_code_over_max_code(void **state) {
   assert_int_equal(resolve(f), OWT_E_TOO_LARGE);
 }
 
+static void entry_path(fixture *f, const char *code, char *path, size_t len) {
+  unsigned char sum[32];
+  char name[OWT_CODESTORE_NAME_LEN + 1];
+  assert_int_equal(owt_codestore_hash(NULL, owt_str_of(code), sum), OWT_OK);
+  owt_codestore_name(sum, name);
+  snprintf(path, len, "%s/%s", f->store, name);
+}
+
+/* Code this thread found in the store is not looked for on every request
+ * (a system call each): not again within the store's touch interval, unless
+ * this process deleted an entry since. A digest request in between finds
+ * what is really there. */
+static void test_code_found_lately_is_not_looked_for_again(void **state) {
+  fixture *f = *state;
+  char entry[700], other[700];
+  entry_path(f, CODE, entry, sizeof entry);
+  entry_path(f, OTHER_CODE, other, sizeof other);
+  request(f, CODE, NULL, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_int_equal(access(entry, F_OK), 0);
+  assert_true(f->memo.stored_at > 0);
+
+  assert_int_equal(unlink(entry), 0); /* by hand, or another process's eviction */
+  request(f, CODE, NULL, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_int_equal(access(entry, F_OK), -1); /* not looked for */
+  request(f, NULL, CODE, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_E_UNKNOWN_CODE); /* the client resends the code */
+
+  f->memo.stored_at -= f->code.store.touch_interval; /* the interval has passed */
+  request(f, CODE, NULL, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_int_equal(access(entry, F_OK), 0); /* stored again */
+
+  /* This process deletes an entry (a damaged one, here): looked for at once. */
+  assert_int_equal(unlink(entry), 0);
+  int fd = open(other, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "damaged", 7), 7);
+  close(fd);
+  request(f, NULL, OTHER_CODE, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_E_UNKNOWN_CODE);
+  assert_int_equal(access(other, F_OK), -1);
+  request(f, CODE, NULL, SIG_NONE, NULL);
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_int_equal(access(entry, F_OK), 0);
+
+  /* Signed code is checked against its entry every time. */
+  assert_int_equal(unlink(entry), 0);
+  request(f, CODE, NULL, SIG_TRUSTED, CODE);
+  assert_int_equal(resolve(f), OWT_OK);
+  assert_int_equal(access(entry, F_OK), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
@@ -347,6 +401,7 @@ int main(void) {
       T(test_sent_then_by_digest),
       T(test_code_sum_is_known_either_way),
       T(test_memo_remembers_only_the_last_code),
+      T(test_code_found_lately_is_not_looked_for_again),
       T(test_mismatch_is_400),
       T(test_require_signed),
       T(test_stored_unsigned_needs_a_signature),

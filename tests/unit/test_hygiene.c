@@ -43,7 +43,7 @@ static void test_nothing_changed_nothing_restored(void **state) {
   set_handlers();
   assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
   assert_int_equal(owt_hygiene_restore_process(&h), 0);
-  assert_int_equal(owt_hygiene_restore_thread(&h), 0);
+  assert_int_equal(owt_hygiene_restore_thread(&h, 1), 0);
   owt_hygiene_free(&h);
   /* a signal number that is not one cannot be recorded */
   static const int bogus[] = {SIGTERM, 0x7fff};
@@ -294,20 +294,32 @@ static void test_thread_nice_and_affinity_are_restored(void **state) {
 
 typedef struct {
   const owt_hygiene *h;
-  unsigned first, second;
-  int usr2_blocked_after;
+  unsigned untold, first, second;
+  int usr2_blocked_untold, usr2_blocked_after, seen_from_outside, seen_after;
+  pid_t tid;
+  pthread_barrier_t *changed, *looked;
 } thread_arg;
 
 static void *request_thread(void *arg) {
   thread_arg *a = arg;
   sigset_t set, now;
+  a->tid = (pid_t)syscall(SYS_gettid);
   sigemptyset(&set);
   sigaddset(&set, SIGUSR2); /* an adaptor blocking a signal in its request's thread */
   pthread_sigmask(SIG_BLOCK, &set, NULL);
-  a->first = owt_hygiene_restore_thread(a->h);
+  /* Not told (native code, not the wrapped signal.pthread_sigmask): no look, no system call. */
+  a->untold = owt_hygiene_restore_thread(a->h, 0);
+  pthread_sigmask(SIG_SETMASK, NULL, &now);
+  a->usr2_blocked_untold = sigismember(&now, SIGUSR2);
+  pthread_barrier_wait(a->changed); /* the sweep looks from outside now */
+  pthread_barrier_wait(a->looked);
+  owt_hygiene_mask_touched();
+  a->first = owt_hygiene_restore_thread(a->h, 0);
   pthread_sigmask(SIG_SETMASK, NULL, &now);
   a->usr2_blocked_after = sigismember(&now, SIGUSR2);
-  a->second = owt_hygiene_restore_thread(a->h);
+  a->second = owt_hygiene_restore_thread(a->h, 1);
+  pthread_barrier_wait(a->changed);
+  pthread_barrier_wait(a->looked);
   return NULL;
 }
 
@@ -315,13 +327,30 @@ static void test_thread_mask_is_restored(void **state) {
   (void)state;
   owt_hygiene h;
   pthread_t tid;
+  pthread_barrier_t changed, looked;
+  pthread_barrier_init(&changed, NULL, 2);
+  pthread_barrier_init(&looked, NULL, 2);
   assert_int_equal(owt_hygiene_snapshot(&h, watched, ARRAY_LEN(watched)), OWT_OK);
-  thread_arg a = {&h, 99, 99, 99};
+  thread_arg a = {&h, 99, 99, 99, 99, 99, 99, 99, 0, &changed, &looked};
   assert_int_equal(pthread_create(&tid, NULL, request_thread, &a), 0);
+  pthread_barrier_wait(&changed);
+  a.seen_from_outside = owt_hygiene_mask_changed(&h, a.tid);
+  pthread_barrier_wait(&looked);
+  pthread_barrier_wait(&changed);
+  a.seen_after = owt_hygiene_mask_changed(&h, a.tid);
+  pthread_barrier_wait(&looked);
   pthread_join(tid, NULL);
+  assert_int_equal(a.untold, 0);
+  assert_int_equal(a.usr2_blocked_untold, 1);
+  assert_int_equal(a.seen_from_outside, 1);
   assert_int_equal(a.first, OWT_HYGIENE_MASK);
   assert_int_equal(a.usr2_blocked_after, 0);
   assert_int_equal(a.second, 0);
+  assert_int_equal(a.seen_after, 0);
+  assert_int_equal(owt_hygiene_mask_changed(&h, (pid_t)syscall(SYS_gettid)), 0); /* the snapshot's own */
+  assert_int_equal(owt_hygiene_mask_changed(&h, a.tid), 0);                     /* a thread gone */
+  pthread_barrier_destroy(&changed);
+  pthread_barrier_destroy(&looked);
   owt_hygiene_free(&h);
 }
 
