@@ -53,10 +53,9 @@ static double monotonic_coarse(void) {
 /* Whether code (just hashed through memo) was found in the store by this
  * thread so lately that looking again would only cost a system call per
  * request: within the store's touch interval (which bounds how stale its
- * last-used time may get), and with no entry deleted by this process since.
- * An entry deleted meanwhile by another process (its eviction) or by hand
- * costs at most a 404 and a resend of the code, as the protocol allows, for
- * that long. */
+ * last-used time may get), and with no entry deleted since by a process
+ * using the store. An entry deleted by hand meanwhile costs at most a 404
+ * and a resend of the code, as the protocol allows, for that long. */
 static int stored_lately(const owt_code *c, const owt_code_memo *memo, owt_str code, double now) {
   return memo && memo->stored_at > 0 && memo->code.len == code.len &&
          now - memo->stored_at < c->store.touch_interval &&

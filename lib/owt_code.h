@@ -42,8 +42,8 @@ typedef struct {
   unsigned char sum[32];
   /* When this thread last found that code in the store (CLOCK_MONOTONIC
    * seconds; 0: not since it was remembered) and the store's deletion count
-   * in this process then: within the store's touch interval, and with
-   * nothing deleted by this process since, it is not looked for again. */
+   * then (owt_codestore_deletions): within the store's touch interval, and
+   * with nothing deleted since, it is not looked for again. */
   double stored_at;
   uint64_t store_deletions;
 } owt_code_memo;

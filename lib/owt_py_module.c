@@ -260,19 +260,21 @@ static PyObject *owt_mod_pthread_sigmask(PyObject *self, PyObject *const *args, 
 
 static PyMethodDef sigmask_def = {
     "pthread_sigmask", (PyCFunction)(void (*)(void))owt_mod_pthread_sigmask, METH_FASTCALL,
-    "pthread_sigmask($module, how, mask, /)\n--\n\nFetch and/or change the signal mask of the calling thread. "
+    "pthread_sigmask(how, mask, /)\n--\n\nFetch and/or change the signal mask of the calling thread. "
     "In an owt-fcgi worker, a request thread's mask is put back when its request ends."};
 
 int owt_py_module_wrap_sigmask(void) {
   if (sigmask_original) return 0;
   PyObject *signal_mod = PyImport_ImportModule("signal"); /* new */
-  PyObject *wrapper = NULL;
+  PyObject *name = NULL, *wrapper = NULL;
   int rc = -1;
   if (!signal_mod || !(sigmask_original = PyObject_GetAttrString(signal_mod, "pthread_sigmask"))) goto done;
-  if (!(wrapper = PyCFunction_NewEx(&sigmask_def, NULL, signal_mod))) goto done;
+  if (!(name = PyUnicode_FromString("signal"))) goto done;                          /* new: __module__ */
+  if (!(wrapper = PyCFunction_NewEx(&sigmask_def, NULL, name))) goto done;          /* new */
   rc = PyObject_SetAttrString(signal_mod, "pthread_sigmask", wrapper);
 done:
   Py_XDECREF(wrapper);
+  Py_XDECREF(name);
   Py_XDECREF(signal_mod);
   return rc;
 }

@@ -102,6 +102,16 @@ def test_a_blocked_signal_mask_does_not_outlive_its_request(server: OwtServer) -
         status, body = fetch(server, "/mask", source)
         assert (status, json.loads(body)) == (200, [])
     assert "changed its thread's signal mask: restored" in server.log_text()
+    # The worker's wrapper of signal.pthread_sigmask (it marks the thread to be looked at)
+    # looks like the function it wraps.
+    looks = """
+        import inspect, signal
+        def run():
+            f = signal.pthread_sigmask
+            return [f.__name__, f.__module__, str(inspect.signature(f))]
+    """
+    status, body = fetch(server, "/looks", looks)
+    assert (status, json.loads(body)) == (200, ["pthread_sigmask", "signal", "(how, mask, /)"])
 
 
 def test_a_mask_blocked_by_native_code_is_put_back_before_the_next_request(
