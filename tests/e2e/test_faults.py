@@ -773,12 +773,18 @@ def test_sigterm_lets_in_flight_requests_finish(fresh_nginx: Callable[..., Nginx
 
     t = threading.Thread(target=in_flight)
     t.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 10
+    while not owt_e2e.in_flight(srv, "/long"):
+        assert time.monotonic() < deadline and t.is_alive(), f"/long never was in flight: {result}"
+        time.sleep(0.02)
     os.kill(master, signal.SIGTERM)
     term = time.monotonic()
     t.join(30)
     deadline = time.monotonic() + 10
-    while owt_e2e._stat(master) not in (None,) and owt_e2e._stat(master)[0] not in ("Z", "X"):  # type: ignore[index]
+    while True:  # one read a round: the master may be reaped between two
+        stat = owt_e2e._stat(master)
+        if stat is None or stat[0] in ("Z", "X"):
+            break
         assert time.monotonic() < deadline, "the master did not exit within 10 s of SIGTERM"
         time.sleep(0.02)
     exited = time.monotonic() - term
