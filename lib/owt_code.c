@@ -56,9 +56,8 @@ static double monotonic_coarse(void) {
  * last-used time may get), and with no entry deleted since by a process
  * using the store. An entry deleted by hand meanwhile costs at most a 404
  * and a resend of the code, as the protocol allows, for that long. */
-static int stored_lately(const owt_code *c, const owt_code_memo *memo, owt_str code, double now) {
-  return memo && memo->stored_at > 0 && memo->code.len == code.len &&
-         now - memo->stored_at < c->store.touch_interval &&
+static int stored_lately(const owt_code *c, const owt_code_memo *memo, double now) {
+  return memo->stored_at > 0 && now - memo->stored_at < c->store.touch_interval &&
          memo->store_deletions == owt_codestore_deletions(&c->store);
 }
 
@@ -127,13 +126,16 @@ static owt_err resolve_sent(owt_code *c, owt_code_memo *memo, owt_invocation *in
   memcpy(inv->code_sum, sum, sizeof sum);
   inv->has_code_sum = 1;
   if ((err = check_signature(c, inv, code, NULL, &sig, message))) return err;
-  double now = sig || !memo ? 0 : monotonic_coarse(); /* a signature is checked against the entry each time */
-  if (now && stored_lately(c, memo, code, now)) return OWT_OK;
+  /* hash_code left this code in the memo unless it was too long to keep; a
+   * signature is checked against the entry each time. */
+  int memoed = memo && !sig && code.len && memo->code.len == code.len;
+  double now = memoed ? monotonic_coarse() : 0;
+  if (memoed && stored_lately(c, memo, now)) return OWT_OK;
   uint64_t deletions = owt_codestore_deletions(&c->store);
   err = owt_codestore_put(&c->store, sum, code, sig);
   if (err == OWT_E_TOO_LARGE)
     owt_log(OWT_LOG_DEBUG, "code store: code of %zu bytes is over its bound", code.len);
-  if (err == OWT_OK && now && memo->code.len == code.len && code.len) {
+  if (err == OWT_OK && memoed) {
     memo->stored_at = now;
     memo->store_deletions = deletions;
   }

@@ -114,13 +114,13 @@ owt_err owt_codestore_parse_head(const unsigned char *p, size_t n, uint64_t file
 /* How many entries were deleted (evicted, or dropped as damaged) so far by
  * the processes using the store directory, read without a system call: a
  * change says an entry once seen may be gone. Only this process's deletions
- * when the directory's counter could not be mapped; never a deletion by
- * hand. */
+ * when the directory's counter is not mapped (yet, or it cannot be); never
+ * a deletion by hand. */
 static inline uint64_t owt_codestore_deletions(const owt_codestore *cs) {
   uint64_t *shared = atomic_load_explicit(&cs->shared_deletions, memory_order_acquire);
-  uint64_t own = atomic_load_explicit(&cs->evictions, memory_order_relaxed) +
-                 atomic_load_explicit(&cs->corrupt, memory_order_relaxed);
-  return own + (shared ? __atomic_load_n(shared, __ATOMIC_RELAXED) : 0);
+  if (shared) return __atomic_load_n(shared, __ATOMIC_RELAXED);
+  return atomic_load_explicit(&cs->evictions, memory_order_relaxed) +
+         atomic_load_explicit(&cs->corrupt, memory_order_relaxed);
 }
 
 /* Entry count and bytes in the directory now (a scan; no eviction). */

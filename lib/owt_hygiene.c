@@ -129,15 +129,22 @@ unsigned owt_hygiene_restore_thread(const owt_hygiene *h, int force) {
   return memcmp(&old, &h->thread_mask, sizeof old) ? OWT_HYGIENE_MASK : 0;
 }
 
+/* A small file of /proc, NUL-terminated in buf: 1, or 0 when it cannot be
+ * read (its process or thread is gone) or is empty. */
+static int read_proc(const char *path, char *buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  return 1;
+}
+
 int owt_hygiene_mask_changed(const owt_hygiene *h, pid_t tid) {
   char path[64], text[4096];
   snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0; /* the thread is gone */
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  text[n] = '\0';
+  if (!read_proc(path, text, sizeof text)) return 0; /* the thread is gone */
   const char *line = strstr(text, "\nSigBlk:");
   if (!line) return 0;
   char *end;
@@ -230,12 +237,7 @@ unsigned owt_hygiene_task_restore(owt_hygiene_task *want, pid_t tid, unsigned *k
 static char proc_state(pid_t pid) {
   char path[64], buf[512];
   snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
+  if (!read_proc(path, buf, sizeof buf)) return 0;
   char *close_paren = strrchr(buf, ')');
   return close_paren && close_paren[1] == ' ' ? close_paren[2] : 0;
 }
@@ -256,12 +258,7 @@ static size_t list_zombies(pid_t *out, size_t max) {
     char path[300], buf[4096];
     if (d->d_name[0] == '.') continue;
     snprintf(path, sizeof path, "/proc/self/task/%s/children", d->d_name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ssize_t len = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (len <= 0) continue;
-    buf[len] = '\0';
+    if (!read_proc(path, buf, sizeof buf)) continue;
     for (char *p = buf; n < max && *p;) {
       char *end = NULL;
       long pid = strtol(p, &end, 10);

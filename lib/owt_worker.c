@@ -416,6 +416,14 @@ static void hand_back(owt_worker *w, int fd, int kind) {
   if (queued) wake(w->wake_fd); /* after the unlock: the dispatcher takes the lock at once */
 }
 
+/* The calling request thread's signal mask, when the wrapped
+ * signal.pthread_sigmask was called in it, or when force is set (the sweep
+ * saw it changed). */
+static void put_back_mask(owt_worker *w, int force) {
+  if (owt_hygiene_restore_thread(&w->hygiene, force))
+    owt_log(OWT_LOG_WARNING, "an adaptor changed its thread's signal mask: restored");
+}
+
 static void serve(rthread *t, int fd) {
   owt_worker *w = t->w;
   FCGX_Request *r = &t->fcgx;
@@ -438,8 +446,7 @@ static void serve(rthread *t, int fd) {
   owt_io_fcgx_bind(&io, &fx, r, &t->flight);
   owt_server_handle(&t->ctx, &io);
   int kept = finish_request(t, web_keeps);
-  if (owt_hygiene_restore_thread(&w->hygiene, 0))
-    owt_log(OWT_LOG_WARNING, "an adaptor changed its thread's signal mask: restored");
+  put_back_mask(w, 0);
   check_recycle(w);
   if (kept >= 0) hand_back(w, kept, CONN_KEPT);
 }
@@ -631,8 +638,7 @@ static void log_task(unsigned changed, unsigned kept) {
  * the rest while the thread was busy. */
 static void tend_task(rthread *t) {
   unsigned bits = __atomic_exchange_n(&t->tend, 0, __ATOMIC_RELAXED);
-  if ((bits & OWT_HYGIENE_MASK) && owt_hygiene_restore_thread(&t->w->hygiene, 1))
-    owt_log(OWT_LOG_WARNING, "an adaptor changed its thread's signal mask: restored");
+  if (bits & OWT_HYGIENE_MASK) put_back_mask(t->w, 1);
   if (!(bits & (OWT_HYGIENE_NICE | OWT_HYGIENE_CPUS | OWT_HYGIENE_SCHED))) return;
   owt_hygiene_task want = t->task; /* this thread is its only writer */
   unsigned kept = 0, changed = owt_hygiene_task_restore(&want, 0, &kept);
