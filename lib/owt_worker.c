@@ -46,6 +46,12 @@
 #define TICK_SECONDS 0.1        /* the dispatcher's longest sleep: deadlines land this late at most */
 #define PROMOTE_SECONDS 0.001   /* a worker with idle threads and nobody accepting: a follower takes
                                    the lead once it has been so this long and a connection waits */
+#define WATCH_GAP_MAX 0.010    /* the dispatcher's longest look-out gap while a leader accepts
+                                   (promotion_due): what a first slow request may wait for its
+                                   follower on top of PROMOTE_SECONDS */
+#define WATCH_CLIENT_AFTER 0.010 /* a request's connection is polled for a departed client once
+                                   the request is this old: a quick one is over before, and
+                                   polling it would wake the dispatcher when it ends */
 #define HYGIENE_SECONDS 0.25    /* process-wide state checked and restored this often */
 #define REAP_SECONDS 1.0        /* zombie children looked for this often */
 #define MAX_WATCHED 4096        /* connections waiting for data (new + kept) */
@@ -102,6 +108,7 @@ typedef struct {
   int hard_done;
   int abandoned;     /* taken over: the worker will not wait for it */
   int watch_fd;      /* the connection, once its body is read: the client may leave */
+  double armed_at;   /* monotonic: when its request went to Python */
   int client_gone;
   pid_t os_tid;           /* its kernel thread id, once started */
   owt_hygiene_task task;  /* its nice value, CPU affinity, scheduling: what it must keep */
@@ -136,6 +143,9 @@ struct owt_worker {
   double leaderless_since;   /* monotonic: when the worker last lost its leader (go_serve), or a
                                 follower was promoted */
   int promote_watch;         /* the dispatcher looks out for a promotion (promotion_due) */
+  double watch_gap;          /* and how long it sleeps between looks that find a leader accepting:
+                                PROMOTE_SECONDS when the watch starts and after a promotion,
+                                twice as long after each such look, up to WATCH_GAP_MAX */
   double stray_warned_at[N_STRAY_SIGNALS]; /* the dispatcher's: the last line about each */
   unsigned long strays[N_STRAY_SIGNALS];   /* caught since that line */
   double accept_warned_at;   /* the leader's alone (leads follow one another under lock): when
@@ -282,6 +292,7 @@ static void thread_arm(void *arg, uint64_t ticket) {
   t->hard_at = cfg->timeout > 0 ? now + cfg->timeout + (cfg->kill_grace > 0 ? cfg->kill_grace : 1) : 0;
   t->soft_done = t->hard_done = 0;
   t->watch_fd = t->fcgx.ipcFd;
+  t->armed_at = now;
   t->client_gone = 0;
   pthread_mutex_unlock(&w->lock);
 }
@@ -550,6 +561,7 @@ static void go_serve(owt_worker *w, rthread *t) {
   w->nbusy++;
   if (w->nidle && !w->promote_watch) { /* the dispatcher may sleep a whole tick: tell it */
     w->promote_watch = 1;
+    w->watch_gap = PROMOTE_SECONDS;
     wake(w->wake_fd);
   }
 }
@@ -1063,7 +1075,16 @@ static int promotion_due(owt_worker *w, double now, double *timeout) {
     return 0;
   }
   if (!w->has_leader && age >= PROMOTE_SECONDS) return 1;
-  double next = w->has_leader ? PROMOTE_SECONDS : PROMOTE_SECONDS - age;
+  double next = PROMOTE_SECONDS - age;
+  if (w->has_leader) {
+    /* Quick requests: the leader is back before anyone is due. Looking
+     * every PROMOTE_SECONDS all the same is a thousand timer wake-ups a
+     * second under any steady load, each dearer on a VM than the look
+     * itself; so look half as often after each look that finds the leader
+     * accepting, and every PROMOTE_SECONDS again after a promotion. */
+    next = w->watch_gap;
+    w->watch_gap = next * 2 < WATCH_GAP_MAX ? next * 2 : WATCH_GAP_MAX;
+  }
   if (next < *timeout) *timeout = next;
   return 0;
 }
@@ -1075,8 +1096,10 @@ static int promotion_due(owt_worker *w, double now, double *timeout) {
 static void promote(owt_worker *w, double now) {
   pthread_mutex_lock(&w->lock);
   if (!w->has_leader && !w->drain && !w->stopping && now - w->leaderless_since >= PROMOTE_SECONDS &&
-      wake_follower(w))
+      wake_follower(w)) {
     w->leaderless_since = now;
+    w->watch_gap = PROMOTE_SECONDS; /* slow requests about: the next may come at once */
+  }
   pthread_mutex_unlock(&w->lock);
 }
 
@@ -1103,14 +1126,15 @@ static int dispatch(owt_worker *w) {
     for (size_t i = 0; i < w->nwatched; i++) p[n++] = (struct pollfd){w->watched[i].fd, POLLIN, 0};
     size_t nwatch = 0;
     pthread_mutex_lock(&w->lock);
+    double looked = owt_monotonic();
     for (size_t i = 0; i < w->nthreads; i++) {
       rthread *t = &w->threads[i];
-      if (!t->ticket || t->watch_fd < 0 || t->client_gone) continue;
+      if (!t->ticket || t->watch_fd < 0 || t->client_gone || looked - t->armed_at < WATCH_CLIENT_AFTER) continue;
       watch_ticket[nwatch] = t->ticket;
       watch_thread[nwatch++] = i;
       p[n++] = (struct pollfd){t->watch_fd, POLLIN | POLLRDHUP, 0};
     }
-    if (promotion_due(w, owt_monotonic(), &timeout)) p[3].fd = w->listen_fd;
+    if (promotion_due(w, looked, &timeout)) p[3].fd = w->listen_fd;
     pthread_mutex_unlock(&w->lock);
     struct timespec ts = {(time_t)timeout, (long)((timeout - (double)(time_t)timeout) * 1e9)};
     if (ppoll(p, n, &ts, NULL) < 0 && errno != EINTR) {
