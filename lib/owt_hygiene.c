@@ -1,6 +1,7 @@
 /* owt_hygiene.c - snapshot and restore of what adaptors may disturb. */
 #define _GNU_SOURCE 1
 #include "owt_hygiene.h"
+#include "owt_proc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -129,22 +130,10 @@ unsigned owt_hygiene_restore_thread(const owt_hygiene *h, int force) {
   return memcmp(&old, &h->thread_mask, sizeof old) ? OWT_HYGIENE_MASK : 0;
 }
 
-/* A small file of /proc, NUL-terminated in buf: 1, or 0 when it cannot be
- * read (its process or thread is gone) or is empty. */
-static int read_proc(const char *path, char *buf, size_t size) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, size - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  return 1;
-}
-
 int owt_hygiene_mask_changed(const owt_hygiene *h, pid_t tid) {
   char path[64], text[4096];
   snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
-  if (!read_proc(path, text, sizeof text)) return 0; /* the thread is gone */
+  if (!owt_proc_read(path, text, sizeof text)) return 0; /* the thread is gone */
   const char *line = strstr(text, "\nSigBlk:");
   if (!line) return 0;
   char *end;
@@ -235,11 +224,9 @@ unsigned owt_hygiene_task_restore(owt_hygiene_task *want, pid_t tid, unsigned *k
 
 /* The state letter of /proc/PID/stat (after the parenthesised name). */
 static char proc_state(pid_t pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-  if (!read_proc(path, buf, sizeof buf)) return 0;
-  char *close_paren = strrchr(buf, ')');
-  return close_paren && close_paren[1] == ' ' ? close_paren[2] : 0;
+  char buf[512];
+  const char *fields = owt_proc_stat_fields(pid, buf, sizeof buf);
+  return fields ? fields[0] : 0;
 }
 
 static int seen_before(const owt_hygiene *h, pid_t pid) {
@@ -258,7 +245,7 @@ static size_t list_zombies(pid_t *out, size_t max) {
     char path[300], buf[4096];
     if (d->d_name[0] == '.') continue;
     snprintf(path, sizeof path, "/proc/self/task/%s/children", d->d_name);
-    if (!read_proc(path, buf, sizeof buf)) continue;
+    if (!owt_proc_read(path, buf, sizeof buf)) continue;
     for (char *p = buf; n < max && *p;) {
       char *end = NULL;
       long pid = strtol(p, &end, 10);

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "owt_proc.h"
 #include "owt_scoreboard.h"
 
 #define MAGIC "owt-sb1"
@@ -158,18 +159,10 @@ int owt_scoreboard_open(owt_scoreboard *board, const char *path, size_t threads,
 /* The start time of pid (field 22 of /proc/PID/stat, clock ticks after
  * boot), 0 when unknown; *zombie when it has exited but is not reaped. */
 static uint64_t proc_start(pid_t pid, int *zombie) {
-  char path[64], buf[1024];
+  char buf[1024];
   *zombie = 0;
-  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  char *p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
-  if (!p || p[1] != ' ') return 0;
-  p += 2;
+  char *p = owt_proc_stat_fields(pid, buf, sizeof buf);
+  if (!p) return 0;
   *zombie = *p == 'Z' || *p == 'X';
   for (int field = 3; field < 22; field++) { /* p is at field 3 (the state) */
     p = strchr(p, ' ');

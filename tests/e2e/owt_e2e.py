@@ -271,11 +271,17 @@ def in_flight(server: OwtServer, path: str) -> bool:
     return any(r["path"] == path for w in status(server)["workers"] for r in w["inflight"])
 
 
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def proc_status_number(path: str, field: str) -> int:
+    """The number a /proc status file (/proc/PID/status, /proc/PID/task/TID/status) gives
+    for field (its first word: kB for the Vm* fields)."""
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for pid {pid}")
+    raise AssertionError(f"no {field} in {path}")
+
+
+def rss_kib(pid: int) -> int:
+    return proc_status_number(f"/proc/{pid}/status", "VmRSS")
 
 
 def prune_artifacts() -> None:

@@ -32,7 +32,7 @@ from typing import Any
 from conftest_nginx import NginxServer, fresh_nginx, nginx_front  # noqa: F401 (fixtures)
 from e2e_cases import code
 import fcgi_client
-from owt_e2e import OWT_BIN, OwtServer, _stat, b64, in_flight, status
+from owt_e2e import OWT_BIN, OwtServer, _stat, b64, in_flight, proc_status_number, status
 
 def _sanitized() -> bool:
     try:
@@ -368,10 +368,7 @@ def test_quick_requests_one_after_another_stay_on_one_thread(server: OwtServer) 
 
 def dispatcher_wakeups(pid: int) -> int:
     """How often the worker's dispatcher (its main thread) has gone to sleep and been woken."""
-    for line in Path(f"/proc/{pid}/task/{pid}/status").read_text().splitlines():
-        if line.startswith("voluntary_ctxt_switches:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no voluntary_ctxt_switches for pid {pid}")
+    return proc_status_number(f"/proc/{pid}/task/{pid}/status", "voluntary_ctxt_switches")
 
 
 def test_quick_requests_do_not_keep_the_dispatcher_awake(server: OwtServer) -> None:
